@@ -1,0 +1,73 @@
+// The VRRP implementations a lab test or benchmark can run on a host, all driven by the same
+// keepalived.conf text, so that one scenario measures each of them the same way.
+import type { Daemon, Host } from './host.ts';
+
+export interface VrrpImplementation {
+  readonly name: string;
+  /** Writes the configuration into the host and starts the implementation; resolves once it runs. */
+  start(host: Host, config: string): Promise<Daemon>;
+}
+
+/** Debian's keepalived: the reference implementation, one instance per host. */
+export const keepalived: VrrpImplementation = {
+  name: 'keepalived',
+  async start(host, config) {
+    const file = '/etc/keepalived/keepalived.conf';
+    host.writeFile(file, config);
+    // -n: stay in the foreground; -l -D: detailed log to the console (the daemon's log file);
+    // the pid files go to the host's private /run. -P: VRRP only, as the scenarios have no LVS part.
+    return host.startDaemon('keepalived', [
+      'keepalived', '-n', '-l', '-D', '-G', '-P', '-f', file,
+      '-p', '/run/keepalived.pid', '-r', '/run/keepalived_vrrp.pid',
+      '-c', '/run/keepalived_checkers.pid', '-b', '/run/keepalived_bfd.pid',
+    ], { pidFile: '/run/keepalived.pid' });
+  },
+};
+
+export const implementations: ReadonlyMap<string, VrrpImplementation> = new Map([[keepalived.name, keepalived]]);
+
+export function implementation(name: string): VrrpImplementation {
+  const impl = implementations.get(name);
+  if (!impl) throw new Error(`unknown implementation ${JSON.stringify(name)}; available: ${[...implementations.keys()].join(', ')}`);
+  return impl;
+}
+
+export interface VrrpInstanceOptions {
+  routerId: string;
+  version: 2 | 3;
+  vrid: number;
+  interfaceName: string;
+  priority: number;
+  /** advert_int in seconds: whole seconds for v2, down to 0.01 for v3. */
+  advertInt: number;
+  /** "ADDR/LEN" */
+  vips: readonly string[];
+  unicast?: { source: string; peers: readonly string[] };
+  nopreempt?: boolean;
+  preemptDelay?: number;
+}
+
+/** Renders a keepalived.conf with one VRRP instance, in the syntax both implementations read. */
+export function renderVrrpConf(o: VrrpInstanceOptions): string {
+  const lines = [
+    'global_defs {',
+    `  router_id ${o.routerId}`,
+    `  vrrp_version ${o.version}`,
+    '}',
+    '',
+    'vrrp_instance VI_1 {',
+    // Every host starts as BACKUP, so the election is the RFC's and not a configured outcome.
+    '  state BACKUP',
+    `  interface ${o.interfaceName}`,
+    `  virtual_router_id ${o.vrid}`,
+    `  priority ${o.priority}`,
+    `  advert_int ${o.advertInt}`,
+  ];
+  if (o.nopreempt) lines.push('  nopreempt');
+  if (o.preemptDelay !== undefined) lines.push(`  preempt_delay ${o.preemptDelay}`);
+  if (o.unicast) {
+    lines.push(`  unicast_src_ip ${o.unicast.source}`, '  unicast_peer {', ...o.unicast.peers.map((p) => `    ${p}`), '  }');
+  }
+  lines.push('  virtual_ipaddress {', ...o.vips.map((v) => `    ${v}`), '  }', '}', '');
+  return lines.join('\n');
+}
