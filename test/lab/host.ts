@@ -6,7 +6,7 @@ import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync, renameSync
 import { once } from 'node:events';
 import { run, waitFor, type CommandResult, type RunOptions } from './exec.ts';
 import { AddressWatch } from './capture.ts';
-import { processGone, stopProcess } from './processes.ts';
+import { processGone, processGroup, stopProcess } from './processes.ts';
 
 export interface HostInterface {
   /** The name inside the host: eth0, eth1, … in the order of the host's segments. */
@@ -251,8 +251,12 @@ export class Daemon {
     return clean;
   }
 
-  /** Waits for the daemon to exit on its own, e.g. after a KILL. */
-  async exited(): Promise<void> { await this.closed; }
+  /** Waits for the daemon and every process of its group to exit, e.g. after a KILL. */
+  async exited(timeoutMs = 10_000): Promise<void> {
+    await this.closed;
+    const group = this.child.pid as number;
+    await waitFor(`the processes of ${this.name} on ${this.host.name} to exit`, () => (processGroup(group).length === 0 ? true : undefined), { timeoutMs });
+  }
 
   log(): string { return tail(this.logPath, 200); }
 }

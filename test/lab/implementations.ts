@@ -1,6 +1,8 @@
 // The VRRP implementations a lab test or benchmark can run on a host, all driven by the same
 // keepalived.conf text, so that one scenario measures each of them the same way.
+import { readFileSync, rmSync } from 'node:fs';
 import type { Daemon, Host } from './host.ts';
+import { processGone } from './processes.ts';
 
 export interface VrrpImplementation {
   readonly name: string;
@@ -8,19 +10,29 @@ export interface VrrpImplementation {
   start(host: Host, config: string): Promise<Daemon>;
 }
 
+/** keepalived's pid files, by the command-line flag that names each, in the host's private /run. */
+const PID_FILES = { '-p': '/run/keepalived.pid', '-r': '/run/keepalived_vrrp.pid', '-c': '/run/keepalived_checkers.pid', '-b': '/run/keepalived_bfd.pid' };
+
 /** Debian's keepalived: the reference implementation, one instance per host. */
 export const keepalived: VrrpImplementation = {
   name: 'keepalived',
   async start(host, config) {
     const file = '/etc/keepalived/keepalived.conf';
     host.writeFile(file, config);
+    // After a crash, keepalived's pid files outlive it, and one whose process is a zombie not yet
+    // reaped by init makes keepalived refuse to start ("daemon is already running"). A reboot or a
+    // service manager would clear them; so does this.
+    for (const file of Object.values(PID_FILES)) {
+      const path = host.path(file);
+      try {
+        if (processGone(Number(readFileSync(path, 'utf8').trim()))) rmSync(path);
+      } catch { /* no pid file */ }
+    }
     // -n: stay in the foreground; -l -D: detailed log to the console (the daemon's log file);
-    // the pid files go to the host's private /run. -P: VRRP only, as the scenarios have no LVS part.
+    // -G: no syslog. -P: VRRP only, as the scenarios have no LVS part.
     return host.startDaemon('keepalived', [
-      'keepalived', '-n', '-l', '-D', '-G', '-P', '-f', file,
-      '-p', '/run/keepalived.pid', '-r', '/run/keepalived_vrrp.pid',
-      '-c', '/run/keepalived_checkers.pid', '-b', '/run/keepalived_bfd.pid',
-    ], { pidFile: '/run/keepalived.pid' });
+      'keepalived', '-n', '-l', '-D', '-G', '-P', '-f', file, ...Object.entries(PID_FILES).flat(),
+    ], { pidFile: PID_FILES['-p'] });
   },
 };
 

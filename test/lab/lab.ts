@@ -201,7 +201,7 @@ export class Lab implements AsyncDisposable {
     // No multicast snooping, so that VRRP (224.0.0.18, ff02::12) reaches every port like a plain hub
     // would; no forwarding delay, so ports forward as soon as they are up.
     await run(['ip', '-n', netns, 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0', 'forward_delay', '0']);
-    await run(['ip', '-n', netns, 'link', 'set', 'br0', 'up']);
+    await run(['ip', '-n', netns, 'link', 'set', 'dev', 'br0', 'up']);
     this.segments.set(name, { name, netns, subnets, ports: new Map() });
   }
 
@@ -217,14 +217,14 @@ export class Lab implements AsyncDisposable {
       const seg = this.segment(segName);
       const ifname = `eth${i}`;
       await run(['ip', '-n', netns, 'link', 'add', ifname, 'type', 'veth', 'peer', 'name', name, 'netns', seg.netns]);
-      await run(['ip', '-n', seg.netns, 'link', 'set', name, 'master', 'br0', 'up']);
+      await run(['ip', '-n', seg.netns, 'link', 'set', 'dev', name, 'master', 'br0', 'up']);
       const ipv4 = addressIn(seg.subnets.v4, number);
       const ipv6 = addressIn(seg.subnets.v6, number);
       await run(['ip', '-n', netns, 'address', 'add', `${ipv4}/24`, 'dev', ifname]);
       await run(['ip', '-n', netns, 'address', 'add', `${ipv6}/64`, 'dev', ifname, 'nodad']);
-      await run(['ip', '-n', netns, 'link', 'set', ifname, 'up']);
-      const [link] = JSON.parse((await run(['ip', '-n', netns, '-j', 'link', 'show', ifname])).stdout) as { address: string }[];
-      const [port] = JSON.parse((await run(['ip', '-n', seg.netns, '-j', 'link', 'show', name])).stdout) as { ifindex: number }[];
+      await run(['ip', '-n', netns, 'link', 'set', 'dev', ifname, 'up']);
+      const [link] = JSON.parse((await run(['ip', '-n', netns, '-j', 'link', 'show', 'dev', ifname])).stdout) as { address: string }[];
+      const [port] = JSON.parse((await run(['ip', '-n', seg.netns, '-j', 'link', 'show', 'dev', name])).stdout) as { ifindex: number }[];
       seg.ports.set(port!.ifindex, name);
       interfaces.push({ name: ifname, segment: segName, mac: link!.address, ipv4, ipv6, prefixV4: 24, prefixV6: 64 });
     }
@@ -248,13 +248,13 @@ export class Lab implements AsyncDisposable {
     await run(['ip', 'link', 'add', link, 'type', 'veth', 'peer', 'name', 'mgmt', 'netns', seg.netns]);
     // Only the one IPv4 address: no IPv6 link-local address in the root namespace either.
     writeFileSync(`/proc/sys/net/ipv6/conf/${link}/disable_ipv6`, '1');
-    await run(['ip', '-n', seg.netns, 'link', 'set', 'mgmt', 'master', 'br0', 'up']);
+    await run(['ip', '-n', seg.netns, 'link', 'set', 'dev', 'mgmt', 'master', 'br0', 'up']);
     await run(['ip', 'address', 'add', `${address}/24`, 'dev', link]);
-    await run(['ip', 'link', 'set', link, 'up']);
+    await run(['ip', 'link', 'set', 'dev', link, 'up']);
     const probe = addressIn(seg.subnets.v4, 1);
     const [route] = JSON.parse((await run(['ip', '-j', 'route', 'get', probe])).stdout) as { dev: string }[];
     if (route?.dev !== link) {
-      await run(['ip', 'link', 'del', link], { allowFailure: true });
+      await run(['ip', 'link', 'del', 'dev', link], { allowFailure: true });
       throw new Error(`ip route get ${probe} leads to ${route?.dev}, not the lab link ${link}; refusing the management address`);
     }
     this.management = { link, address };
@@ -334,7 +334,7 @@ function validateNames(hosts: readonly string[], segments: readonly string[], wi
 /** Removes one lab: its processes (by PID), root links, namespaces and directory. */
 function teardown(state: LabState): void {
   stopProcessesSync([...state.pids, ...labProcesses(state.id).keys()]);
-  for (const link of state.rootLinks) runSync(['ip', 'link', 'del', link], { allowFailure: true });
+  for (const link of state.rootLinks) runSync(['ip', 'link', 'del', 'dev', link], { allowFailure: true });
   for (const netns of state.netns) runSync(['ip', 'netns', 'del', netns], { allowFailure: true });
   rmSync(`${LAB_ROOT}/${state.id}`, { recursive: true, force: true });
 }
@@ -363,7 +363,7 @@ export function sweep(all: boolean): string[] {
   if (all) {
     const rest = leftovers();
     stopProcessesSync(rest.processes);
-    for (const link of rest.links) runSync(['ip', 'link', 'del', link], { allowFailure: true });
+    for (const link of rest.links) runSync(['ip', 'link', 'del', 'dev', link], { allowFailure: true });
     for (const netns of rest.netns) runSync(['ip', 'netns', 'del', netns], { allowFailure: true });
     removed.push(...rest.processes.map((p) => `process ${p}`), ...rest.links.map((l) => `link ${l}`), ...rest.netns.map((n) => `netns ${n}`));
   }

@@ -17,6 +17,20 @@ export function processGone(pid: number): boolean {
   }
 }
 
+/** Live members of a process group. */
+export function processGroup(pgid: number): number[] {
+  const members: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try { stat = readFileSync(`/proc/${entry}/stat`, 'utf8'); } catch { continue; }
+    // After "pid (comm) " come: state ppid pgrp ...
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') members.push(Number(entry));
+  }
+  return members;
+}
+
 /** PIDs of live processes whose environment names this lab id (or any lab id, with '*'). */
 export function labProcesses(id: string | '*'): Map<number, string> {
   const found = new Map<number, string>();

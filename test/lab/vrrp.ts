@@ -1,0 +1,56 @@
+// Reading a VRRP group's state from the outside, as a network engineer would: who holds the virtual
+// address, and who sends adverts on the wire. Shared by the tests, the benchmarks and the demo, so
+// that they all judge an implementation the same way, whichever implementation it is.
+import { waitFor } from './exec.ts';
+import type { Frame, SegmentCapture } from './capture.ts';
+import type { Host } from './host.ts';
+
+/** Names of the hosts that hold `address` right now. */
+export async function holders(hosts: Iterable<Host>, address: string): Promise<string[]> {
+  const result: string[] = [];
+  for (const h of hosts) if (await h.hasAddress(address)) result.push(h.name);
+  return result;
+}
+
+/** Waits until exactly the named host holds the address, and no other host does. */
+export async function waitForSoleHolder(hosts: Iterable<Host>, address: string, expected: string, timeoutMs = 15_000): Promise<void> {
+  const list = [...hosts];
+  let last: string[] = [];
+  try {
+    await waitFor(`${address} on ${expected} alone`, async () => {
+      last = await holders(list, address);
+      return last.length === 1 && last[0] === expected ? true : undefined;
+    }, { timeoutMs, intervalMs: 50 });
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; held by [${last.join(', ')}]`);
+  }
+}
+
+/** The adverts of one VRID from one host, in capture order. */
+export function advertsFrom(capture: SegmentCapture, vrid: number, host: string): Frame[] {
+  return capture.adverts(vrid).filter((f) => f.from === host);
+}
+
+/**
+ * The hosts that advertised the VRID at a non-zero priority in the last `windowMs`: once an election
+ * has settled, exactly the master (a backup never advertises; priority 0 is a resignation). tshark
+ * reports frames a little after they are sent, so this first waits for a frame sent after now.
+ */
+export async function currentAdvertisers(capture: SegmentCapture, vrid: number, windowMs: number): Promise<string[]> {
+  const now = Date.now();
+  await capture.waitFor('the capture to catch up with the present', (f) => f.vrrp?.vrid === vrid && f.time > now, windowMs + 5_000);
+  const senders = capture.adverts(vrid).filter((f) => f.time > now - windowMs && f.time <= now && (f.vrrp?.priority ?? 0) > 0).map((f) => f.from);
+  return [...new Set(senders)].sort();
+}
+
+/** Waits for the first advert from `host` (at a non-zero priority) sent after `after`. */
+export function nextAdvert(capture: SegmentCapture, vrid: number, host: string, after: number, timeoutMs = 15_000): Promise<Frame> {
+  return capture.waitFor(`an advert from ${host} for VRID ${vrid}`, (f) => f.from === host && f.vrrp?.vrid === vrid && f.vrrp.priority > 0 && f.time > after, timeoutMs);
+}
+
+/** The last advert from `host` sent before `before`; throws if there was none. */
+export function lastAdvertBefore(capture: SegmentCapture, vrid: number, host: string, before: number): Frame {
+  const frame = advertsFrom(capture, vrid, host).filter((f) => f.time < before).at(-1);
+  if (!frame) throw new Error(`no advert from ${host} for VRID ${vrid} before ${new Date(before).toISOString()}`);
+  return frame;
+}
