@@ -223,6 +223,14 @@ export class SegmentCapture extends ProcessStream<Frame> {
 
   protected parse(line: string): Frame | undefined { return parseFrameLine(line, this.ports); }
 
+  /**
+   * Resolves once the capture has reported a frame sent after `time`. tshark reports frames some
+   * milliseconds after they are sent, in order, so after this every frame sent before `time` is in.
+   */
+  async catchUp(time: number, timeoutMs = 5_000): Promise<void> {
+    await this.waitFor(`the capture to catch up with ${new Date(time).toISOString()}`, (f) => f.time > time, timeoutMs);
+  }
+
   /** VRRP adverts, optionally of one VRID. */
   adverts(vrid?: number): Frame[] {
     return this.records.filter((r) => r.vrrp && (vrid === undefined || r.vrrp.vrid === vrid));

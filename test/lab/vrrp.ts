@@ -33,12 +33,11 @@ export function advertsFrom(capture: SegmentCapture, vrid: number, host: string)
 
 /**
  * The hosts that advertised the VRID at a non-zero priority in the last `windowMs`: once an election
- * has settled, exactly the master (a backup never advertises; priority 0 is a resignation). tshark
- * reports frames a little after they are sent, so this first waits for a frame sent after now.
+ * has settled, exactly the master (a backup never advertises; priority 0 is a resignation).
  */
 export async function currentAdvertisers(capture: SegmentCapture, vrid: number, windowMs: number): Promise<string[]> {
   const now = Date.now();
-  await capture.waitFor('the capture to catch up with the present', (f) => f.vrrp?.vrid === vrid && f.time > now, windowMs + 5_000);
+  await capture.catchUp(now, windowMs + 5_000);
   const senders = capture.adverts(vrid).filter((f) => f.time > now - windowMs && f.time <= now && (f.vrrp?.priority ?? 0) > 0).map((f) => f.from);
   return [...new Set(senders)].sort();
 }
@@ -49,7 +48,8 @@ export function nextAdvert(capture: SegmentCapture, vrid: number, host: string, 
 }
 
 /** The last advert from `host` sent before `before`; throws if there was none. */
-export function lastAdvertBefore(capture: SegmentCapture, vrid: number, host: string, before: number): Frame {
+export async function lastAdvertBefore(capture: SegmentCapture, vrid: number, host: string, before: number): Promise<Frame> {
+  await capture.catchUp(before);
   const frame = advertsFrom(capture, vrid, host).filter((f) => f.time < before).at(-1);
   if (!frame) throw new Error(`no advert from ${host} for VRID ${vrid} before ${new Date(before).toISOString()}`);
   return frame;
