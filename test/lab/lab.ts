@@ -234,6 +234,24 @@ export class Lab implements AsyncDisposable {
   }
 
   /**
+   * A switch port for something that is not a namespace host, such as a user-mode-linux guest: a
+   * namespace holding one end of a veth (`vec`, with no addresses and no IPv6 of its own), whose other
+   * end is a port named `name` on the segment. Returns the address that such a member should use.
+   */
+  async addTap(name: string, hostNumber: number, segment?: string): Promise<{ netns: string; ifname: string; address: string }> {
+    const seg = this.segment(segment);
+    if ([...seg.ports.values()].includes(name)) throw new Error(`segment ${seg.name} already has a port ${name}`);
+    const netns = this.addNetns(name);
+    await run(['ip', 'netns', 'exec', netns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    await run(['ip', '-n', netns, 'link', 'add', 'vec', 'type', 'veth', 'peer', 'name', name, 'netns', seg.netns]);
+    await run(['ip', '-n', seg.netns, 'link', 'set', 'dev', name, 'master', 'br0', 'up']);
+    await run(['ip', '-n', netns, 'link', 'set', 'dev', 'vec', 'up']);
+    const [port] = JSON.parse((await run(['ip', '-n', seg.netns, '-j', 'link', 'show', 'dev', name])).stdout) as { ifindex: number }[];
+    seg.ports.set(port!.ifindex, name);
+    return { netns, ifname: 'vec', address: `${addressIn(seg.subnets.v4, hostNumber)}/24` };
+  }
+
+  /**
    * Gives the root namespace one address on the first segment. It adds nothing but that address
    * (the kernel adds the connected /24), and keeps it only if `ip route get` for a lab host then
    * leads through the lab link: never a route that could take lab traffic out of the machine.
