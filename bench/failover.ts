@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Failover benchmark: how close an implementation's takeover comes to RFC 5798's formula.
 //
-//   npm run bench:failover -- [--impl keepalived,keepalive] [--runs N] [--json FILE]
+//   npm run bench:failover -- [--impl keepalived,keepalive] [--runs N] [--config v2,v3] [--json FILE]
 //
 // For VRRPv2 at advert_int 1 and VRRPv3 at advert_int 0.1, and for each fault (KILL of the master's
 // process tree, TERM, partition of the master), it prints the measured takeover minus the formula
@@ -17,6 +17,7 @@ const { values } = parseArgs({
   options: {
     impl: { type: 'string', default: 'keepalived' },
     runs: { type: 'string', default: '3' },
+    config: { type: 'string', default: 'v2,v3' },
     json: { type: 'string' },
   },
 });
@@ -24,10 +25,15 @@ const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1 || runs > 50) throw new Error('--runs takes a whole number from 1 to 50');
 const impls = values.impl.split(',').map(implementation);
 
-const CONFIGS = [
-  { label: 'v2 advert_int 1', version: 2, advertInt: 1 },
-  { label: 'v3 advert_int 0.1', version: 3, advertInt: 0.1 },
-] as const;
+const ALL_CONFIGS = {
+  v2: { label: 'v2 advert_int 1', version: 2, advertInt: 1 },
+  v3: { label: 'v3 advert_int 0.1', version: 3, advertInt: 0.1 },
+} as const;
+const CONFIGS = values.config.split(',').map((name) => {
+  const config = ALL_CONFIGS[name as keyof typeof ALL_CONFIGS];
+  if (!config) throw new Error(`--config takes v2, v3 or both, not ${JSON.stringify(name)}`);
+  return config;
+});
 const FAULTS: Fault[] = ['kill', 'term', 'partition'];
 
 const median = (xs: number[]): number => {
