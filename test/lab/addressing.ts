@@ -3,7 +3,7 @@
 // The lab only ever uses the benchmarking range 198.18.0.0/15 (RFC 2544) and the documentation range
 // 2001:db8::/32 (RFC 3849). A subnet that overlaps any route the machine already has is refused, so
 // that lab traffic can never be confused with, or leak into, the machine's own networks.
-import { isIPv4, isIPv6 } from 'node:net';
+import { ipFromBigInt, ipToBigInt } from '../../runtime/src/net/ip.ts';
 
 export interface Prefix {
   family: 4 | 6;
@@ -20,41 +20,11 @@ function bits(family: 4 | 6): number {
 }
 
 export function parseAddress(text: string): { family: 4 | 6; value: bigint } {
-  if (isIPv4(text)) {
-    const value = text.split('.').reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
-    return { family: 4, value };
-  }
-  if (isIPv6(text)) {
-    if (text.includes('.')) throw new Error(`IPv4-embedded IPv6 addresses are not used in the lab: ${text}`);
-    const [head = '', tail] = text.split('::');
-    const groups = (s: string): string[] => (s === '' ? [] : s.split(':'));
-    const left = groups(head);
-    const right = tail === undefined ? [] : groups(tail);
-    const missing = 8 - left.length - right.length;
-    const all = [...left, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...right];
-    const value = all.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
-    return { family: 6, value };
-  }
-  throw new Error(`not an IP address: ${JSON.stringify(text)}`);
+  return ipToBigInt(text);
 }
 
 export function formatAddress(family: 4 | 6, value: bigint): string {
-  if (family === 4) {
-    return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join('.');
-  }
-  const groups = Array.from({ length: 8 }, (_, i) => Number((value >> BigInt(112 - 16 * i)) & 0xffffn));
-  // Compress the longest run of zero groups (RFC 5952), so addresses match what `ip` prints.
-  let best = { start: -1, len: 0 };
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > best.len && j - i > 1) best = { start: i, len: j - i };
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best.start < 0) return hex.join(':');
-  return `${hex.slice(0, best.start).join(':')}::${hex.slice(best.start + best.len).join(':')}`;
+  return ipFromBigInt(family, value);
 }
 
 /** Parses "a.b.c.d/n", "x::y/n", a bare address (a host route), or "default". */
