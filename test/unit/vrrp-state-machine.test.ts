@@ -4,21 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   compareAddresses, createInstance, nextDeadline, step,
-  type Action, type Event, type Instance, type InstanceSettings,
+  type Event, type Instance, type InstanceSettings,
 } from '../../runtime/src/vrrp/state-machine.ts';
 import { masterDownIntervalMs, skewTimeMs } from '../../runtime/src/vrrp/timers.ts';
 
 const base: InstanceSettings = { version: 3, intervalCs: 100, priority: 100, preempt: true, preemptDelayMs: 0, primaryAddress: '198.18.0.2' };
-
-function run(i: Instance, events: [number, Event][]): { instance: Instance; actions: [number, Action][] } {
-  const actions: [number, Action][] = [];
-  for (const [now, e] of events) {
-    const r = step(i, e, now);
-    i = r.instance;
-    for (const a of r.actions) actions.push([now, a]);
-  }
-  return { instance: i, actions };
-}
 
 const started = (settings: Partial<InstanceSettings> = {}, now = 0): Instance =>
   step(createInstance({ ...base, ...settings }), { type: 'startup' }, now).instance;
@@ -28,6 +18,10 @@ test('startup: a backup arms Master_Down_Interval; the address owner becomes mas
   assert.equal(r.instance.state, 'backup');
   assert.equal(r.instance.downAt, 1000 + masterDownIntervalMs(100, 100));
   assert.deepEqual(r.actions, [{ type: 'transition', from: 'initialize', to: 'backup', reason: 'startup' }]);
+
+  const claimed = step(createInstance(base), { type: 'startup', claimMaster: true }, 1000);
+  assert.equal(claimed.instance.state, 'master', 'keepalived\'s state MASTER');
+  assert.deepEqual(claimed.actions[0], { type: 'send', priority: 100 });
 
   const owner = step(createInstance({ ...base, priority: 255 }), { type: 'startup' }, 1000);
   assert.equal(owner.instance.state, 'master');
@@ -182,7 +176,7 @@ function simulate(seed: number, simultaneous: boolean): void {
     r.instance = result.instance;
     for (const a of result.actions) {
       if (a.type !== 'send') continue;
-      routers.forEach((other, j) => {
+      routers.forEach((_, j) => {
         if (j !== k) queue.push({ at: now + latency, to: j, event: { type: 'advert', priority: a.priority, intervalCs, source: r.address } });
       });
     }

@@ -44,7 +44,8 @@ export interface Instance {
 }
 
 export type Event =
-  | { type: 'startup' }
+  /** claimMaster: keepalived's `state MASTER`, which takes mastership at once instead of waiting. */
+  | { type: 'startup'; claimMaster?: boolean }
   | { type: 'shutdown' }
   | { type: 'timer' }
   | { type: 'advert'; priority: number; intervalCs: number; source: string }
@@ -122,9 +123,10 @@ function toFault(i: Instance, faults: readonly string[]): StepResult {
 }
 
 /** Initialize -> Master (address owner) or Backup: RFC 5798 section 6.4.1. */
-function start(i: Instance, now: number, reason: string): StepResult {
+function start(i: Instance, now: number, reason: string, claimMaster = false): StepResult {
   if (i.faults.length > 0) return toFault(i, i.faults);
   if (i.priority === 255) return toMaster(i, now, `${reason}; address owner (priority 255)`);
+  if (claimMaster) return toMaster(i, now, `${reason}; configured state MASTER`);
   return toBackup(i, now, reason, i.settings.intervalCs, undefined);
 }
 
@@ -132,7 +134,7 @@ export function step(i: Instance, event: Event, now: number): StepResult {
   const same: StepResult = { instance: i, actions: [] };
   switch (event.type) {
     case 'startup':
-      return i.state === 'initialize' ? start(i, now, 'startup') : same;
+      return i.state === 'initialize' ? start(i, now, 'startup', event.claimMaster) : same;
 
     case 'shutdown': {
       if (i.state === 'initialize') return same;

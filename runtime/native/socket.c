@@ -1,0 +1,429 @@
+// keepalive_socket: the few socket calls Node lacks (raw IP, AF_PACKET and netlink sockets, recvmsg
+// with ancillary data, readiness callbacks), exposed as thin N-API functions. Nothing here knows a
+// protocol: addresses, option values, ancillary payloads and packets are byte buffers encoded and
+// decoded in TypeScript (runtime/src/net/). Every socket is non-blocking and close-on-exec.
+#define _GNU_SOURCE
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <uv.h>
+
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+// Ancillary data on receive: the IPv6 pktinfo and hop limit plus the IPv4 pktinfo and TTL fit in
+// well under this; a larger message is reported through MSG_CTRUNC in `flags`.
+#define CONTROL_BYTES 512
+
+// Throws an Error whose .code is the errno name ('EPERM'), with .errno and .syscall, as Node does.
+static napi_value throw_errno(napi_env env, const char *syscall, int err) {
+  const char *name = strerrorname_np(err);
+  char message[256];
+  snprintf(message, sizeof message, "%s: %s (%s)", syscall, name ? name : "EUNKNOWN", strerror(err));
+  napi_value msg, code, error, errno_value, syscall_value;
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
+  napi_create_string_utf8(env, name ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &code);
+  napi_create_error(env, code, msg, &error);
+  napi_create_int32(env, err, &errno_value);
+  napi_set_named_property(env, error, "errno", errno_value);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &syscall_value);
+  napi_set_named_property(env, error, "syscall", syscall_value);
+  napi_throw(env, error);
+  return NULL;
+}
+
+static napi_value throw_type(napi_env env, const char *message) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message);
+  return NULL;
+}
+
+// Reads argument i as an int32; false (with a pending TypeError) if it is not a number.
+static int arg_int(napi_env env, napi_value *argv, size_t argc, size_t i, int32_t *out) {
+  napi_valuetype t = napi_undefined;
+  if (i < argc) napi_typeof(env, argv[i], &t);
+  if (t != napi_number) { throw_type(env, "expected a number argument"); return 0; }
+  napi_get_value_int32(env, argv[i], out);
+  return 1;
+}
+
+// Reads argument i as a Buffer/Uint8Array; null or undefined give (NULL, 0) when `optional` is set.
+static int arg_bytes(napi_env env, napi_value *argv, size_t argc, size_t i, int optional, void **data, size_t *len) {
+  *data = NULL;
+  *len = 0;
+  napi_valuetype t = napi_undefined;
+  if (i < argc) napi_typeof(env, argv[i], &t);
+  if (optional && (t == napi_null || t == napi_undefined)) return 1;
+  bool is_typed = false;
+  if (i < argc) napi_is_typedarray(env, argv[i], &is_typed);
+  if (!is_typed) { throw_type(env, "expected a Buffer argument"); return 0; }
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t offset;
+  napi_get_typedarray_info(env, argv[i], &type, len, data, &ab, &offset);
+  if (type != napi_uint8_array) { throw_type(env, "expected a Buffer (Uint8Array) argument"); return 0; }
+  return 1;
+}
+
+static napi_value int_value(napi_env env, int64_t v) {
+  napi_value out;
+  napi_create_int64(env, v, &out);
+  return out;
+}
+
+static napi_value copy_buffer(napi_env env, const void *data, size_t len) {
+  napi_value out;
+  void *ignored;
+  napi_create_buffer_copy(env, len, data, &ignored, &out);
+  return out;
+}
+
+// socket(domain, type, protocol) -> fd
+static napi_value js_socket(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t domain, type, protocol;
+  if (!arg_int(env, argv, argc, 0, &domain) || !arg_int(env, argv, argc, 1, &type) || !arg_int(env, argv, argc, 2, &protocol)) return NULL;
+  int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  if (fd < 0) return throw_errno(env, "socket", errno);
+  return int_value(env, fd);
+}
+
+// setsockopt(fd, level, name, value: Buffer)
+static napi_value js_setsockopt(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd, level, name;
+  void *value;
+  size_t len;
+  if (!arg_int(env, argv, argc, 0, &fd) || !arg_int(env, argv, argc, 1, &level) || !arg_int(env, argv, argc, 2, &name) ||
+      !arg_bytes(env, argv, argc, 3, 0, &value, &len)) return NULL;
+  if (setsockopt(fd, level, name, value, (socklen_t)len) < 0) return throw_errno(env, "setsockopt", errno);
+  return NULL;
+}
+
+// getsockopt(fd, level, name, maxBytes) -> Buffer of the length the kernel returned
+static napi_value js_getsockopt(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd, level, name, max;
+  if (!arg_int(env, argv, argc, 0, &fd) || !arg_int(env, argv, argc, 1, &level) || !arg_int(env, argv, argc, 2, &name) ||
+      !arg_int(env, argv, argc, 3, &max)) return NULL;
+  if (max < 0 || max > 65536) return throw_type(env, "getsockopt: maxBytes out of range");
+  unsigned char *value = calloc(1, max > 0 ? (size_t)max : 1);
+  if (!value) return throw_errno(env, "getsockopt", ENOMEM);
+  socklen_t len = (socklen_t)max;
+  if (getsockopt(fd, level, name, value, &len) < 0) {
+    int err = errno;
+    free(value);
+    return throw_errno(env, "getsockopt", err);
+  }
+  napi_value out = copy_buffer(env, value, len);
+  free(value);
+  return out;
+}
+
+// bind(fd, sockaddr: Buffer)
+static napi_value js_bind(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  void *addr;
+  size_t len;
+  if (!arg_int(env, argv, argc, 0, &fd) || !arg_bytes(env, argv, argc, 1, 0, &addr, &len)) return NULL;
+  if (bind(fd, (const struct sockaddr *)addr, (socklen_t)len) < 0) return throw_errno(env, "bind", errno);
+  return NULL;
+}
+
+// getsockname(fd) -> Buffer (the kernel-assigned netlink port id, for one)
+static napi_value js_getsockname(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  if (!arg_int(env, argv, argc, 0, &fd)) return NULL;
+  struct sockaddr_storage addr;
+  socklen_t len = sizeof addr;
+  if (getsockname(fd, (struct sockaddr *)&addr, &len) < 0) return throw_errno(env, "getsockname", errno);
+  return copy_buffer(env, &addr, len);
+}
+
+// sendmsg(fd, data, sockaddr|null, control|null) -> bytes sent. `control` is a complete ancillary
+// buffer (cmsghdr layout), built in TypeScript.
+static napi_value js_sendmsg(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  void *data, *addr, *control;
+  size_t data_len, addr_len, control_len;
+  if (!arg_int(env, argv, argc, 0, &fd) || !arg_bytes(env, argv, argc, 1, 0, &data, &data_len) ||
+      !arg_bytes(env, argv, argc, 2, 1, &addr, &addr_len) || !arg_bytes(env, argv, argc, 3, 1, &control, &control_len)) return NULL;
+  struct iovec iov = { .iov_base = data, .iov_len = data_len };
+  struct msghdr msg = {
+    .msg_name = addr, .msg_namelen = (socklen_t)addr_len,
+    .msg_iov = &iov, .msg_iovlen = 1,
+    .msg_control = control, .msg_controllen = control_len,
+  };
+  ssize_t n = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (n < 0) return throw_errno(env, "sendmsg", errno);
+  return int_value(env, n);
+}
+
+// recvmsg(fd, maxBytes) -> { data, addr, control, flags } or null when nothing is waiting (EAGAIN).
+// `control` is the raw ancillary buffer; TypeScript walks its cmsghdrs.
+static napi_value js_recvmsg(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd, max;
+  if (!arg_int(env, argv, argc, 0, &fd) || !arg_int(env, argv, argc, 1, &max)) return NULL;
+  if (max <= 0 || max > (1 << 20)) return throw_type(env, "recvmsg: maxBytes out of range");
+  unsigned char *data = malloc((size_t)max);
+  if (!data) return throw_errno(env, "recvmsg", ENOMEM);
+  struct sockaddr_storage addr;
+  // Aligned for cmsghdr, which the kernel writes into it.
+  union { struct cmsghdr align; unsigned char bytes[CONTROL_BYTES]; } control;
+  struct iovec iov = { .iov_base = data, .iov_len = (size_t)max };
+  struct msghdr msg = {
+    .msg_name = &addr, .msg_namelen = sizeof addr,
+    .msg_iov = &iov, .msg_iovlen = 1,
+    .msg_control = control.bytes, .msg_controllen = sizeof control.bytes,
+  };
+  ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
+  if (n < 0) {
+    int err = errno;
+    free(data);
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+      napi_value null_value;
+      napi_get_null(env, &null_value);
+      return null_value;
+    }
+    return throw_errno(env, "recvmsg", err);
+  }
+  napi_value out;
+  napi_create_object(env, &out);
+  napi_set_named_property(env, out, "data", copy_buffer(env, data, (size_t)n));
+  free(data);
+  napi_set_named_property(env, out, "addr", copy_buffer(env, &addr, msg.msg_namelen));
+  napi_set_named_property(env, out, "control", copy_buffer(env, control.bytes, msg.msg_controllen));
+  napi_set_named_property(env, out, "flags", int_value(env, msg.msg_flags));
+  return out;
+}
+
+// close(fd)
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  if (!arg_int(env, argv, argc, 0, &fd)) return NULL;
+  if (close(fd) < 0) return throw_errno(env, "close", errno);
+  return NULL;
+}
+
+// ifNameToIndex(name) -> index
+static napi_value js_if_name_to_index(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char name[IF_NAMESIZE + 1];
+  size_t len = 0;
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok) return throw_type(env, "expected an interface name");
+  if (len >= IF_NAMESIZE) return throw_errno(env, "if_nametoindex", ENODEV);
+  unsigned index = if_nametoindex(name);
+  if (index == 0) return throw_errno(env, "if_nametoindex", errno);
+  return int_value(env, index);
+}
+
+// ifIndexToName(index) -> name
+static napi_value js_if_index_to_name(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t index;
+  if (!arg_int(env, argv, argc, 0, &index)) return NULL;
+  char name[IF_NAMESIZE];
+  if (!if_indextoname((unsigned)index, name)) return throw_errno(env, "if_indextoname", errno);
+  napi_value out;
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
+// Readiness: a libuv poll handle on the fd, calling back into JS on the main thread whenever the
+// socket is readable. Two owners share the struct: libuv (until its close callback) and the JS
+// handle (until its finalizer); whichever lets go last frees it.
+typedef struct {
+  uv_poll_t handle;
+  napi_env env;
+  napi_ref callback;
+  napi_async_context context;
+  int stopped, closed, finalized;
+  int in_callback, released;
+} Poller;
+
+static void poller_closed(uv_handle_t *handle) {
+  Poller *p = handle->data;
+  p->closed = 1;
+  if (p->finalized) free(p);
+}
+
+static void poller_release_js(Poller *p) {
+  if (p->released) return;
+  p->released = 1;
+  napi_delete_reference(p->env, p->callback);
+  napi_async_destroy(p->env, p->context);
+}
+
+// Stops callbacks at once and drops the JS references, unless the callback that asked for the stop
+// is still running on them (then poller_ready drops them on its way out); the memory waits for uv_close.
+static void poller_stop(Poller *p) {
+  if (p->stopped) return;
+  p->stopped = 1;
+  uv_poll_stop(&p->handle);
+  uv_close((uv_handle_t *)&p->handle, poller_closed);
+  if (!p->in_callback) poller_release_js(p);
+}
+
+// Calls callback(error|null). Through napi_make_callback, so promise jobs and nextTicks run after
+// it as after any I/O callback; an exception becomes an uncaught exception of the process.
+static void poller_ready(uv_poll_t *handle, int status, int events) {
+  (void)events;
+  Poller *p = handle->data;
+  if (p->stopped) return;
+  napi_env env = p->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value callback = NULL, global, arg, result;
+  napi_get_reference_value(env, p->callback, &callback);
+  napi_get_global(env, &global);
+  if (status < 0) {
+    napi_value code, msg;
+    napi_create_string_utf8(env, uv_err_name(status), NAPI_AUTO_LENGTH, &code);
+    napi_create_string_utf8(env, uv_strerror(status), NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, code, msg, &arg);
+  } else {
+    napi_get_null(env, &arg);
+  }
+  p->in_callback = 1;
+  napi_status status_call = callback ? napi_make_callback(env, p->context, global, callback, 1, &arg, &result) : napi_ok;
+  p->in_callback = 0;
+  if (p->stopped) poller_release_js(p);
+  if (status_call != napi_ok) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value error;
+      napi_get_and_clear_last_exception(env, &error);
+      napi_fatal_exception(env, error);
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+// The JS handle was collected (or the environment is going away): stop if unpoll never ran.
+static void poller_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  Poller *p = data;
+  p->finalized = 1;
+  poller_stop(p);
+  if (p->closed) free(p);
+}
+
+static napi_value js_poll(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  if (!arg_int(env, argv, argc, 0, &fd)) return NULL;
+  napi_valuetype t = napi_undefined;
+  if (argc > 1) napi_typeof(env, argv[1], &t);
+  if (t != napi_function) return throw_type(env, "poll: expected a callback");
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return throw_errno(env, "poll", EINVAL);
+  Poller *p = calloc(1, sizeof *p);
+  if (!p) return throw_errno(env, "poll", ENOMEM);
+  int r = uv_poll_init_socket(loop, &p->handle, fd);
+  if (r < 0) { free(p); return throw_errno(env, "uv_poll_init", -r); }
+  p->handle.data = p;
+  p->env = env;
+  napi_create_reference(env, argv[1], 1, &p->callback);
+  napi_value resource, name;
+  napi_create_object(env, &resource);
+  napi_create_string_utf8(env, "keepalive:socket", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, resource, name, &p->context);
+  r = uv_poll_start(&p->handle, UV_READABLE, poller_ready);
+  if (r < 0) {
+    poller_stop(p);
+    p->finalized = 1;  // no JS handle will ever own it
+    return throw_errno(env, "uv_poll_start", -r);
+  }
+  napi_value handle;
+  napi_create_external(env, p, poller_finalize, NULL, &handle);
+  return handle;
+}
+
+static Poller *arg_poller(napi_env env, napi_value *argv, size_t argc) {
+  napi_valuetype t = napi_undefined;
+  if (argc > 0) napi_typeof(env, argv[0], &t);
+  if (t != napi_external) { throw_type(env, "expected a poll handle"); return NULL; }
+  void *p;
+  napi_get_value_external(env, argv[0], &p);
+  return p;
+}
+
+// unpoll(handle): stops the callbacks. Safe to call twice. Call it before close(fd).
+static napi_value js_unpoll(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  Poller *p = arg_poller(env, argv, argc);
+  if (!p) return NULL;
+  poller_stop(p);
+  return NULL;
+}
+
+// pollRef(handle, ref): whether this poll keeps the process alive (uv_ref/uv_unref).
+static napi_value js_poll_ref(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  Poller *p = arg_poller(env, argv, argc);
+  if (!p) return NULL;
+  bool ref = true;
+  if (argc > 1) napi_get_value_bool(env, argv[1], &ref);
+  if (!p->stopped) {
+    if (ref) uv_ref((uv_handle_t *)&p->handle);
+    else uv_unref((uv_handle_t *)&p->handle);
+  }
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor functions[] = {
+    { "socket", NULL, js_socket, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "setsockopt", NULL, js_setsockopt, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "getsockopt", NULL, js_getsockopt, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "bind", NULL, js_bind, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "getsockname", NULL, js_getsockname, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "sendmsg", NULL, js_sendmsg, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "recvmsg", NULL, js_recvmsg, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "ifNameToIndex", NULL, js_if_name_to_index, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "ifIndexToName", NULL, js_if_index_to_name, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "poll", NULL, js_poll, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "unpoll", NULL, js_unpoll, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "pollRef", NULL, js_poll_ref, NULL, NULL, NULL, napi_enumerable, NULL },
+  };
+  napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GMODULE_NAME, init)

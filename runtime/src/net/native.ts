@@ -1,0 +1,86 @@
+// The socket addon (runtime/native/socket.c), loaded on first use and given types. The addon only
+// moves bytes between Node and the socket calls; every address, option value and ancillary payload
+// is built by the TypeScript around it. Build it with runtime/native/build.sh (scripts/setup does).
+//
+// Errors thrown by these functions carry .code (the errno name, e.g. 'EPERM'), .errno and .syscall.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { decodeCmsgs, encodeCmsgs, type Cmsg } from './ancillary.ts';
+import { int32 } from './host-order.ts';
+
+/** An opaque libuv poll handle; pass it back to unpoll/pollRef. */
+export type PollHandle = { readonly __brand: 'PollHandle' };
+
+interface Addon {
+  socket(domain: number, type: number, protocol: number): number;
+  setsockopt(fd: number, level: number, name: number, value: Uint8Array): void;
+  getsockopt(fd: number, level: number, name: number, maxBytes: number): Buffer;
+  bind(fd: number, addr: Uint8Array): void;
+  getsockname(fd: number): Buffer;
+  sendmsg(fd: number, data: Uint8Array, addr: Uint8Array | null, control: Uint8Array | null): number;
+  recvmsg(fd: number, maxBytes: number): { data: Buffer; addr: Buffer; control: Buffer; flags: number } | null;
+  close(fd: number): void;
+  ifNameToIndex(name: string): number;
+  ifIndexToName(index: number): string;
+  poll(fd: number, callback: (error: Error | null) => void): PollHandle;
+  unpoll(handle: PollHandle): void;
+  pollRef(handle: PollHandle, ref: boolean): void;
+}
+
+/** An Error from a socket call. */
+export interface SystemError extends Error { code: string; errno: number; syscall: string }
+
+/** KEEPALIVE_NATIVE names the .node file elsewhere, e.g. beside a bundled runtime. */
+export const ADDON_PATH = process.env.KEEPALIVE_NATIVE
+  ?? fileURLToPath(new URL('../../native/build/keepalive_socket.node', import.meta.url));
+
+let addon: Addon | undefined;
+
+function load(): Addon {
+  if (addon) return addon;
+  if (!existsSync(ADDON_PATH)) {
+    throw new Error(`the socket addon is not built (${ADDON_PATH}); run runtime/native/build.sh (scripts/setup does)`);
+  }
+  addon = createRequire(import.meta.url)(ADDON_PATH) as Addon;
+  return addon;
+}
+
+/** A received datagram: payload, the sender's raw sockaddr, ancillary messages and MSG_* flags. */
+export interface Received { data: Buffer; addr: Buffer; cmsgs: Cmsg[]; flags: number }
+
+/** socket(2) with SOCK_NONBLOCK | SOCK_CLOEXEC added. */
+export function socket(domain: number, type: number, protocol: number): number { return load().socket(domain, type, protocol); }
+export function setsockopt(fd: number, level: number, name: number, value: Uint8Array): void { load().setsockopt(fd, level, name, value); }
+/** setsockopt with a C int value, the common case. */
+export function setsockoptInt(fd: number, level: number, name: number, value: number): void { load().setsockopt(fd, level, name, int32(value)); }
+export function getsockopt(fd: number, level: number, name: number, maxBytes: number): Buffer { return load().getsockopt(fd, level, name, maxBytes); }
+export function bind(fd: number, addr: Uint8Array): void { load().bind(fd, addr); }
+export function getsockname(fd: number): Buffer { return load().getsockname(fd); }
+/** sendto(2): addr null for a connected or bound-to-destination socket (packet, netlink). */
+export function sendto(fd: number, data: Uint8Array, addr: Uint8Array | null): number { return load().sendmsg(fd, data, addr, null); }
+/** sendmsg(2) with ancillary messages, e.g. IP_PKTINFO to choose the source address. */
+export function sendmsg(fd: number, data: Uint8Array, addr: Uint8Array | null, cmsgs: readonly Cmsg[]): number {
+  return load().sendmsg(fd, data, addr, cmsgs.length > 0 ? encodeCmsgs(cmsgs) : null);
+}
+/** recvmsg(2) of one datagram, or null when none is waiting. */
+export function recvmsg(fd: number, maxBytes: number): Received | null {
+  const r = load().recvmsg(fd, maxBytes);
+  return r && { data: r.data, addr: r.addr, cmsgs: decodeCmsgs(r.control), flags: r.flags };
+}
+export function close(fd: number): void { load().close(fd); }
+/** if_nametoindex(3) in the calling process's network namespace; throws ENODEV for an unknown name. */
+export function ifNameToIndex(name: string): number { return load().ifNameToIndex(name); }
+export function ifIndexToName(index: number): string { return load().ifIndexToName(index); }
+/**
+ * Calls `callback` on the main thread whenever fd is readable (level-triggered: again while data is
+ * left). The handle keeps the process alive until unpoll, or while pollRef(handle, true).
+ * Always unpoll before closing the fd.
+ */
+export function poll(fd: number, callback: (error: Error | null) => void): PollHandle { return load().poll(fd, callback); }
+export function unpoll(handle: PollHandle): void { load().unpoll(handle); }
+export function pollRef(handle: PollHandle, ref: boolean): void { load().pollRef(handle, ref); }
+
+export function isSystemError(e: unknown, code?: string): e is SystemError {
+  return e instanceof Error && typeof (e as Partial<SystemError>).code === 'string' && (code === undefined || (e as SystemError).code === code);
+}
