@@ -1,30 +1,111 @@
 #!/usr/bin/env node
-// The keepalive command line. The VRRP runtime fills in its commands (run, check, status, reload).
+// The keepalive command line.
+//   keepalive run -f FILE [--state-dir DIR]        the daemon, in the foreground
+//   keepalive check -f FILE                        validate; one file:line:col error per problem
+//   keepalive status [--state-dir DIR] [--json]    state, priorities, timers and counters
+//   keepalive reload [--state-dir DIR]             reload the running daemon's configuration
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config/load.ts';
+import { controlRequest } from './control/client.ts';
+import { formatStatus, type DaemonStatus } from './control/status.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const DEFAULT_STATE_DIR = '/run/keepalive';
 
 const USAGE = `keepalive ${pkg.version}: keepalived, rebuilt in TypeScript
 
-Usage: keepalive <command> [options]
+Usage:
+  keepalive run -f FILE [--state-dir DIR]       run the daemon in the foreground (TERM/INT stop, HUP reloads)
+  keepalive check -f FILE                       validate a configuration: keepalived.conf, JSON or YAML
+  keepalive status [--state-dir DIR] [--json]   show every VRRP instance: state, priority, timers, counters
+  keepalive reload [--state-dir DIR]            make the running daemon reload its configuration
 
 Options:
-  -h, --help       show this help
-  -v, --version    print the version
+  -f, --config FILE    the configuration file (keepalived.conf syntax, or the project's JSON/YAML)
+  --state-dir DIR      where the pid file and control socket live (default ${DEFAULT_STATE_DIR})
+  -h, --help           show this help
+  -v, --version        print the version
 `;
 
-function main(argv: string[]): number {
-  const [command] = argv;
-  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
-    process.stdout.write(USAGE);
-    return command === undefined ? 2 : 0;
+class UsageError extends Error {}
+
+function options(args: string[], spec: Record<string, { type: 'string' | 'boolean'; short?: string }>) {
+  try {
+    return parseArgs({ args, options: spec, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
   }
-  if (command === '-v' || command === '--version') {
-    process.stdout.write(`${pkg.version}\n`);
-    return 0;
-  }
-  process.stderr.write(`keepalive: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
-  return 2;
 }
 
-process.exitCode = main(process.argv.slice(2));
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+      process.stderr.write(USAGE);
+      return 2;
+    case '-h': case '--help': case 'help':
+      process.stdout.write(USAGE);
+      return 0;
+    case '-v': case '--version':
+      process.stdout.write(`${pkg.version}\n`);
+      return 0;
+    case 'check': {
+      const o = options(rest, { config: { type: 'string', short: 'f' } });
+      if (typeof o.config !== 'string') throw new UsageError('check needs -f FILE');
+      try {
+        const { warnings } = loadConfig(o.config);
+        for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+        process.stdout.write(`${o.config}: configuration OK\n`);
+        return 0;
+      } catch (error) {
+        process.stderr.write(`${(error as Error).message}\n`);
+        return 1;
+      }
+    }
+    case 'run': {
+      const o = options(rest, { config: { type: 'string', short: 'f' }, 'state-dir': { type: 'string' } });
+      if (typeof o.config !== 'string') throw new UsageError('run needs -f FILE');
+      const { Watchdog } = await import('./watchdog/watchdog.ts');
+      const watchdog = new Watchdog({
+        configPath: o.config,
+        stateDir: (o['state-dir'] as string | undefined) ?? DEFAULT_STATE_DIR,
+        roles: ['vrrp', 'checker'],
+        load: loadConfig,
+      });
+      try {
+        await watchdog.start();
+      } catch (error) {
+        process.stderr.write(`${(error as Error).message}\n`);
+        return 1;
+      }
+      return new Promise<number>(() => {}); // runs until a signal stops it
+    }
+    case 'status': {
+      const o = options(rest, { 'state-dir': { type: 'string' }, json: { type: 'boolean' } });
+      const status = await controlRequest(`${(o['state-dir'] as string | undefined) ?? DEFAULT_STATE_DIR}/control.sock`, { command: 'status' }) as DaemonStatus;
+      process.stdout.write(o.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+      return 0;
+    }
+    case 'reload': {
+      const o = options(rest, { 'state-dir': { type: 'string' } });
+      const result = await controlRequest(`${(o['state-dir'] as string | undefined) ?? DEFAULT_STATE_DIR}/control.sock`, { command: 'reload' }) as { ok: boolean; errors?: string[] };
+      if (result.ok) {
+        process.stdout.write('reloaded\n');
+        return 0;
+      }
+      process.stderr.write(`reload refused; the running configuration stays in force:\n${(result.errors ?? []).join('\n')}\n`);
+      return 1;
+    }
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (error: Error) => {
+    process.stderr.write(error instanceof UsageError ? `keepalive: ${error.message}\n\n${USAGE}` : `keepalive: ${error.message}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The main job on the local lab: a VRRP group on lab hosts, its master killed, the takeover measured.
-//   npm run demo -- [--impl keepalived] [--version 2|3] [--advert-int SECONDS]
+//   npm run demo -- [--impl keepalive|keepalived] [--version 2|3] [--advert-int SECONDS]
 import { parseArgs } from 'node:util';
 import { implementation } from './implementations.ts';
 import { FailoverRig } from './failover.ts';
@@ -9,7 +9,7 @@ import { leftovers } from './lab.ts';
 
 const { values } = parseArgs({
   options: {
-    impl: { type: 'string', default: 'keepalived' },
+    impl: { type: 'string', default: 'keepalive' },
     version: { type: 'string', default: '3' },
     'advert-int': { type: 'string', default: '0.1' },
   },
@@ -20,12 +20,12 @@ if (!version) throw new Error('--version is 2 or 3');
 const advertInt = Number(values['advert-int']);
 const say = (text: string): void => console.log(text);
 
-say(`keepalive demo: ${impl.name}, VRRPv${version} with advert_int ${advertInt}, on three lab hosts`);
+say(`keepalive demo: ${impl.name}, VRRPv${version} with advert_int ${advertInt}, on three lab routers and a client`);
 {
-  await using rig = await FailoverRig.create(impl, version, advertInt);
+  await using rig = await FailoverRig.create(impl, version, advertInt, { routers: 3 });
   say(rig.lab.describe());
   const routers = rig.routers;
-  say(`\n${impl.name} runs on h1 (priority 200) and h2 (priority 100); the client pings ${rig.vip}`);
+  say(`\n${impl.name} runs on h1 (priority 200), h2 (priority 100) and h3 (priority 50); the client pings ${rig.vip}`);
   say(`master: ${(await holders(routers, rig.vip)).join(', ')} holds ${rig.vip}; adverts on the wire come from ${(await currentAdvertisers(rig.capture, 51, advertInt * 2000)).join(', ')}`);
 
   say(`\nkilling ${impl.name} on h1 (KILL to its whole process tree, as a crash)...`);

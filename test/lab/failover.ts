@@ -24,6 +24,8 @@ export interface FailoverMeasurement {
 
 const MASTER = { name: 'h1', priority: 200 };
 const BACKUP = { name: 'h2', priority: 100 };
+/** An optional third router, below the backup: it must stay out of the takeover. */
+const SPARE = { name: 'h3', priority: 50 };
 const VRID = 51;
 
 export class FailoverRig implements AsyncDisposable {
@@ -46,12 +48,14 @@ export class FailoverRig implements AsyncDisposable {
     });
   }
 
-  /** Builds the lab, starts the implementation on both routers and waits for the first master. */
-  static async create(impl: VrrpImplementation, version: 2 | 3, advertInt: number): Promise<FailoverRig> {
-    const lab = await Lab.create({ hosts: [MASTER.name, BACKUP.name, 'client'], ssh: false });
+  /** Builds the lab, starts the implementation on the routers (two, or three) and waits for the first master. */
+  static async create(impl: VrrpImplementation, version: 2 | 3, advertInt: number, { routers = 2 }: { routers?: 2 | 3 } = {}): Promise<FailoverRig> {
+    const names = routers === 3 ? [MASTER.name, BACKUP.name, SPARE.name] : [MASTER.name, BACKUP.name];
+    const lab = await Lab.create({ hosts: [...names, 'client'], ssh: false });
     try {
       const rig = new FailoverRig(lab, await lab.capture(), impl, version, advertInt);
       await impl.start(lab.host(BACKUP.name), rig.config(BACKUP));
+      if (routers === 3) await impl.start(lab.host(SPARE.name), rig.config(SPARE));
       await rig.startMaster();
       return rig;
     } catch (error) {
@@ -60,7 +64,7 @@ export class FailoverRig implements AsyncDisposable {
     }
   }
 
-  get routers() { return [this.lab.host(MASTER.name), this.lab.host(BACKUP.name)]; }
+  get routers() { return [MASTER.name, BACKUP.name, SPARE.name].filter((n) => this.lab.hosts.has(n)).map((n) => this.lab.host(n)); }
 
   private async startMaster(): Promise<void> {
     this.master = await this.impl.start(this.lab.host(MASTER.name), this.config(MASTER));

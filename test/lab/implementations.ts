@@ -1,6 +1,7 @@
 // The VRRP implementations a lab test or benchmark can run on a host, all driven by the same
 // keepalived.conf text, so that one scenario measures each of them the same way.
 import { readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Daemon, Host } from './host.ts';
 import { processGone } from './processes.ts';
 
@@ -36,7 +37,19 @@ export const keepalived: VrrpImplementation = {
   },
 };
 
-export const implementations: ReadonlyMap<string, VrrpImplementation> = new Map([[keepalived.name, keepalived]]);
+const KEEPALIVE_CLI = fileURLToPath(new URL('../../runtime/src/cli.ts', import.meta.url));
+
+/** The project's runtime, from this checkout, run by the Node that runs the tests. */
+export const keepalive: VrrpImplementation = {
+  name: 'keepalive',
+  async start(host, config) {
+    const file = '/etc/keepalive/keepalived.conf';
+    host.writeFile(file, config);
+    return host.startDaemon('keepalive', [process.execPath, KEEPALIVE_CLI, 'run', '-f', file, '--state-dir', '/run/keepalive'], { pidFile: '/run/keepalive/keepalive.pid' });
+  },
+};
+
+export const implementations: ReadonlyMap<string, VrrpImplementation> = new Map([keepalived, keepalive].map((i) => [i.name, i]));
 
 export function implementation(name: string): VrrpImplementation {
   const impl = implementations.get(name);

@@ -1,0 +1,382 @@
+// The project's own format, JSON or YAML (JSON is read as YAML, so both get line:col positions from
+// the yaml package): the model itself, minus positions, with named nodes as maps keyed by name and
+// defaults optional. See README.md in this folder for the schema. Unknown keys are errors.
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
+import { finishNode, newDraft, setField, type Draft } from './build.ts';
+import type { Diagnostics } from './diagnostics.ts';
+import type { Spelling } from './validate.ts';
+import {
+  GLOBAL_DEFAULTS, SMTP_DEFAULT_PORT, SYNC_GROUP_DEFAULTS, TRACK_FILE_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_SCRIPT_DEFAULTS,
+  type Authentication, type GlobalDefs, type GroupMember, type KeepaliveConfig, type ScriptUser, type SmtpServer, type SourcePos,
+  type TrackFile, type TrackRef, type UnicastPeer, type VirtualAddress, type VrrpInstance, type VrrpScript, type VrrpSyncGroup,
+} from './model.ts';
+import { authPassword, defaultVmacName, parseAuthType, parseIp, parseIpWithPrefix, parseScope, ValueError } from './values.ts';
+
+/** Converts one value node; throws ValueError for a bad value. */
+type Convert<V> = (node: Node) => V;
+
+/** Reads nodes of one document, turning offsets into positions. */
+class DocumentReader {
+  readonly diagnostics: Diagnostics;
+  private readonly file: string;
+  private readonly lines: LineCounter;
+  private readonly doc: Document.Parsed;
+
+  constructor(doc: Document.Parsed, lines: LineCounter, file: string, diagnostics: Diagnostics) {
+    this.doc = doc;
+    this.lines = lines;
+    this.file = file;
+    this.diagnostics = diagnostics;
+  }
+
+  pos(offset: number): SourcePos {
+    const { line, col } = this.lines.linePos(offset);
+    return { file: this.file, line, col };
+  }
+
+  at(node: Node): SourcePos {
+    return this.pos(node.range?.[0] ?? 0);
+  }
+
+  /** Follows a YAML alias (*name) to the node it names. */
+  resolve(node: Node): Node {
+    return isAlias(node) ? (node.resolve(this.doc) as Node) : node;
+  }
+
+  /** Calls `read` for each key of a mapping, reporting unknown keys and bad values at their place. */
+  fields(node: Node, context: string, readers: Readonly<Record<string, (value: Node, keyAt: SourcePos) => void>>): void {
+    const map = this.mapping(node, context);
+    for (const pair of map.items) {
+      const key = pair.key as Node;
+      const keyAt = this.at(key);
+      const name = isScalar(key) ? String(key.value) : undefined;
+      const read = name !== undefined && Object.hasOwn(readers, name) ? readers[name] : undefined;
+      if (!read) {
+        this.diagnostics.error(keyAt, `unknown key ${JSON.stringify(name ?? '?')} in ${context}; expected one of: ${Object.keys(readers).join(', ')}`);
+        continue;
+      }
+      const value = pair.value ? this.resolve(pair.value as Node) : undefined;
+      if (!value || (isScalar(value) && value.value === null)) {
+        this.diagnostics.error(keyAt, `${context}.${name} has no value`);
+        continue;
+      }
+      try {
+        read(value, keyAt);
+      } catch (error) {
+        if (!(error instanceof ValueError)) throw error;
+        if (!(error instanceof SilentValueError)) this.diagnostics.error(this.at(value), `${context}.${name}: ${error.message}`);
+      }
+    }
+  }
+
+  mapping(node: Node, context: string): YAMLMap {
+    if (!isMap(node)) throw this.fail(node, `${context} must be a mapping`);
+    return node as YAMLMap;
+  }
+
+  fail(node: Node, message: string): ValueError {
+    this.diagnostics.error(this.at(node), message);
+    return new SilentValueError(message);
+  }
+
+  /** The entries of a name -> node mapping (vrrpInstances: { VI_1: {...} }). */
+  named(node: Node, context: string): { name: string; at: SourcePos; value: Node }[] {
+    return this.mapping(node, context).items.map((pair) => {
+      const key = pair.key as Node;
+      const value = pair.value ? this.resolve(pair.value as Node) : undefined;
+      // `NAME:` with nothing after it: the key stands for the missing mapping, for the message's position.
+      const present = value && !(isScalar(value) && value.value === null) ? value : key;
+      return { name: String(isScalar(key) ? key.value : ''), at: this.at(key), value: present };
+    });
+  }
+
+  // Converters of value nodes.
+
+  string: Convert<string> = (node) => {
+    if (!isScalar(node) || typeof node.value !== 'string') throw new ValueError('expected a string');
+    return node.value;
+  };
+
+  integer: Convert<number> = (node) => {
+    if (!isScalar(node) || typeof node.value !== 'number' || !Number.isSafeInteger(node.value)) throw new ValueError('expected an integer');
+    return node.value;
+  };
+
+  boolean: Convert<boolean> = (node) => {
+    if (!isScalar(node) || typeof node.value !== 'boolean') throw new ValueError('expected true or false');
+    return node.value;
+  };
+
+  ip: Convert<string> = (node) => parseIp(this.string(node)).address;
+
+  oneOf<V extends string | number>(...values: readonly V[]): Convert<V> {
+    return (node) => {
+      const value = isScalar(node) ? node.value : undefined;
+      if (!values.includes(value as V)) throw new ValueError(`expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}`);
+      return value as V;
+    };
+  }
+
+  list<V>(entry: Convert<V>): Convert<V[]> {
+    return (node) => {
+      if (!isSeq(node)) throw new ValueError('expected a list');
+      const out: V[] = [];
+      for (const item of node.items) {
+        const resolved = this.resolve(item as Node);
+        try {
+          out.push(entry(resolved));
+        } catch (error) {
+          if (!(error instanceof ValueError)) throw error;
+          if (!(error instanceof SilentValueError)) this.diagnostics.error(this.at(resolved), error.message);
+        }
+      }
+      return out;
+    };
+  }
+
+  /** A small object (no field positions): its keys, converted, with `required` ones checked. */
+  object(node: Node, context: string, converters: Readonly<Record<string, Convert<unknown>>>, required: readonly string[]): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    const readers = Object.fromEntries(Object.entries(converters).map(([key, convert]) => [key, (value: Node) => { out[key] = convert(value); }]));
+    this.fields(node, context, readers);
+    // A key present with a bad value was reported already: only absent keys are missing.
+    const present = new Set(this.mapping(node, context).items.map((pair) => (isScalar(pair.key) ? String(pair.key.value) : '')));
+    const missing = required.filter((key) => !present.has(key));
+    if (missing.length > 0) throw this.fail(node, `${context} has no ${missing.join(', ')}`);
+    return out;
+  }
+}
+
+/** A ValueError already reported where it happened. */
+class SilentValueError extends ValueError {}
+
+type Setting<T> = Exclude<keyof T, 'at' | 'fieldAt'>;
+type Readers<T> = { readonly [K in Setting<T>]?: Convert<T[K]> };
+
+/** Reads a node with field positions into a draft, then finishes it with the model's defaults. */
+function readNode<T>(
+  r: DocumentReader,
+  node: Node,
+  context: string,
+  readers: Readers<T>,
+  draft: Draft<T>,
+  defaults: Partial<T>,
+  required: readonly Setting<T>[],
+  complete: (draft: Draft<T>) => void = () => {},
+): T {
+  const byKey = Object.fromEntries(Object.entries(readers).map(([key, convert]) => [
+    key,
+    (value: Node, keyAt: SourcePos) => setField(draft, key as Setting<T>, (convert as Convert<T[Setting<T>]>)(value), keyAt),
+  ]));
+  try {
+    r.fields(node, context, byKey);
+  } catch (error) {
+    if (!(error instanceof ValueError)) throw error;
+    // Not a mapping at all: that one error says it.
+    return finishNode(draft, defaults, [], { node: context, setting: jsonSpelling.setting }, r.diagnostics);
+  }
+  complete(draft);
+  return finishNode(draft, defaults, required, { node: context, setting: jsonSpelling.setting }, r.diagnostics);
+}
+
+function trackRef(r: DocumentReader, context: string): Convert<TrackRef> {
+  return (node) => {
+    if (isScalar(node)) return { at: r.at(node), name: r.string(node), reverse: false };
+    const o = r.object(node, `${context} entry`, { name: r.string, weight: r.integer, reverse: r.boolean }, ['name']);
+    if (o.reverse !== undefined && o.weight === undefined) throw r.fail(node, `${context} entry: reverse needs a weight`);
+    return { at: r.at(node), name: o.name as string, ...(o.weight !== undefined && { weight: o.weight as number }), reverse: (o.reverse as boolean | undefined) ?? false };
+  };
+}
+
+/** "ADDR[/LEN]" or { address, prefixLength?, broadcast?, dev?, scope?, label?, noTrack? } */
+function virtualAddress(r: DocumentReader, context: string): Convert<VirtualAddress> {
+  return (node) => {
+    if (isScalar(node)) {
+      const { address, prefixLength } = parseIpWithPrefix(r.string(node));
+      return { at: r.at(node), address, prefixLength, noTrack: false };
+    }
+    const o = r.object(node, `${context} entry`, {
+      address: r.string, prefixLength: r.integer, broadcast: r.ip, dev: r.string,
+      scope: (n) => (isScalar(n) && typeof n.value === 'number' ? parseScope(String(n.value)) : parseScope(r.string(n))),
+      label: r.string, noTrack: r.boolean,
+    }, ['address']);
+    const written = o.address as string;
+    if (written.includes('/') && o.prefixLength !== undefined) throw r.fail(node, `${context} entry: give the prefix length in address or in prefixLength, not both`);
+    const { address, prefixLength } = parseIpWithPrefix(o.prefixLength === undefined ? written : `${written}/${o.prefixLength as number}`);
+    return {
+      at: r.at(node), address, prefixLength,
+      ...(o.broadcast !== undefined && { broadcast: o.broadcast as string }),
+      ...(o.dev !== undefined && { dev: o.dev as string }),
+      ...(o.scope !== undefined && { scope: o.scope as number }),
+      ...(o.label !== undefined && { label: o.label as string }),
+      noTrack: (o.noTrack as boolean | undefined) ?? false,
+    };
+  };
+}
+
+/** "ADDR" or { address, minTtl?, maxTtl? } */
+function unicastPeer(r: DocumentReader): Convert<UnicastPeer> {
+  return (node) => {
+    if (isScalar(node)) return { at: r.at(node), address: r.ip(node) };
+    const o = r.object(node, 'unicastPeer entry', { address: r.ip, minTtl: r.integer, maxTtl: r.integer }, ['address']);
+    return { at: r.at(node), address: o.address as string, ...(o.minTtl !== undefined && { minTtl: o.minTtl as number }), ...(o.maxTtl !== undefined && { maxTtl: o.maxTtl as number }) };
+  };
+}
+
+function scriptUser(r: DocumentReader, context: string): Convert<ScriptUser> {
+  return (node) => r.object(node, context, { user: r.string, group: r.string }, ['user']) as unknown as ScriptUser;
+}
+
+function notifyReaders(r: DocumentReader): Readers<VrrpInstance & VrrpSyncGroup> {
+  return { notifyMaster: r.string, notifyBackup: r.string, notifyFault: r.string, notifyStop: r.string, notify: r.string, smtpAlert: r.boolean };
+}
+
+function readGlobalDefs(r: DocumentReader, node: Node | undefined, at: SourcePos): GlobalDefs {
+  const draft = newDraft<GlobalDefs>(at);
+  if (!node) return finishNode(draft, GLOBAL_DEFAULTS, [], { node: 'globalDefs', setting: jsonSpelling.setting }, r.diagnostics);
+  return readNode<GlobalDefs>(r, node, 'globalDefs', {
+    routerId: r.string,
+    notificationEmail: r.list(r.string),
+    notificationEmailFrom: r.string,
+    smtpServer: (n) => {
+      const o = r.object(n, 'globalDefs.smtpServer', { host: r.string, port: r.integer }, ['host']);
+      return { host: o.host, port: o.port ?? SMTP_DEFAULT_PORT } as SmtpServer;
+    },
+    smtpHeloName: r.string,
+    smtpConnectTimeoutMs: r.integer,
+    smtpAlert: r.boolean,
+    smtpAlertVrrp: r.boolean,
+    enableScriptSecurity: r.boolean,
+    scriptUser: scriptUser(r, 'globalDefs.scriptUser'),
+    vrrpMcastGroup4: r.ip,
+    vrrpMcastGroup6: r.ip,
+    vrrpVersion: r.oneOf(2, 3),
+    vrrpGarpMasterDelayMs: r.integer,
+    vrrpGarpMasterRepeat: r.integer,
+    vrrpGarpMasterRefreshMs: r.integer,
+    vrrpGarpMasterRefreshRepeat: r.integer,
+    vrrpGarpIntervalMs: r.integer,
+    vrrpGnaIntervalMs: r.integer,
+    vrrpStrict: r.boolean,
+    vrrpSkipCheckAdvAddr: r.boolean,
+    maxAutoPriority: r.integer,
+  }, draft, GLOBAL_DEFAULTS, []);
+}
+
+function readVrrpScript(r: DocumentReader, name: string, at: SourcePos, node: Node): VrrpScript {
+  const draft = newDraft<VrrpScript>(at);
+  draft.name = name;
+  return readNode<VrrpScript>(r, node, `vrrpScripts.${name}`, {
+    script: r.string, intervalMs: r.integer, timeoutMs: r.integer, weight: r.integer, reverse: r.boolean,
+    rise: r.integer, fall: r.integer, user: scriptUser(r, `vrrpScripts.${name}.user`), initFail: r.boolean,
+  }, draft, VRRP_SCRIPT_DEFAULTS, ['script']);
+}
+
+function readTrackFile(r: DocumentReader, name: string, at: SourcePos, node: Node): TrackFile {
+  const draft = newDraft<TrackFile>(at);
+  draft.name = name;
+  return readNode<TrackFile>(r, node, `trackFiles.${name}`, {
+    file: r.string, weight: r.integer, reverse: r.boolean,
+    initFile: (n) => {
+      const o = r.object(n, `trackFiles.${name}.initFile`, { value: r.integer, overwrite: r.boolean }, []);
+      return { value: (o.value as number | undefined) ?? 0, overwrite: (o.overwrite as boolean | undefined) ?? false };
+    },
+  }, draft, TRACK_FILE_DEFAULTS, ['file']);
+}
+
+function readSyncGroup(r: DocumentReader, name: string, at: SourcePos, node: Node): VrrpSyncGroup {
+  const draft = newDraft<VrrpSyncGroup>(at);
+  draft.name = name;
+  const context = `vrrpSyncGroups.${name}`;
+  return readNode<VrrpSyncGroup>(r, node, context, {
+    ...notifyReaders(r),
+    group: r.list<GroupMember>((n) => ({ at: r.at(n), name: r.string(n) })),
+    trackInterface: r.list(trackRef(r, `${context}.trackInterface`)),
+    trackScript: r.list(trackRef(r, `${context}.trackScript`)),
+    trackFile: r.list(trackRef(r, `${context}.trackFile`)),
+  }, draft, SYNC_GROUP_DEFAULTS, []);
+}
+
+function readVrrpInstance(r: DocumentReader, name: string, at: SourcePos, node: Node): VrrpInstance {
+  const draft = newDraft<VrrpInstance>(at);
+  draft.name = name;
+  const context = `vrrpInstances.${name}`;
+  return readNode<VrrpInstance>(r, node, context, {
+    ...notifyReaders(r),
+    state: r.oneOf('MASTER', 'BACKUP'),
+    interface: r.string,
+    virtualRouterId: r.integer,
+    priority: r.integer,
+    advertIntCs: r.integer,
+    version: r.oneOf(2, 3),
+    nopreempt: r.boolean,
+    preemptDelayMs: r.integer,
+    authentication: (n): Authentication => {
+      const o = r.object(n, `${context}.authentication`, { authType: (t) => parseAuthType(r.string(t)), authPass: r.string }, ['authType', 'authPass']);
+      const { authPass, warning } = authPassword(o.authPass as string);
+      if (warning) r.diagnostics.warn(r.at(n), warning);
+      return { at: r.at(n), authType: o.authType as 'PASS', authPass };
+    },
+    virtualIpaddress: r.list(virtualAddress(r, `${context}.virtualIpaddress`)),
+    virtualIpaddressExcluded: r.list(virtualAddress(r, `${context}.virtualIpaddressExcluded`)),
+    unicastSrcIp: r.ip,
+    unicastPeer: r.list(unicastPeer(r)),
+    mcastSrcIp: r.ip,
+    trackInterface: r.list(trackRef(r, `${context}.trackInterface`)),
+    trackScript: r.list(trackRef(r, `${context}.trackScript`)),
+    trackFile: r.list(trackRef(r, `${context}.trackFile`)),
+    garpMasterDelayMs: r.integer,
+    garpMasterRepeat: r.integer,
+    garpMasterRefreshMs: r.integer,
+    garpMasterRefreshRepeat: r.integer,
+    // true: keepalived's default name, which needs the VRID (completed below).
+    useVmac: (n) => (isScalar(n) && n.value === true ? '' : r.string(n)),
+    vmacXmitBase: r.boolean,
+    accept: r.boolean,
+    dontTrackPrimary: r.boolean,
+  }, draft, VRRP_INSTANCE_DEFAULTS, ['interface', 'virtualRouterId'], (d) => {
+    if (d.useVmac === '') d.useVmac = defaultVmacName(d.virtualRouterId);
+  });
+}
+
+/** Keys are the model's setting names, values in the model's units. */
+export const jsonSpelling: Spelling = { setting: (key) => key, value: (_key, value) => `${value}` };
+
+/**
+ * The model of a JSON or YAML text, before validation (see validate.ts). Errors and warnings go to
+ * `diagnostics`; the returned model is only usable if no error was recorded.
+ */
+export function readJsonOrYaml(text: string, file: string, diagnostics: Diagnostics): KeepaliveConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const r = new DocumentReader(doc, lines, file, diagnostics);
+  for (const error of doc.errors) diagnostics.error(r.pos(error.pos[0]), error.message);
+
+  const sections: Partial<Record<'globalDefs' | 'vrrpScripts' | 'trackFiles' | 'vrrpSyncGroups' | 'vrrpInstances', { node: Node; at: SourcePos }>> = {};
+  if (doc.errors.length === 0 && doc.contents && !(isScalar(doc.contents) && doc.contents.value === null)) {
+    try {
+      r.fields(doc.contents, 'the configuration', Object.fromEntries(
+        (['globalDefs', 'vrrpScripts', 'trackFiles', 'vrrpSyncGroups', 'vrrpInstances'] as const).map((key) => [key, (node: Node, at: SourcePos) => { sections[key] = { node, at }; }]),
+      ));
+    } catch (error) {
+      if (!(error instanceof ValueError)) throw error;
+    }
+  }
+  const each = <T>(key: 'vrrpScripts' | 'trackFiles' | 'vrrpSyncGroups' | 'vrrpInstances', read: (r: DocumentReader, name: string, at: SourcePos, node: Node) => T): T[] => {
+    const section = sections[key];
+    if (!section) return [];
+    try {
+      return r.named(section.node, key).map(({ name, at, value }) => read(r, name, at, value));
+    } catch (error) {
+      if (!(error instanceof ValueError)) throw error;
+      return [];
+    }
+  };
+  return {
+    globalDefs: readGlobalDefs(r, sections.globalDefs?.node, sections.globalDefs?.at ?? { file, line: 1, col: 1 }),
+    vrrpScripts: each('vrrpScripts', readVrrpScript),
+    trackFiles: each('trackFiles', readTrackFile),
+    vrrpSyncGroups: each('vrrpSyncGroups', readSyncGroup),
+    vrrpInstances: each('vrrpInstances', readVrrpInstance),
+  };
+}

@@ -1,0 +1,492 @@
+// keepalived.conf into the model: what each keyword means. Every keyword is either handled here or an
+// error naming it: keepalived keywords keepalive does not implement get their own message (see
+// KEEPALIVED_ONLY), anything else is unknown. Semantic checks across nodes are validate.ts's.
+import { finishNode, newDraft, setField, type Draft } from './build.ts';
+import { Diagnostics } from './diagnostics.ts';
+import { parseKeepalivedSyntax, type Statement, type Token } from './keepalived-syntax.ts';
+import type { Spelling } from './validate.ts';
+import {
+  GLOBAL_DEFAULTS, SMTP_DEFAULT_PORT, SYNC_GROUP_DEFAULTS, TRACK_FILE_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_SCRIPT_DEFAULTS,
+  type GlobalDefs, type GroupMember, type InitialState, type KeepaliveConfig, type ScriptUser, type SourcePos, type TrackFile, type TrackRef,
+  type UnicastPeer, type VirtualAddress, type VrrpInstance, type VrrpScript, type VrrpSyncGroup,
+} from './model.ts';
+import {
+  authPassword, defaultVmacName, parseAuthType, parseBooleanWord, parseInteger, parseIp, parseIpWithPrefix, parseScope,
+  secondsToUnits, ValueError,
+} from './values.ts';
+
+/** Load balancing arrives with the next release; until then these are refused with that reason. */
+const NOT_YET = new Set(['virtual_server', 'virtual_server_group', 'real_server', 'SSL', 'smtp_alert_checker', 'lvs_flush', 'lvs_flush_onstop', 'lvs_timeouts', 'lvs_sync_daemon']);
+
+/** keepalived keywords that keepalive does not implement. */
+const KEEPALIVED_ONLY = new Set([
+  // top level
+  'static_ipaddress', 'static_routes', 'static_rules', 'linkbeat_interfaces', 'interface_up_down_delays', 'track_group',
+  'vrrp_track_process', 'garp_group', 'bfd_instance', 'net_namespace', 'net_namespace_ipvs', 'instance', 'child_wait_time',
+  'includer', 'includem', 'includew', 'includeb', 'includea', 'include_check',
+  // global_defs
+  'no_email_faults', 'vrrp_garp_lower_prio_delay', 'vrrp_garp_lower_prio_repeat', 'vrrp_min_garp', 'vrrp_garp_extra_if',
+  'vrrp_iptables', 'vrrp_ipsets', 'nftables', 'nftables_ipvs', 'nftables_priority', 'nftables_ifindex', 'nftables_counters',
+  'notify_fifo', 'notify_fifo_script', 'vrrp_notify_fifo', 'vrrp_notify_fifo_script', 'lvs_notify_fifo', 'lvs_notify_fifo_script',
+  'startup_script', 'startup_script_timeout', 'shutdown_script', 'shutdown_script_timeout', 'vrrp_startup_delay',
+  'reload_check_config', 'reload_file', 'reload_time_file', 'reload_repeat', 'config_save_dir', 'config_test',
+  'vrrp_rt_priority', 'checker_rt_priority', 'bfd_rt_priority', 'vrrp_cpu_affinity', 'checker_cpu_affinity', 'bfd_cpu_affinity',
+  'vrrp_no_swap', 'checker_no_swap', 'bfd_no_swap', 'vrrp_priority', 'checker_priority', 'bfd_priority', 'min_auto_priority_delay',
+  'enable_snmp_vrrp', 'enable_snmp_keepalived', 'enable_snmp_checker', 'enable_snmp_rfc', 'enable_snmp_rfcv2', 'enable_snmp_rfcv3',
+  'enable_traps', 'snmp_socket', 'enable_dbus', 'enable_dbus_instance', 'json_version', 'dynamic_interfaces', 'process_names',
+  'vrrp_process_name', 'checker_process_name', 'bfd_process_name', 'vrrp_lower_prio_no_advert', 'vrrp_higher_prio_send_advert',
+  'vrrp_check_unicast_src', 'vrrp_rx_bufs_policy', 'vrrp_rx_bufs_multiplier', 'vrrp_netlink_cmd_rcv_bufs',
+  'vrrp_netlink_cmd_rcv_bufs_force', 'vrrp_netlink_monitor_rcv_bufs', 'vrrp_netlink_monitor_rcv_bufs_force',
+  'vrrp_owner_ignore_adverts', 'checker_log_all_failures', 'use_pid_dir', 'umask', 'random_seed',
+  'no_checker_emails', 'default_interface', 'local_name',
+  // vrrp_instance and vrrp_sync_group
+  'debug', 'strict_mode', 'virtual_routes', 'virtual_rules', 'track_process', 'track_bfd', 'mcast_dst_ip', 'unicast_ttl',
+  'check_unicast_src', 'unicast_fault_no_peer', 'no_virtual_ipaddress', 'notify_master_rx_lower_pri', 'notify_priority_changes',
+  'notify_deleted', 'track_src_ip', 'promote_secondaries', 'use_ipvlan', 'use_vmac_addr', 'vrf', 'down_timer_adverts',
+  'timer_expired_backup', 'old_unicast_checksum', 'v3_checksum_as_v2', 'auth_hmac', 'garp_lower_prio_delay',
+  'garp_lower_prio_repeat', 'lower_prio_no_advert', 'higher_prio_send_advert', 'kernel_rx_buf_size', 'native_ipv6',
+  'linkbeat_use_polling', 'garp_extra_if', 'skip_check_adv_addr', 'sync_group_tracking_weight', 'global_tracking',
+]);
+
+/** keepalived's virtual_ipaddress options that keepalive does not implement. */
+const KEEPALIVED_ONLY_ADDRESS_OPTIONS = new Set(['peer', 'home', '-nodad', 'noprefixroute', 'autojoin', 'preferred_lft', 'use_vmac', 'track_group']);
+
+function refuse(keyword: Token, context: string, diagnostics: Diagnostics): void {
+  const name = keyword.text;
+  if (NOT_YET.has(name)) diagnostics.error(keyword.at, `"${name}" is not supported yet: keepalive does not do load balancing yet`);
+  else if (KEEPALIVED_ONLY.has(name)) diagnostics.error(keyword.at, `"${name}" is a keepalived keyword that keepalive does not support`);
+  else diagnostics.error(keyword.at, `unknown keyword "${name}" in ${context}`);
+}
+
+/** The model's settings as keepalived.conf writes them, for messages: advertIntCs 50 -> advert_int 0.5 s. */
+export const keepalivedSpelling: Spelling = {
+  setting: (key) => key.replace(/(Ms|Cs)$/, '').replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+  value: (key, value) => (key.endsWith('Ms') ? `${value / 1000} s` : key.endsWith('Cs') ? `${value / 100} s` : `${value}`),
+};
+
+/** A command line from a statement's words: one quoted word is the whole line, as keepalived reads it. */
+function commandLine(words: readonly Token[]): string {
+  if (words.length === 1) return words[0]!.text;
+  return words.map((w) => (/[\s'"]/.test(w.text) ? (w.text.includes('"') ? `'${w.text}'` : `"${w.text}"`) : w.text)).join(' ');
+}
+
+type Handler<T> = (s: Statement, draft: Draft<T>) => void;
+
+/** Reads statements into a draft: handlers by keyword, and the shared checks of words and blocks. */
+class Reader {
+  readonly diagnostics: Diagnostics;
+
+  constructor(diagnostics: Diagnostics) {
+    this.diagnostics = diagnostics;
+  }
+
+  /** Runs `handlers` over a block's statements; statements with bad values are reported and skipped. */
+  block<T>(statements: readonly Statement[], context: string, handlers: Readonly<Record<string, Handler<T>>>, draft: Draft<T>): void {
+    for (const s of statements) {
+      const handler = Object.hasOwn(handlers, s.keyword.text) && !s.keyword.quoted ? handlers[s.keyword.text] : undefined;
+      if (!handler) {
+        refuse(s.keyword, context, this.diagnostics);
+        continue;
+      }
+      try {
+        handler(s, draft);
+      } catch (error) {
+        if (!(error instanceof ValueError)) throw error;
+      }
+    }
+  }
+
+  /** Reports a value error at `at` and abandons the statement. */
+  fail(at: SourcePos, message: string): never {
+    this.diagnostics.error(at, message);
+    throw new ValueError(message);
+  }
+
+  /** Converts one word, reporting a bad value at the word. */
+  convert<V>(word: Token, keyword: Token, convert: (text: string) => V): V {
+    try {
+      return convert(word.text);
+    } catch (error) {
+      if (error instanceof ValueError) this.fail(word.at, `${keyword.text}: ${error.message}`);
+      throw error;
+    }
+  }
+
+  /** The statement's words, checking their number and that it has no block. */
+  words(s: Statement, min: number, max: number): readonly Token[] {
+    if (s.block) this.fail(s.keyword.at, `${s.keyword.text} does not take a { } block`);
+    if (s.args.length < min || s.args.length > max) {
+      const expected = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
+      this.fail(s.keyword.at, `${s.keyword.text} takes ${expected} argument${max === 1 && min === 1 ? '' : 's'}, got ${s.args.length}`);
+    }
+    return s.args;
+  }
+
+  /** The statement's block (with no words before it). */
+  blockOf(s: Statement, allowedArgs = 0): readonly Statement[] {
+    if (!s.block) this.fail(s.keyword.at, `${s.keyword.text} needs a { } block`);
+    if (s.args.length > allowedArgs) this.fail(s.args[allowedArgs]!.at, `unexpected "${s.args[allowedArgs]!.text}" after ${s.keyword.text}`);
+    return s.block;
+  }
+
+  /** A block whose lines are entries rather than keywords (virtual_ipaddress, unicast_peer, track_*). */
+  entries<E>(s: Statement, readEntry: (words: readonly Token[]) => E): E[] {
+    const out: E[] = [];
+    for (const line of this.blockOf(s)) {
+      if (line.block) {
+        this.diagnostics.error(line.keyword.at, `unexpected { } block in ${s.keyword.text}`);
+        continue;
+      }
+      try {
+        out.push(readEntry([line.keyword, ...line.args]));
+      } catch (error) {
+        if (!(error instanceof ValueError)) throw error;
+      }
+    }
+    return out;
+  }
+
+  // Handlers for the common shapes of settings.
+
+  flag<T>(key: Exclude<keyof T, 'at' | 'fieldAt'>, value = true): Handler<T> {
+    return (s, d) => {
+      this.words(s, 0, 0);
+      setField(d, key, value as T[typeof key], s.keyword.at);
+    };
+  }
+
+  /** KEYWORD [BOOL]: on when alone. */
+  optionalBoolean<T>(key: Exclude<keyof T, 'at' | 'fieldAt'>): Handler<T> {
+    return (s, d) => {
+      const [word] = this.words(s, 0, 1);
+      setField(d, key, (word ? this.convert(word, s.keyword, parseBooleanWord) : true) as T[typeof key], s.keyword.at);
+    };
+  }
+
+  string<T>(key: Exclude<keyof T, 'at' | 'fieldAt'>): Handler<T> {
+    return (s, d) => setField(d, key, this.words(s, 1, 1)[0]!.text as T[typeof key], s.keyword.at);
+  }
+
+  command<T>(key: Exclude<keyof T, 'at' | 'fieldAt'>): Handler<T> {
+    return (s, d) => setField(d, key, commandLine(this.words(s, 1, Infinity)) as T[typeof key], s.keyword.at);
+  }
+
+  integer<T>(key: Exclude<keyof T, 'at' | 'fieldAt'>): Handler<T> {
+    return (s, d) => setField(d, key, this.convert(this.words(s, 1, 1)[0]!, s.keyword, parseInteger) as T[typeof key], s.keyword.at);
+  }
+
+  seconds<T>(key: Exclude<keyof T, 'at' | 'fieldAt'>, unitsPerSecond: 100 | 1000): Handler<T> {
+    return (s, d) => {
+      const value = this.convert(this.words(s, 1, 1)[0]!, s.keyword, (t) => secondsToUnits(t, unitsPerSecond));
+      setField(d, key, value as T[typeof key], s.keyword.at);
+    };
+  }
+
+  ip<T>(key: Exclude<keyof T, 'at' | 'fieldAt'>): Handler<T> {
+    return (s, d) => setField(d, key, this.convert(this.words(s, 1, 1)[0]!, s.keyword, parseIp).address as T[typeof key], s.keyword.at);
+  }
+
+  /** NAME [weight W [reverse]] */
+  trackRef(words: readonly Token[], keyword: Token): TrackRef {
+    const [name, weightWord, weight, reverse, ...extra] = words;
+    const at = name!.at;
+    if (weightWord === undefined) return { at, name: name!.text, reverse: false };
+    if (weightWord.text !== 'weight' || weight === undefined) this.fail(weightWord.at, `${keyword.text}: expected "weight W" after ${name!.text}`);
+    if (reverse !== undefined && reverse.text !== 'reverse') this.fail(reverse.at, `${keyword.text}: unexpected "${reverse.text}" (only "reverse" may follow the weight)`);
+    if (extra.length > 0) this.fail(extra[0]!.at, `${keyword.text}: unexpected "${extra[0]!.text}"`);
+    return { at, name: name!.text, weight: this.convert(weight, keyword, parseInteger), reverse: reverse !== undefined };
+  }
+
+  trackRefs<T>(key: Exclude<keyof T, 'at' | 'fieldAt'>): Handler<T> {
+    return (s, d) => {
+      const refs = this.entries(s, (words) => this.trackRef(words, s.keyword));
+      appendField(d, key, refs, s.keyword.at);
+    };
+  }
+
+  /** USER [GROUP] */
+  scriptUser(s: Statement): ScriptUser {
+    const [user, group] = this.words(s, 1, 2);
+    return group ? { user: user!.text, group: group.text } : { user: user!.text };
+  }
+}
+
+/** Blocks that may be repeated (virtual_ipaddress twice) add to what was there, as in keepalived. */
+function appendField<T, E>(draft: Draft<T>, key: Exclude<keyof T, 'at' | 'fieldAt'>, entries: readonly E[], at: SourcePos): void {
+  const existing = (draft[key] as readonly E[] | undefined) ?? [];
+  setField(draft, key, [...existing, ...entries] as T[typeof key], at);
+}
+
+const describe = (node: string) => ({ node, setting: keepalivedSpelling.setting });
+
+function readGlobalDefs(r: Reader, s: Statement | undefined, at: SourcePos): GlobalDefs {
+  const d = newDraft<GlobalDefs>(at);
+  if (s) {
+    r.block<GlobalDefs>(r.blockOf(s), 'global_defs', {
+      router_id: r.string('routerId'),
+      notification_email: (t, draft) => appendField(draft, 'notificationEmail', r.entries(t, (words) => words.map((w) => w.text)).flat(), t.keyword.at),
+      notification_email_from: r.string('notificationEmailFrom'),
+      smtp_server: (t, draft) => {
+        const [host, port] = r.words(t, 1, 2);
+        setField(draft, 'smtpServer', { host: host!.text, port: port ? r.convert(port, t.keyword, parseInteger) : SMTP_DEFAULT_PORT }, t.keyword.at);
+      },
+      smtp_helo_name: r.string('smtpHeloName'),
+      smtp_connect_timeout: r.seconds('smtpConnectTimeoutMs', 1000),
+      smtp_alert: r.optionalBoolean('smtpAlert'),
+      smtp_alert_vrrp: r.optionalBoolean('smtpAlertVrrp'),
+      enable_script_security: r.flag('enableScriptSecurity'),
+      script_user: (t, draft) => setField(draft, 'scriptUser', r.scriptUser(t), t.keyword.at),
+      vrrp_mcast_group4: r.ip('vrrpMcastGroup4'),
+      vrrp_mcast_group6: r.ip('vrrpMcastGroup6'),
+      vrrp_version: (t, draft) => setField(draft, 'vrrpVersion', readVersion(r, t), t.keyword.at),
+      vrrp_garp_master_delay: r.seconds('vrrpGarpMasterDelayMs', 1000),
+      vrrp_garp_master_repeat: r.integer('vrrpGarpMasterRepeat'),
+      vrrp_garp_master_refresh: r.seconds('vrrpGarpMasterRefreshMs', 1000),
+      vrrp_garp_master_refresh_repeat: r.integer('vrrpGarpMasterRefreshRepeat'),
+      vrrp_garp_interval: r.seconds('vrrpGarpIntervalMs', 1000),
+      vrrp_gna_interval: r.seconds('vrrpGnaIntervalMs', 1000),
+      vrrp_strict: r.flag('vrrpStrict'),
+      vrrp_skip_check_adv_addr: r.flag('vrrpSkipCheckAdvAddr'),
+      max_auto_priority: (t, draft) => {
+        const [value] = r.words(t, 0, 1);
+        setField(draft, 'maxAutoPriority', value ? r.convert(value, t.keyword, parseInteger) : 99, t.keyword.at);
+      },
+    }, d);
+  }
+  return finishNode(d, GLOBAL_DEFAULTS, [], describe('global_defs'), r.diagnostics);
+}
+
+function readVersion(r: Reader, s: Statement): 2 | 3 {
+  const [word] = r.words(s, 1, 1);
+  if (word!.text === '2' || word!.text === '3') return Number(word!.text) as 2 | 3;
+  return r.fail(word!.at, `${s.keyword.text} must be 2 or 3, not ${word!.text}`);
+}
+
+/** NAME, the word after a top-level block keyword. */
+function blockName(r: Reader, s: Statement): string {
+  if (s.args.length !== 1) r.fail(s.keyword.at, `${s.keyword.text} takes exactly one name before its { } block`);
+  r.blockOf(s, 1);
+  return s.args[0]!.text;
+}
+
+function readVrrpScript(r: Reader, s: Statement): VrrpScript {
+  const d = newDraft<VrrpScript>(s.keyword.at);
+  d.name = blockName(r, s);
+  r.block<VrrpScript>(s.block!, `vrrp_script ${d.name}`, {
+    script: r.command('script'),
+    interval: r.seconds('intervalMs', 1000),
+    timeout: r.seconds('timeoutMs', 1000),
+    weight: (t, draft) => {
+      const [value, reverse] = r.words(t, 1, 2);
+      if (reverse && reverse.text !== 'reverse') r.fail(reverse.at, `weight: unexpected "${reverse.text}" (only "reverse" may follow the weight)`);
+      setField(draft, 'weight', r.convert(value!, t.keyword, parseInteger), t.keyword.at);
+      setField(draft, 'reverse', reverse !== undefined, t.keyword.at);
+    },
+    rise: r.integer('rise'),
+    fall: r.integer('fall'),
+    user: (t, draft) => setField(draft, 'user', r.scriptUser(t), t.keyword.at),
+    init_fail: r.flag('initFail'),
+  }, d);
+  return finishNode(d, VRRP_SCRIPT_DEFAULTS, ['script'], describe(`vrrp_script ${d.name}`), r.diagnostics);
+}
+
+function readTrackFile(r: Reader, s: Statement): TrackFile {
+  const d = newDraft<TrackFile>(s.keyword.at);
+  d.name = blockName(r, s);
+  r.block<TrackFile>(s.block!, `${s.keyword.text} ${d.name}`, {
+    file: r.string('file'),
+    weight: (t, draft) => {
+      const [value, reverse] = r.words(t, 1, 2);
+      if (reverse && reverse.text !== 'reverse') r.fail(reverse.at, `weight: unexpected "${reverse.text}" (only "reverse" may follow the weight)`);
+      setField(draft, 'weight', r.convert(value!, t.keyword, parseInteger), t.keyword.at);
+      setField(draft, 'reverse', reverse !== undefined, t.keyword.at);
+    },
+    init_file: (t, draft) => {
+      // init_file [VALUE] [overwrite]
+      let words = r.words(t, 0, 2);
+      const overwrite = words.at(-1)?.text === 'overwrite';
+      if (overwrite) words = words.slice(0, -1);
+      if (words.length > 1) r.fail(words[1]!.at, `init_file: unexpected "${words[1]!.text}"`);
+      const value = words[0] ? r.convert(words[0], t.keyword, parseInteger) : 0;
+      setField(draft, 'initFile', { value, overwrite }, t.keyword.at);
+    },
+  }, d);
+  return finishNode(d, TRACK_FILE_DEFAULTS, ['file'], describe(`${s.keyword.text} ${d.name}`), r.diagnostics);
+}
+
+/** The notify_* and track_* settings instances and sync groups share. */
+function sharedHandlers<T extends VrrpInstance | VrrpSyncGroup>(r: Reader): Record<string, Handler<T>> {
+  // Every T here has these settings; TypeScript cannot see that through the type parameter.
+  const shared = (key: keyof VrrpInstance & keyof VrrpSyncGroup) => key as Exclude<keyof T, 'at' | 'fieldAt'>;
+  return {
+    notify_master: r.command<T>(shared('notifyMaster')),
+    notify_backup: r.command<T>(shared('notifyBackup')),
+    notify_fault: r.command<T>(shared('notifyFault')),
+    notify_stop: r.command<T>(shared('notifyStop')),
+    notify: r.command<T>(shared('notify')),
+    smtp_alert: r.optionalBoolean<T>(shared('smtpAlert')),
+    track_interface: r.trackRefs<T>(shared('trackInterface')),
+    track_script: r.trackRefs<T>(shared('trackScript')),
+    track_file: r.trackRefs<T>(shared('trackFile')),
+  };
+}
+
+function readSyncGroup(r: Reader, s: Statement): VrrpSyncGroup {
+  const d = newDraft<VrrpSyncGroup>(s.keyword.at);
+  d.name = blockName(r, s);
+  r.block<VrrpSyncGroup>(s.block!, `vrrp_sync_group ${d.name}`, {
+    ...sharedHandlers<VrrpSyncGroup>(r),
+    group: (t, draft) => {
+      const members: GroupMember[] = r.entries(t, (words) => words.map((w) => ({ at: w.at, name: w.text }))).flat();
+      appendField(draft, 'group', members, t.keyword.at);
+    },
+  }, d);
+  return finishNode(d, SYNC_GROUP_DEFAULTS, [], describe(`vrrp_sync_group ${d.name}`), r.diagnostics);
+}
+
+const VIRTUAL_ADDRESS_OPTIONS = new Set(['brd', 'broadcast', 'dev', 'scope', 'label']);
+
+/** ADDR[/LEN] [brd X] [dev IF] [scope S] [label L] [no_track] */
+function readVirtualAddress(r: Reader, words: readonly Token[], keyword: Token): VirtualAddress {
+  const [first, ...rest] = words;
+  const { address, prefixLength } = r.convert(first!, keyword, parseIpWithPrefix);
+  let vip: VirtualAddress = { at: first!.at, address, prefixLength, noTrack: false };
+  for (let i = 0; i < rest.length; i++) {
+    const option = rest[i]!;
+    if (option.text === 'no_track') {
+      vip = { ...vip, noTrack: true };
+      continue;
+    }
+    if (!VIRTUAL_ADDRESS_OPTIONS.has(option.text)) {
+      if (KEEPALIVED_ONLY_ADDRESS_OPTIONS.has(option.text)) r.fail(option.at, `${keyword.text}: option "${option.text}" is a keepalived option that keepalive does not support`);
+      r.fail(option.at, `${keyword.text}: unknown option "${option.text}"`);
+    }
+    const value = rest[++i];
+    if (!value) r.fail(option.at, `${keyword.text}: ${option.text} needs a value`);
+    switch (option.text) {
+      case 'brd': case 'broadcast': vip = { ...vip, broadcast: r.convert(value, keyword, parseIp).address }; break;
+      case 'dev': vip = { ...vip, dev: value.text }; break;
+      case 'scope': vip = { ...vip, scope: r.convert(value, keyword, parseScope) }; break;
+      case 'label': vip = { ...vip, label: value.text }; break;
+    }
+  }
+  return vip;
+}
+
+/** ADDR [min_ttl N] [max_ttl N] */
+function readUnicastPeer(r: Reader, words: readonly Token[], keyword: Token): UnicastPeer {
+  const [first, ...rest] = words;
+  let peer: UnicastPeer = { at: first!.at, address: r.convert(first!, keyword, parseIp).address };
+  for (let i = 0; i < rest.length; i += 2) {
+    const option = rest[i]!;
+    const value = rest[i + 1];
+    if (option.text !== 'min_ttl' && option.text !== 'max_ttl') r.fail(option.at, `${keyword.text}: unknown option "${option.text}" (expected min_ttl or max_ttl)`);
+    if (!value) r.fail(option.at, `${keyword.text}: ${option.text} needs a value`);
+    const ttl = r.convert(value, keyword, parseInteger);
+    peer = option.text === 'min_ttl' ? { ...peer, minTtl: ttl } : { ...peer, maxTtl: ttl };
+  }
+  return peer;
+}
+
+function readAuthentication(r: Reader, s: Statement, d: Draft<VrrpInstance>): void {
+  let authType: 'PASS' | undefined;
+  let authPass: string | undefined;
+  for (const t of r.blockOf(s)) {
+    try {
+      if (t.keyword.text === 'auth_type') authType = r.convert(r.words(t, 1, 1)[0]!, t.keyword, parseAuthType);
+      else if (t.keyword.text === 'auth_pass') {
+        const { authPass: pass, warning } = authPassword(r.words(t, 1, 1)[0]!.text);
+        if (warning) r.diagnostics.warn(t.keyword.at, warning);
+        authPass = pass;
+      } else refuse(t.keyword, 'authentication', r.diagnostics);
+    } catch (error) {
+      if (!(error instanceof ValueError)) throw error;
+    }
+  }
+  if (authType === undefined) r.fail(s.keyword.at, 'authentication has no auth_type');
+  if (authPass === undefined) r.fail(s.keyword.at, 'authentication has no auth_pass');
+  setField(d, 'authentication', { at: s.keyword.at, authType, authPass }, s.keyword.at);
+}
+
+function readVrrpInstance(r: Reader, s: Statement): VrrpInstance {
+  const d = newDraft<VrrpInstance>(s.keyword.at);
+  d.name = blockName(r, s);
+  const addresses = (key: 'virtualIpaddress' | 'virtualIpaddressExcluded'): Handler<VrrpInstance> => (t, draft) =>
+    appendField(draft, key, r.entries(t, (words) => readVirtualAddress(r, words, t.keyword)), t.keyword.at);
+  r.block<VrrpInstance>(s.block!, `vrrp_instance ${d.name}`, {
+    ...sharedHandlers<VrrpInstance>(r),
+    state: (t, draft) => {
+      const [word] = r.words(t, 1, 1);
+      if (word!.text !== 'MASTER' && word!.text !== 'BACKUP') r.fail(word!.at, `state must be MASTER or BACKUP, not ${word!.text}`);
+      setField(draft, 'state', word!.text as InitialState, t.keyword.at);
+    },
+    interface: r.string('interface'),
+    virtual_router_id: r.integer('virtualRouterId'),
+    priority: r.integer('priority'),
+    advert_int: r.seconds('advertIntCs', 100),
+    version: (t, draft) => setField(draft, 'version', readVersion(r, t), t.keyword.at),
+    nopreempt: r.flag('nopreempt'),
+    preempt_delay: r.seconds('preemptDelayMs', 1000),
+    authentication: (t, draft) => readAuthentication(r, t, draft),
+    virtual_ipaddress: addresses('virtualIpaddress'),
+    virtual_ipaddress_excluded: addresses('virtualIpaddressExcluded'),
+    unicast_src_ip: r.ip('unicastSrcIp'),
+    unicast_peer: (t, draft) => appendField(draft, 'unicastPeer', r.entries(t, (words) => readUnicastPeer(r, words, t.keyword)), t.keyword.at),
+    mcast_src_ip: r.ip('mcastSrcIp'),
+    garp_master_delay: r.seconds('garpMasterDelayMs', 1000),
+    garp_master_repeat: r.integer('garpMasterRepeat'),
+    garp_master_refresh: r.seconds('garpMasterRefreshMs', 1000),
+    garp_master_refresh_repeat: r.integer('garpMasterRefreshRepeat'),
+    use_vmac: (t, draft) => {
+      const [name] = r.words(t, 0, 1);
+      // The default name needs the VRID, which may come later in the block: see below.
+      setField(draft, 'useVmac', name?.text ?? '', t.keyword.at);
+    },
+    vmac_xmit_base: r.flag('vmacXmitBase'),
+    accept: r.flag('accept', true),
+    no_accept: r.flag('accept', false),
+    dont_track_primary: r.flag('dontTrackPrimary'),
+  }, d);
+  if (d.useVmac === '') d.useVmac = defaultVmacName(d.virtualRouterId);
+  return finishNode(d, VRRP_INSTANCE_DEFAULTS, ['interface', 'virtualRouterId'], describe(`vrrp_instance ${d.name}`), r.diagnostics);
+}
+
+/**
+ * The model of a keepalived.conf text, before validation (see validate.ts). Errors and warnings go to
+ * `diagnostics`; the returned model is only usable if no error was recorded.
+ */
+export function readKeepalivedConf(text: string, file: string, diagnostics: Diagnostics): KeepaliveConfig {
+  const r = new Reader(diagnostics);
+  const statements = parseKeepalivedSyntax(text, file, diagnostics);
+  const vrrpScripts: VrrpScript[] = [];
+  const trackFiles: TrackFile[] = [];
+  const vrrpSyncGroups: VrrpSyncGroup[] = [];
+  const vrrpInstances: VrrpInstance[] = [];
+  let globalDefs: GlobalDefs | undefined;
+  const topLevel: Record<string, (s: Statement) => void> = {
+    global_defs: (s) => {
+      if (globalDefs) diagnostics.error(s.keyword.at, `global_defs appears a second time (the first is at ${globalDefs.at.file}:${globalDefs.at.line})`);
+      else globalDefs = readGlobalDefs(r, s, s.keyword.at);
+    },
+    vrrp_script: (s) => vrrpScripts.push(readVrrpScript(r, s)),
+    track_file: (s) => trackFiles.push(readTrackFile(r, s)),
+    // keepalived's older name for track_file.
+    vrrp_track_file: (s) => trackFiles.push(readTrackFile(r, s)),
+    vrrp_sync_group: (s) => vrrpSyncGroups.push(readSyncGroup(r, s)),
+    vrrp_instance: (s) => vrrpInstances.push(readVrrpInstance(r, s)),
+  };
+  for (const s of statements) {
+    const read = Object.hasOwn(topLevel, s.keyword.text) && !s.keyword.quoted ? topLevel[s.keyword.text] : undefined;
+    if (!read) {
+      refuse(s.keyword, 'the top level', diagnostics);
+      continue;
+    }
+    try {
+      read(s);
+    } catch (error) {
+      if (!(error instanceof ValueError)) throw error;
+    }
+  }
+  globalDefs ??= readGlobalDefs(r, undefined, { file, line: 1, col: 1 });
+  return { globalDefs, vrrpScripts, trackFiles, vrrpSyncGroups, vrrpInstances };
+}

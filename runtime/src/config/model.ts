@@ -1,0 +1,282 @@
+// The runtime's one configuration model. keepalived.conf and the project's JSON/YAML both load into it;
+// the VRRP child and the checkers are planned from it; the provider will write it.
+//
+// Conventions:
+// - Every node the user wrote carries `at`, where it was written, so that errors found later (a
+//   semantic check, a reload refused by the running daemon) can point at it. Nodes with several
+//   settings also carry `fieldAt`: where each setting was written (absent for defaults).
+// - Durations are integers, with their unit in the field name: `Ms` milliseconds, `Cs` centiseconds
+//   (the VRRP advert interval, as carried on the wire by v3).
+// - Addresses are stored in canonical text (`canonicalIp`), so equal addresses compare equal.
+// - A node holds what the user wrote with the defaults that depend on nothing else applied (priority
+//   100, advert interval 1 s...). Settings inherited from elsewhere (an instance's version from
+//   `vrrp_version`, its GARP timing from the global one) stay unset here and are resolved by the
+//   pure functions in resolve.ts.
+// - Top-level lists are per kind, so load balancing (virtual_server) joins as one more list.
+
+export interface SourcePos {
+  readonly file: string;
+  /** 1-based. */
+  readonly line: number;
+  /** 1-based, in characters. */
+  readonly col: number;
+}
+
+/** Where each setting of a node was written; a setting left at its default has no entry. */
+export type FieldPositions<T> = { readonly [K in Exclude<keyof T, 'at' | 'fieldAt'>]?: SourcePos };
+
+export type Family = 4 | 6;
+export type VrrpVersion = 2 | 3;
+
+export interface KeepaliveConfig {
+  readonly globalDefs: GlobalDefs;
+  readonly vrrpScripts: readonly VrrpScript[];
+  readonly trackFiles: readonly TrackFile[];
+  readonly vrrpSyncGroups: readonly VrrpSyncGroup[];
+  readonly vrrpInstances: readonly VrrpInstance[];
+}
+
+/** `script_user` and a vrrp_script's `user`: USER [GROUP]. */
+export interface ScriptUser {
+  readonly user: string;
+  readonly group?: string;
+}
+
+export interface SmtpServer {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface GlobalDefs {
+  /** Where global_defs was written; the start of the main file when it was not. */
+  readonly at: SourcePos;
+  readonly fieldAt: FieldPositions<GlobalDefs>;
+  readonly routerId?: string;
+  readonly notificationEmail: readonly string[];
+  readonly notificationEmailFrom?: string;
+  readonly smtpServer?: SmtpServer;
+  readonly smtpHeloName?: string;
+  readonly smtpConnectTimeoutMs: number;
+  /** Send alerts for every transition (VRRP and checkers), unless narrowed by smtpAlertVrrp. */
+  readonly smtpAlert: boolean;
+  /** Overrides smtpAlert for VRRP transitions. */
+  readonly smtpAlertVrrp?: boolean;
+  readonly enableScriptSecurity: boolean;
+  readonly scriptUser?: ScriptUser;
+  readonly vrrpMcastGroup4: string;
+  readonly vrrpMcastGroup6: string;
+  readonly vrrpVersion: VrrpVersion;
+  readonly vrrpGarpMasterDelayMs: number;
+  readonly vrrpGarpMasterRepeat: number;
+  /** 0: no periodic refresh while master. */
+  readonly vrrpGarpMasterRefreshMs: number;
+  readonly vrrpGarpMasterRefreshRepeat: number;
+  /** Spacing between gratuitous ARPs (IPv4) on an interface. */
+  readonly vrrpGarpIntervalMs: number;
+  /** Spacing between unsolicited neighbour advertisements (IPv6) on an interface. */
+  readonly vrrpGnaIntervalMs: number;
+  /** Stored; the strict-mode restrictions are not enforced by the loaders. */
+  readonly vrrpStrict: boolean;
+  readonly vrrpSkipCheckAdvAddr: boolean;
+  /** Real-time scheduling priority ceiling for the daemons; `max_auto_priority` alone means 99. */
+  readonly maxAutoPriority?: number;
+}
+
+export interface VrrpScript {
+  readonly at: SourcePos;
+  readonly fieldAt: FieldPositions<VrrpScript>;
+  readonly name: string;
+  /** The command line, split into words only when run (see notify/script.ts splitCommand). */
+  readonly script: string;
+  readonly intervalMs: number;
+  /** Unset: the interval (keepalived's default). */
+  readonly timeoutMs?: number;
+  /** 0: a failure is a fault. Positive: added while succeeding. Negative: added while failing. */
+  readonly weight: number;
+  /** Swaps success and failure for the weight. */
+  readonly reverse: boolean;
+  readonly rise: number;
+  readonly fall: number;
+  readonly user?: ScriptUser;
+  /** Start in the failed state instead of the succeeding one. */
+  readonly initFail: boolean;
+}
+
+export interface TrackFile {
+  readonly at: SourcePos;
+  readonly fieldAt: FieldPositions<TrackFile>;
+  readonly name: string;
+  readonly file: string;
+  /** The file's number is multiplied by this; 0 makes any non-zero number a fault. */
+  readonly weight: number;
+  readonly reverse: boolean;
+  /** Create the file at startup holding `value`: only if absent, or always with `overwrite`. */
+  readonly initFile?: { readonly value: number; readonly overwrite: boolean };
+}
+
+/** One line of a track_interface / track_script / track_file block. */
+export interface TrackRef {
+  readonly at: SourcePos;
+  readonly name: string;
+  /** Unset: the tracker's own weight (0 for interfaces). */
+  readonly weight?: number;
+  readonly reverse: boolean;
+}
+
+export interface GroupMember {
+  readonly at: SourcePos;
+  readonly name: string;
+}
+
+/** The notify scripts shared by instances and sync groups; each is a command line. */
+export interface NotifyScripts {
+  readonly notifyMaster?: string;
+  readonly notifyBackup?: string;
+  readonly notifyFault?: string;
+  readonly notifyStop?: string;
+  /** The generic script, called with GROUP|INSTANCE, name, state and priority appended. */
+  readonly notify?: string;
+}
+
+export interface VrrpSyncGroup extends NotifyScripts {
+  readonly at: SourcePos;
+  readonly fieldAt: FieldPositions<VrrpSyncGroup>;
+  readonly name: string;
+  readonly group: readonly GroupMember[];
+  /** Unset: the global setting (see resolve.ts). */
+  readonly smtpAlert?: boolean;
+  /** Unweighted: a failure puts every member into Fault. */
+  readonly trackInterface: readonly TrackRef[];
+  readonly trackScript: readonly TrackRef[];
+  readonly trackFile: readonly TrackRef[];
+}
+
+export interface VirtualAddress {
+  readonly at: SourcePos;
+  readonly address: string;
+  /** Defaults to a host prefix (32 or 128). */
+  readonly prefixLength: number;
+  readonly broadcast?: string;
+  /** The interface to put it on, when not the instance's. */
+  readonly dev?: string;
+  /** rtnetlink scope: 0 global, 200 site, 253 link, 254 host, or another number. */
+  readonly scope?: number;
+  readonly label?: string;
+  /** Its interface going down does not fault the instance. */
+  readonly noTrack: boolean;
+}
+
+export interface UnicastPeer {
+  readonly at: SourcePos;
+  readonly address: string;
+  readonly minTtl?: number;
+  readonly maxTtl?: number;
+}
+
+/** VRRPv2 simple-password authentication; AH is refused by the loaders. */
+export interface Authentication {
+  readonly at: SourcePos;
+  readonly authType: 'PASS';
+  /** At most 8 characters: longer passwords are truncated with a warning, as keepalived does. */
+  readonly authPass: string;
+}
+
+export type InitialState = 'MASTER' | 'BACKUP';
+
+export interface VrrpInstance extends NotifyScripts {
+  readonly at: SourcePos;
+  readonly fieldAt: FieldPositions<VrrpInstance>;
+  readonly name: string;
+  /** MASTER: claim mastership at startup rather than waiting as a backup. */
+  readonly state: InitialState;
+  readonly interface: string;
+  readonly virtualRouterId: number;
+  /** 1..255; 255 only for the address owner. */
+  readonly priority: number;
+  readonly advertIntCs: number;
+  /** Unset: `vrrp_version`, or 3 for IPv6 (see resolve.ts). */
+  readonly version?: VrrpVersion;
+  readonly nopreempt: boolean;
+  readonly preemptDelayMs: number;
+  readonly authentication?: Authentication;
+  readonly virtualIpaddress: readonly VirtualAddress[];
+  /** Added and removed with the instance, not carried in adverts; any family. */
+  readonly virtualIpaddressExcluded: readonly VirtualAddress[];
+  readonly unicastSrcIp?: string;
+  /** Non-empty: adverts go unicast to these peers instead of to the multicast group. */
+  readonly unicastPeer: readonly UnicastPeer[];
+  readonly mcastSrcIp?: string;
+  readonly trackInterface: readonly TrackRef[];
+  readonly trackScript: readonly TrackRef[];
+  readonly trackFile: readonly TrackRef[];
+  /** Unset: the global setting (see resolve.ts). */
+  readonly smtpAlert?: boolean;
+  /** Unset: the global vrrp_garp_* settings (see resolve.ts). */
+  readonly garpMasterDelayMs?: number;
+  readonly garpMasterRepeat?: number;
+  readonly garpMasterRefreshMs?: number;
+  readonly garpMasterRefreshRepeat?: number;
+  /** The macvlan interface carrying the virtual MAC; keepalived's default name is vrrp.VRID. */
+  readonly useVmac?: string;
+  /** With useVmac: send adverts from the base interface rather than the macvlan. */
+  readonly vmacXmitBase: boolean;
+  /** Accept packets addressed to the VIPs when not their owner. Unset: !vrrpStrict (see resolve.ts). */
+  readonly accept?: boolean;
+  /** Do not fault the instance when its own interface goes down. */
+  readonly dontTrackPrimary: boolean;
+}
+
+/** Defaults that depend on nothing else; both loaders apply exactly these. */
+export const GLOBAL_DEFAULTS = {
+  notificationEmail: [],
+  smtpConnectTimeoutMs: 30_000,
+  smtpAlert: false,
+  enableScriptSecurity: false,
+  vrrpMcastGroup4: '224.0.0.18',
+  vrrpMcastGroup6: 'ff02::12',
+  vrrpVersion: 2,
+  vrrpGarpMasterDelayMs: 5_000,
+  vrrpGarpMasterRepeat: 5,
+  vrrpGarpMasterRefreshMs: 0,
+  vrrpGarpMasterRefreshRepeat: 1,
+  vrrpGarpIntervalMs: 0,
+  vrrpGnaIntervalMs: 0,
+  vrrpStrict: false,
+  vrrpSkipCheckAdvAddr: false,
+} as const satisfies Partial<GlobalDefs>;
+
+export const SMTP_DEFAULT_PORT = 25;
+
+export const VRRP_SCRIPT_DEFAULTS = {
+  intervalMs: 1_000,
+  weight: 0,
+  reverse: false,
+  rise: 1,
+  fall: 1,
+  initFail: false,
+} as const satisfies Partial<VrrpScript>;
+
+export const TRACK_FILE_DEFAULTS = { weight: 1, reverse: false } as const satisfies Partial<TrackFile>;
+
+export const SYNC_GROUP_DEFAULTS = {
+  group: [],
+  trackInterface: [],
+  trackScript: [],
+  trackFile: [],
+} as const satisfies Partial<VrrpSyncGroup>;
+
+export const VRRP_INSTANCE_DEFAULTS = {
+  state: 'BACKUP',
+  priority: 100,
+  advertIntCs: 100,
+  nopreempt: false,
+  preemptDelayMs: 0,
+  virtualIpaddress: [],
+  virtualIpaddressExcluded: [],
+  unicastPeer: [],
+  trackInterface: [],
+  trackScript: [],
+  trackFile: [],
+  vmacXmitBase: false,
+  dontTrackPrimary: false,
+} as const satisfies Partial<VrrpInstance>;

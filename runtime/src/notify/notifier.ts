@@ -1,0 +1,65 @@
+// What happens on a VRRP transition besides the protocol: notify scripts (the state's own, then the
+// generic one with keepalived's arguments: INSTANCE|GROUP, name, state, priority) and SMTP alerts.
+import { hostname } from 'node:os';
+import { runScript, type ScriptUser } from './script.ts';
+import { Mailer, type SmtpSettings } from './smtp.ts';
+import type { InstanceSpec } from '../vrrp/spec.ts';
+import type { TransitionRecord } from '../control/status.ts';
+import { log } from '../log.ts';
+
+export interface NotifierSettings {
+  routerId: string;
+  scriptUser: ScriptUser;
+  scriptTimeoutMs: number;
+  smtp: SmtpSettings | undefined;
+}
+
+/** keepalived's names for the states, as notify scripts receive them. */
+const STATE_WORD: Record<string, 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'> = {
+  master: 'MASTER', backup: 'BACKUP', fault: 'FAULT', initialize: 'STOP',
+};
+
+export class Notifier {
+  private readonly settings: NotifierSettings;
+  private readonly mailer: Mailer | undefined;
+  private pending = new Set<Promise<unknown>>();
+
+  constructor(settings: NotifierSettings) {
+    this.settings = settings;
+    this.mailer = settings.smtp ? new Mailer(settings.smtp) : undefined;
+  }
+
+  instanceTransition(spec: InstanceSpec, record: TransitionRecord, priority: number): void {
+    const state = STATE_WORD[record.to];
+    if (!state) return;
+    const own = { MASTER: spec.notify.master, BACKUP: spec.notify.backup, FAULT: spec.notify.fault, STOP: spec.notify.stop }[state];
+    // The state's own script first, then the generic one, in order, as keepalived runs them.
+    this.track((async () => {
+      if (own) await this.run(own, [], `notify_${state.toLowerCase()} of ${spec.name}`);
+      if (spec.notify.any) await this.run(spec.notify.any, ['INSTANCE', spec.name, state, String(priority)], `notify of ${spec.name}`);
+    })());
+    if (spec.smtpAlert && this.mailer) {
+      this.track(this.mailer.send({
+        subject: `[${this.settings.routerId}] VRRP Instance ${spec.name} - Entering ${state} state`,
+        body: `=> VRRP Instance ${spec.name} is now ${state} (priority ${priority}) on ${hostname()}: ${record.reason} <=\n`,
+      }));
+    }
+  }
+
+  private async run(command: string, args: string[], what: string): Promise<void> {
+    const result = await runScript(command, args, this.settings.scriptUser, this.settings.scriptTimeoutMs);
+    if (result.error) log('warn', `${what}: cannot run ${command}: ${result.error}`);
+    else if (result.timedOut) log('warn', `${what}: ${command} timed out after ${this.settings.scriptTimeoutMs} ms and was killed`);
+    else if (result.code !== 0) log('warn', `${what}: ${command} exited with ${result.code ?? result.signal}${result.output ? `: ${result.output.trim()}` : ''}`);
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  /** Waits for scripts and mails under way (bounded by their own timeouts). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+  }
+}

@@ -1,0 +1,162 @@
+// The VRRP child: every configured instance, the sockets they share, their trackers and notifiers.
+// A reload applies the difference: an instance whose identity (interface, VRID, family, version)
+// is unchanged is updated in place, so a priority or address change causes no flap.
+import type { ChildRole } from '../watchdog/child.ts';
+import { decodeAdvert } from './packet.ts';
+import { InstanceRunner } from './instance.ts';
+import { effectivePriority, FileTracker, ScriptTracker, type ScriptCheck, type TrackerReading } from './tracking.ts';
+import { vrrpPlan, type VrrpPlan } from './from-config.ts';
+import { openNetwork, type VrrpNetwork, type ReceivedPacket } from './network.ts';
+import type { InstanceSpec } from './spec.ts';
+import type { TransitionRecord } from '../control/status.ts';
+import { Notifier } from '../notify/notifier.ts';
+import { log } from '../log.ts';
+
+const identity = (s: InstanceSpec): string => `${s.interface}/${s.family}/${s.vrid}/v${s.version}/${s.unicast ? 'unicast' : 'multicast'}`;
+
+export class VrrpDaemon implements ChildRole {
+  private network: VrrpNetwork | undefined;
+  private readonly instances = new Map<string, InstanceRunner>();
+  private readonly listeners = new Map<string, () => void>();
+  private scripts = new Map<string, ScriptTracker>();
+  private files = new Map<string, FileTracker>();
+  private notifier: Notifier | undefined;
+  /** Packets dropped before they could be matched to an instance, by reason. */
+  private readonly rejects: Record<string, number> = {};
+  private packetsReceived = 0;
+
+  async apply(config: unknown): Promise<void> {
+    const plan = vrrpPlan(config);
+    this.network ??= await openNetwork(() => this.retrack());
+    this.notifier = new Notifier(plan.notifier);
+
+    // Instances removed, or whose identity changed, stop first (a master resigns).
+    for (const [name, runner] of this.instances) {
+      const next = plan.instances.find((s) => s.name === name);
+      if (!next || identity(next) !== identity(runner.spec)) {
+        await runner.stop();
+        this.instances.delete(name);
+      }
+    }
+    this.restartTrackers(plan);
+    await this.listen(plan);
+    for (const spec of plan.instances) {
+      const running = this.instances.get(spec.name);
+      if (running) {
+        running.update(spec);
+        continue;
+      }
+      const runner = new InstanceRunner(spec, this.network, (i, record, priority) => this.transition(i, record, priority));
+      this.instances.set(spec.name, runner);
+      this.retrack(runner);
+      await runner.start();
+    }
+    this.retrack();
+  }
+
+  /** Opens one receiving socket per interface and family in use, and closes the ones no longer used. */
+  private async listen(plan: VrrpPlan): Promise<void> {
+    const wanted = new Map<string, InstanceSpec>();
+    for (const s of plan.instances) wanted.set(`${s.interface}/${s.family}`, s);
+    for (const [key, close] of this.listeners) {
+      if (!wanted.has(key)) { close(); this.listeners.delete(key); }
+    }
+    for (const [key, s] of wanted) {
+      if (this.listeners.has(key)) continue;
+      const groups = [...new Set(plan.instances.filter((x) => x.interface === s.interface && x.family === s.family && !x.unicast).map((x) => x.multicastGroup))];
+      this.listeners.set(key, await this.network!.listen(s.interface, s.family, groups, (p) => this.receive(s.interface, s.family, p)));
+    }
+  }
+
+  private receive(ifname: string, family: 4 | 6, p: ReceivedPacket): void {
+    this.packetsReceived++;
+    const decoded = decodeAdvert(p.data, { source: p.source, destination: p.destination });
+    if (!decoded.ok) {
+      this.rejects[decoded.reason] = (this.rejects[decoded.reason] ?? 0) + 1;
+      return;
+    }
+    const runner = [...this.instances.values()].find((r) => r.spec.interface === ifname && r.spec.family === family && r.spec.vrid === decoded.advert.vrid);
+    if (!runner) {
+      this.rejects['unknown-vrid'] = (this.rejects['unknown-vrid'] ?? 0) + 1;
+      return;
+    }
+    runner.receive(decoded.advert, p.source, p.ttl);
+  }
+
+  /** Keeps trackers whose definition is unchanged (their state survives a reload), replaces the rest. */
+  private restartTrackers(plan: VrrpPlan): void {
+    const scriptKey = (s: ScriptCheck): string => JSON.stringify([s.script, s.intervalMs, s.timeoutMs, s.rise, s.fall, s.initFail]);
+    const wantedScripts = new Map(plan.instances.flatMap((i) => i.trackScripts.map((s) => [s.name, s] as const)));
+    for (const [name, tracker] of this.scripts) {
+      const next = wantedScripts.get(name);
+      if (!next || scriptKey(next) !== scriptKey(tracker.check)) { tracker.stop(); this.scripts.delete(name); }
+    }
+    for (const [name, s] of wantedScripts) {
+      if (this.scripts.has(name)) continue;
+      const tracker = new ScriptTracker(s, plan.scriptUser, () => this.retrack());
+      this.scripts.set(name, tracker);
+      tracker.start();
+    }
+    const wantedFiles = new Map(plan.instances.flatMap((i) => i.trackFiles.map((f) => [f.name, f.path] as const)));
+    for (const [name, tracker] of this.files) {
+      if (wantedFiles.get(name) !== tracker.path) { tracker.stop(); this.files.delete(name); }
+    }
+    for (const [name, path] of wantedFiles) {
+      if (this.files.has(name)) continue;
+      const tracker = new FileTracker(path, () => this.retrack());
+      this.files.set(name, tracker);
+      void tracker.start();
+    }
+  }
+
+  /** Recomputes priorities and faults from every tracker (and sync groups) and hands them to the instances. */
+  private retrack(only?: InstanceRunner): void {
+    if (!this.network) return;
+    for (const runner of only ? [only] : this.instances.values()) {
+      const s = runner.spec;
+      const readings: TrackerReading[] = [
+        // The instance's own interface is always tracked: without it, it cannot work.
+        { label: `interface ${s.interface}`, weight: 0, reverse: false, ok: this.network.linkUp(s.interface) === true },
+        ...s.trackInterfaces.map((t) => ({ label: `interface ${t.name}`, weight: t.weight, reverse: t.reverse, ok: this.network!.linkUp(t.name) === true })),
+        ...s.trackScripts.map((t) => ({ label: `script ${t.name}`, weight: t.weight, reverse: t.reverse, ok: this.scripts.get(t.name)?.ok ?? !t.initFail })),
+        ...s.trackFiles.map((t) => ({ label: `file ${t.name}`, weight: t.weight, reverse: t.reverse, value: this.files.get(t.name)?.value ?? 0 })),
+      ];
+      const { priority, faults } = effectivePriority(s.priority, readings);
+      if (s.syncGroup) {
+        for (const other of this.instances.values()) {
+          if (other !== runner && other.spec.syncGroup === s.syncGroup && other.state === 'fault') faults.push(`sync group ${s.syncGroup}: ${other.name} in fault`);
+        }
+      }
+      runner.setPriority(priority);
+      runner.setFaults(faults);
+    }
+  }
+
+  private transition(runner: InstanceRunner, record: TransitionRecord, priority: number): void {
+    this.notifier?.instanceTransition(runner.spec, record, priority);
+    // Sync groups move together: a member's fault is every member's fault.
+    if (runner.spec.syncGroup && (record.to === 'fault' || record.from === 'fault')) {
+      queueMicrotask(() => {
+        for (const other of this.instances.values()) if (other !== runner && other.spec.syncGroup === runner.spec.syncGroup) this.retrack(other);
+      });
+    }
+  }
+
+  status(): unknown {
+    return {
+      instances: [...this.instances.values()].map((r) => r.status()),
+      packets: { received: this.packetsReceived, rejects: { ...this.rejects } },
+    };
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.scripts.values()) t.stop();
+    for (const t of this.files.values()) t.stop();
+    await Promise.all([...this.instances.values()].map(async (r) => {
+      try { await r.stop(); } catch (error) { log('error', `(${r.name}) stop: ${(error as Error).message}`); }
+    }));
+    await this.notifier?.drain();
+    for (const close of this.listeners.values()) close();
+    await this.network?.close();
+  }
+}

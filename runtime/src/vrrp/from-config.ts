@@ -1,0 +1,108 @@
+// From the configuration model to what the VRRP child runs: each instance fully resolved, and the
+// settings its notifier needs. Pure.
+import type { KeepaliveConfig, VirtualAddress as ModelAddress, VrrpInstance } from '../config/model.ts';
+import {
+  instanceFamily, instanceGarp, instanceMulticastGroup, instanceVersion, scriptTimeoutMs, trackWeight, vrrpSmtpAlert,
+} from '../config/resolve.ts';
+import { defaultScriptUser, lookupUser } from '../notify/script.ts';
+import type { NotifierSettings } from '../notify/notifier.ts';
+import type { InstanceSpec, VirtualAddress } from './spec.ts';
+import { hostname } from 'node:os';
+
+export interface VrrpPlan {
+  instances: InstanceSpec[];
+  notifier: NotifierSettings;
+  scriptUser: NotifierSettings['scriptUser'];
+}
+
+/** How long a notify script may run before it is killed (keepalived's default script timeout). */
+const NOTIFY_TIMEOUT_MS = 15_000;
+
+const SCOPES: Record<number, string> = { 0: 'global', 200: 'site', 253: 'link', 254: 'host' };
+
+function address(v: ModelAddress): VirtualAddress {
+  return {
+    address: v.address,
+    prefixLength: v.prefixLength,
+    ...(v.dev ? { device: v.dev } : {}),
+    ...(v.label ? { label: v.label } : {}),
+    ...(v.scope !== undefined && SCOPES[v.scope] ? { scope: SCOPES[v.scope]! } : {}),
+    ...(v.broadcast ? { broadcast: v.broadcast } : {}),
+  };
+}
+
+export function vrrpPlan(input: unknown): VrrpPlan {
+  const config = input as KeepaliveConfig;
+  const g = config.globalDefs;
+  const scriptUser = g.scriptUser ? lookupUser(g.scriptUser.user, g.scriptUser.group) : defaultScriptUser();
+  const syncGroupOf = new Map(config.vrrpSyncGroups.flatMap((sg) => sg.group.map((m) => [m.name, sg.name] as const)));
+  const scripts = new Map(config.vrrpScripts.map((s) => [s.name, s]));
+  const files = new Map(config.trackFiles.map((f) => [f.name, f]));
+
+  const instance = (i: VrrpInstance): InstanceSpec => {
+    return {
+      name: i.name,
+      interface: i.interface,
+      family: instanceFamily(i),
+      version: instanceVersion(g, i),
+      vrid: i.virtualRouterId,
+      priority: i.priority,
+      intervalCs: i.advertIntCs,
+      startAsMaster: i.state === 'MASTER',
+      preempt: !i.nopreempt,
+      preemptDelayMs: i.preemptDelayMs,
+      ...(i.authentication ? { password: i.authentication.authPass } : {}),
+      virtualAddresses: i.virtualIpaddress.map(address),
+      excludedAddresses: i.virtualIpaddressExcluded.map(address),
+      multicastGroup: instanceMulticastGroup(g, i),
+      ...(i.unicastPeer.length > 0 ? {
+        unicast: {
+          ...(i.unicastSrcIp ? { source: i.unicastSrcIp } : {}),
+          peers: i.unicastPeer.map((p) => ({ address: p.address, ...(p.minTtl !== undefined ? { minTtl: p.minTtl } : {}), ...(p.maxTtl !== undefined ? { maxTtl: p.maxTtl } : {}) })),
+        },
+      } : {}),
+      ...(i.mcastSrcIp ? { multicastSource: i.mcastSrcIp } : {}),
+      trackInterfaces: i.trackInterface.map((t) => ({ name: t.name, ...trackWeight(t) })),
+      trackScripts: i.trackScript.map((t) => {
+        const s = scripts.get(t.name)!;
+        return {
+          name: s.name, script: s.script, intervalMs: s.intervalMs, timeoutMs: scriptTimeoutMs(s),
+          rise: s.rise, fall: s.fall, initFail: s.initFail, ...trackWeight(t, s),
+        };
+      }),
+      trackFiles: i.trackFile.map((t) => {
+        const f = files.get(t.name)!;
+        return { name: f.name, path: f.file, ...trackWeight(t, f) };
+      }),
+      notify: {
+        ...(i.notifyMaster ? { master: i.notifyMaster } : {}),
+        ...(i.notifyBackup ? { backup: i.notifyBackup } : {}),
+        ...(i.notifyFault ? { fault: i.notifyFault } : {}),
+        ...(i.notifyStop ? { stop: i.notifyStop } : {}),
+        ...(i.notify ? { any: i.notify } : {}),
+      },
+      smtpAlert: vrrpSmtpAlert(g, i.smtpAlert),
+      garp: instanceGarp(g, i),
+      ...(i.useVmac !== undefined ? { vmac: i.useVmac } : {}),
+      ...(syncGroupOf.has(i.name) ? { syncGroup: syncGroupOf.get(i.name)! } : {}),
+    };
+  };
+
+  return {
+    instances: config.vrrpInstances.map(instance),
+    scriptUser,
+    notifier: {
+      routerId: g.routerId ?? hostname(),
+      scriptUser,
+      scriptTimeoutMs: NOTIFY_TIMEOUT_MS,
+      smtp: g.smtpServer && g.notificationEmail.length > 0 ? {
+        server: g.smtpServer.host,
+        port: g.smtpServer.port,
+        ...(g.smtpHeloName ? { heloName: g.smtpHeloName } : {}),
+        connectTimeoutMs: g.smtpConnectTimeoutMs,
+        from: g.notificationEmailFrom ?? `keepalive@${hostname()}`,
+        to: g.notificationEmail,
+      } : undefined,
+    },
+  };
+}

@@ -1,0 +1,239 @@
+// One running VRRP instance: the pure state machine, one timer armed for its next deadline, and the
+// actions it asks for carried out through the VRRP child's network edge (adverts, virtual addresses,
+// gratuitous ARP / neighbour advertisements) and its notifiers.
+import { performance } from 'node:perf_hooks';
+import { acceptAdvert, encodeAdvert, AUTH_NONE, AUTH_PASSWORD, type Advert } from './packet.ts';
+import { createInstance, nextDeadline, step, type Action, type Event, type Instance } from './state-machine.ts';
+import { masterDownIntervalMs, skewTimeMs } from './timers.ts';
+import type { InstanceSpec, VirtualAddress } from './spec.ts';
+import type { InstanceStatus, TransitionRecord } from '../control/status.ts';
+import { log } from '../log.ts';
+
+/** What an instance needs from the network edge. */
+export interface InstanceIo {
+  sendAdvert(message: Buffer, source: string, destination: string, ifname: string): void;
+  addAddress(ifname: string, vip: VirtualAddress, family: 4 | 6): Promise<void>;
+  deleteAddress(ifname: string, vip: VirtualAddress, family: 4 | 6): Promise<void>;
+  /** One gratuitous ARP (IPv4) or unsolicited neighbour advertisement (IPv6) for the address. */
+  announce(ifname: string, address: string, family: 4 | 6): void;
+  /** The interface's primary address of the family (IPv6: its link-local address). */
+  primaryAddress(ifname: string, family: 4 | 6): string | undefined;
+}
+
+/** Told of every transition; notify scripts, SMTP alerts and sync groups hang off it. */
+export type TransitionListener = (instance: InstanceRunner, record: TransitionRecord, priority: number) => void;
+
+const MAX_TRANSITIONS_KEPT = 50;
+
+/** A monotonic millisecond clock: VRRP timers must not jump with the wall clock. */
+const now = (): number => performance.now();
+
+export class InstanceRunner {
+  spec: InstanceSpec;
+  private machine: Instance;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly io: InstanceIo;
+  private readonly onTransition: TransitionListener;
+  private garpTimers: NodeJS.Timeout[] = [];
+  private readonly transitions: TransitionRecord[] = [];
+  private readonly counters = { advertsSent: 0, advertsReceived: 0, priorityZeroSent: 0, priorityZeroReceived: 0, rejects: {} as Record<string, number> };
+
+  constructor(spec: InstanceSpec, io: InstanceIo, onTransition: TransitionListener) {
+    this.spec = spec;
+    this.io = io;
+    this.onTransition = onTransition;
+    this.machine = createInstance(this.settings(spec));
+  }
+
+  private settings(spec: InstanceSpec) {
+    const primaryAddress = spec.unicast?.source ?? spec.multicastSource ?? this.io.primaryAddress(spec.interface, spec.family);
+    if (!primaryAddress) throw new Error(`${spec.name}: ${spec.interface} has no IPv${spec.family} address to send adverts from`);
+    return {
+      version: spec.version, intervalCs: spec.intervalCs, priority: spec.priority, preempt: spec.preempt,
+      preemptDelayMs: spec.preemptDelayMs, primaryAddress,
+    };
+  }
+
+  get name(): string { return this.spec.name; }
+  get state(): Instance['state'] { return this.machine.state; }
+
+  /** Starts the instance: stale virtual addresses (from a crash) go first, then the RFC's startup. */
+  async start(): Promise<void> {
+    await this.removeAddresses();
+    this.dispatch({ type: 'startup', claimMaster: this.spec.startAsMaster });
+  }
+
+  /** Stops the instance: a master resigns with priority 0 and releases its addresses. */
+  async stop(): Promise<void> {
+    this.dispatch({ type: 'shutdown' });
+    clearTimeout(this.timer);
+    this.cancelAnnouncements();
+    await this.removeAddresses();
+  }
+
+  /** An advert for this VRID, already decoded: checked against the configuration, then stepped. */
+  receive(advert: Advert, source: string, ttl: number): void {
+    const problem = acceptAdvert(advert, ttl, {
+      version: this.spec.version, vrid: this.spec.vrid, intervalCs: this.spec.intervalCs,
+      addresses: this.spec.virtualAddresses.map((v) => v.address), ...(this.spec.password === undefined ? {} : { password: this.spec.password }),
+    });
+    if (!problem && this.spec.unicast && !this.spec.unicast.peers.some((p) => p.address === source)) {
+      this.reject('unknown-peer');
+      return;
+    }
+    if (problem) {
+      this.reject(problem.reason);
+      return;
+    }
+    this.counters.advertsReceived++;
+    if (advert.priority === 0) this.counters.priorityZeroReceived++;
+    this.dispatch({ type: 'advert', priority: advert.priority, intervalCs: advert.intervalCs, source });
+  }
+
+  reject(reason: string): void {
+    this.counters.rejects[reason] = (this.counters.rejects[reason] ?? 0) + 1;
+  }
+
+  setPriority(priority: number): void { this.dispatch({ type: 'priority', priority }); }
+  setFaults(faults: readonly string[]): void { this.dispatch({ type: 'faults', faults }); }
+
+  /** Steps the machine now, carries out its actions and re-arms the timer. */
+  private dispatch(event: Event): void {
+    const { instance, actions } = step(this.machine, event, now());
+    this.machine = instance;
+    for (const action of actions) this.perform(action);
+    this.arm();
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    const deadline = nextDeadline(this.machine);
+    if (deadline === undefined) return;
+    // setTimeout may fire a little early or late; the machine compares with the real clock, and a
+    // wake-up that comes early simply re-arms for the rest.
+    this.timer = setTimeout(() => this.dispatch({ type: 'timer' }), Math.max(0, deadline - now()));
+  }
+
+  private perform(action: Action): void {
+    if (action.type === 'send') {
+      this.sendAdvert(action.priority);
+      return;
+    }
+    const record: TransitionRecord = { at: new Date().toISOString(), from: action.from, to: action.to, reason: action.reason };
+    this.transitions.push(record);
+    if (this.transitions.length > MAX_TRANSITIONS_KEPT) this.transitions.shift();
+    log('info', `(${this.name}) ${action.from.toUpperCase()} -> ${action.to.toUpperCase()}: ${action.reason}`);
+    if (action.to === 'master') {
+      void this.addAddresses().then(() => this.announce());
+    } else if (action.from === 'master') {
+      this.cancelAnnouncements();
+      void this.removeAddresses();
+    }
+    this.onTransition(this, record, this.machine.priority);
+  }
+
+  private sendAdvert(priority: number): void {
+    const s = this.spec;
+    const source = this.machine.settings.primaryAddress;
+    const destinations = s.unicast ? s.unicast.peers.map((p) => p.address) : [s.multicastGroup];
+    for (const destination of destinations) {
+      const advert: Advert = {
+        version: s.version, vrid: s.vrid, priority, intervalCs: s.intervalCs,
+        addresses: s.virtualAddresses.map((v) => v.address),
+        ...(s.version === 2 ? { authType: s.password === undefined ? AUTH_NONE : AUTH_PASSWORD, authData: Buffer.from(s.password ?? '') } : {}),
+      };
+      try {
+        this.io.sendAdvert(encodeAdvert(advert, { source, destination }), source, destination, s.interface);
+        this.counters.advertsSent++;
+        if (priority === 0) this.counters.priorityZeroSent++;
+      } catch (error) {
+        log('warn', `(${this.name}) advert to ${destination} not sent: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private allAddresses(): VirtualAddress[] {
+    return [...this.spec.virtualAddresses, ...this.spec.excludedAddresses];
+  }
+
+  private async addAddresses(): Promise<void> {
+    for (const vip of this.allAddresses()) {
+      try {
+        await this.io.addAddress(vip.device ?? this.spec.interface, vip, this.spec.family);
+      } catch (error) {
+        log('error', `(${this.name}) cannot add ${vip.address}/${vip.prefixLength}: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private async removeAddresses(): Promise<void> {
+    for (const vip of this.allAddresses()) {
+      try {
+        await this.io.deleteAddress(vip.device ?? this.spec.interface, vip, this.spec.family);
+      } catch {
+        // Not there: nothing to release.
+      }
+    }
+  }
+
+  /** Gratuitous ARP / unsolicited NA: a batch at once, another after the delay, then refreshes. */
+  private announce(): void {
+    if (this.machine.state !== 'master') return;
+    const g = this.spec.garp;
+    const batch = (count: number, startMs: number): void => {
+      for (let k = 0; k < count; k++) {
+        this.garpTimers.push(setTimeout(() => {
+          if (this.machine.state !== 'master') return;
+          for (const vip of this.allAddresses()) this.io.announce(vip.device ?? this.spec.interface, vip.address, this.spec.family);
+        }, startMs + k * g.intervalMs));
+      }
+    };
+    batch(g.repeat, 0);
+    if (g.delayMs > 0) batch(g.repeat, g.delayMs);
+    if (g.refreshMs > 0) {
+      const refresh = setInterval(() => batch(g.refreshRepeat, 0), g.refreshMs);
+      this.garpTimers.push(refresh);
+    }
+  }
+
+  private cancelAnnouncements(): void {
+    for (const t of this.garpTimers) clearTimeout(t);
+    this.garpTimers = [];
+  }
+
+  /** Applies a changed specification in place when only what can change without an election changed. */
+  update(spec: InstanceSpec): void {
+    const before = this.spec;
+    this.spec = spec;
+    this.machine = { ...this.machine, settings: this.settings(spec) };
+    if (spec.priority !== before.priority) this.setPriority(spec.priority);
+    if (this.machine.state === 'master') {
+      const gone = before.virtualAddresses.filter((v) => !spec.virtualAddresses.some((w) => w.address === v.address));
+      for (const vip of gone) void this.io.deleteAddress(vip.device ?? spec.interface, vip, spec.family).catch(() => {});
+      void this.addAddresses();
+    }
+  }
+
+  status(): InstanceStatus {
+    const m = this.machine;
+    const t = now();
+    return {
+      name: this.name, interface: this.spec.interface, vrid: this.spec.vrid, version: this.spec.version, family: this.spec.family,
+      state: m.state,
+      priority: { configured: this.spec.priority, effective: m.priority },
+      masterAddress: m.masterAddress,
+      faults: [...m.faults],
+      virtualAddresses: this.allAddresses().map((v) => `${v.address}/${v.prefixLength}`),
+      timers: {
+        advertIntervalCs: this.spec.intervalCs,
+        masterAdverIntervalCs: m.masterIntervalCs,
+        skewTimeMs: skewTimeMs(m.priority, m.masterIntervalCs),
+        masterDownIntervalMs: masterDownIntervalMs(m.priority, m.masterIntervalCs),
+        nextAdvertInMs: m.advertAt === undefined ? undefined : Math.max(0, m.advertAt - t),
+        masterDownInMs: m.downAt === undefined ? undefined : Math.max(0, m.downAt - t),
+      },
+      counters: { ...this.counters, rejects: { ...this.counters.rejects } },
+      transitions: [...this.transitions],
+    };
+  }
+}

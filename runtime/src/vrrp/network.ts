@@ -1,0 +1,159 @@
+// The VRRP child's network edge: raw protocol-112 sockets per interface and family, virtual addresses
+// through rtnetlink, gratuitous ARP through a packet socket and unsolicited neighbour advertisements
+// through an ICMPv6 socket, and a mirror of the kernel's links and addresses kept by rtnetlink events.
+import { RawIpSocket, PacketSocket, openNeighbourAdvertSocket } from '../net/raw-socket.ts';
+import { Rtnetlink, IFA_F_SECONDARY, type AddressInfo, type LinkInfo } from '../net/rtnetlink.ts';
+import { buildGratuitousArp } from '../net/arp.ts';
+import { buildNeighbourAdvert, ALL_NODES } from '../net/ndisc.ts';
+import { IPPROTO_VRRP } from '../net/linux.ts';
+import type { InstanceIo } from './instance.ts';
+import type { VirtualAddress } from './spec.ts';
+import { log } from '../log.ts';
+
+export interface ReceivedPacket {
+  data: Buffer;
+  source: string;
+  destination: string;
+  ttl: number;
+}
+
+export interface VrrpNetwork extends InstanceIo {
+  /** Receives VRRP on the interface, joined to the multicast groups; returns a function that stops it. */
+  listen(ifname: string, family: 4 | 6, groups: readonly string[], onPacket: (p: ReceivedPacket) => void): Promise<() => void>;
+  /** Whether the interface is up with a carrier; undefined when there is no such interface. */
+  linkUp(ifname: string): boolean | undefined;
+  close(): Promise<void>;
+}
+
+export async function openNetwork(onLinkChange: () => void): Promise<VrrpNetwork> {
+  const network = new KernelNetwork(onLinkChange);
+  await network.refresh();
+  return network;
+}
+
+class KernelNetwork implements VrrpNetwork {
+  private readonly rt = Rtnetlink.open();
+  private readonly events = Rtnetlink.subscribe();
+  private links = new Map<string, LinkInfo>();
+  private addresses: AddressInfo[] = [];
+  private readonly sockets = new Map<string, RawIpSocket>();
+  private readonly packetSockets = new Map<string, PacketSocket>();
+  private readonly naSockets = new Map<string, RawIpSocket>();
+  private readonly onLinkChange: () => void;
+
+  constructor(onLinkChange: () => void) {
+    this.onLinkChange = onLinkChange;
+    this.events.on('link', (e) => {
+      if (e.action === 'delete') this.links.delete(e.link.name);
+      else this.links.set(e.link.name, e.link);
+      this.onLinkChange();
+    });
+    this.events.on('address', (e) => {
+      const same = (a: AddressInfo): boolean => a.ifindex === e.address.ifindex && a.address === e.address.address;
+      this.addresses = this.addresses.filter((a) => !same(a));
+      if (e.action === 'add') this.addresses.push(e.address);
+    });
+    // Events were lost: read the whole state again.
+    this.events.on('overrun', () => { void this.refresh().then(() => this.onLinkChange()); });
+    this.events.on('error', (error) => log('warn', `rtnetlink event: ${error.message}`));
+  }
+
+  async refresh(): Promise<void> {
+    const [links, addresses] = await Promise.all([this.rt.listLinks(), this.rt.listAddresses()]);
+    this.links = new Map(links.map((l) => [l.name, l]));
+    this.addresses = addresses;
+  }
+
+  private link(ifname: string): LinkInfo {
+    const link = this.links.get(ifname);
+    if (!link) throw new Error(`no interface ${ifname}`);
+    return link;
+  }
+
+  linkUp(ifname: string): boolean | undefined {
+    const link = this.links.get(ifname);
+    return link ? link.up && link.running : undefined;
+  }
+
+  private socket(ifname: string, family: 4 | 6): RawIpSocket {
+    const key = `${ifname}/${family}`;
+    let socket = this.sockets.get(key);
+    if (!socket) {
+      socket = new RawIpSocket({ family, protocol: IPPROTO_VRRP, interface: ifname });
+      this.sockets.set(key, socket);
+    }
+    return socket;
+  }
+
+  async listen(ifname: string, family: 4 | 6, groups: readonly string[], onPacket: (p: ReceivedPacket) => void): Promise<() => void> {
+    const socket = this.socket(ifname, family);
+    for (const g of groups) socket.joinGroup(g);
+    const listener = (m: { data: Buffer; source: string; destination: string; ttl: number }): void => onPacket(m);
+    socket.on('message', listener);
+    socket.on('error', (error) => log('warn', `receive on ${ifname}: ${error.message}`));
+    return () => {
+      socket.off('message', listener);
+      socket.close();
+      this.sockets.delete(`${ifname}/${family}`);
+    };
+  }
+
+  sendAdvert(message: Buffer, source: string, destination: string, ifname: string): void {
+    const family = destination.includes(':') ? 6 : 4;
+    this.socket(ifname, family).send(message, destination, { source });
+  }
+
+  async addAddress(ifname: string, vip: VirtualAddress, family: 4 | 6): Promise<void> {
+    try {
+      await this.rt.addAddress({
+        ifindex: this.link(ifname).index, family, address: vip.address, prefixLength: vip.prefixLength,
+        ...(vip.broadcast ? { broadcast: vip.broadcast } : {}),
+        ...(vip.label ? { label: vip.label } : {}),
+        ...(vip.scope ? { scope: vip.scope as never } : {}),
+        // A virtual address must answer at once; duplicate address detection would hold it back.
+        noDad: family === 6,
+      });
+    } catch (error) {
+      if (!String((error as Error).message).includes('EEXIST')) throw error;
+    }
+  }
+
+  async deleteAddress(ifname: string, vip: VirtualAddress, family: 4 | 6): Promise<void> {
+    await this.rt.deleteAddress({ ifindex: this.link(ifname).index, family, address: vip.address, prefixLength: vip.prefixLength });
+  }
+
+  announce(ifname: string, address: string, family: 4 | 6): void {
+    const link = this.link(ifname);
+    try {
+      if (family === 4) {
+        let socket = this.packetSockets.get(ifname);
+        if (!socket) { socket = new PacketSocket(ifname); this.packetSockets.set(ifname, socket); }
+        socket.sendFrame(buildGratuitousArp({ address, mac: link.mac }));
+      } else {
+        let socket = this.naSockets.get(ifname);
+        if (!socket) { socket = openNeighbourAdvertSocket(ifname); this.naSockets.set(ifname, socket); }
+        socket.send(buildNeighbourAdvert({ target: address, mac: link.mac }), ALL_NODES);
+      }
+    } catch (error) {
+      log('warn', `announcing ${address} on ${ifname}: ${(error as Error).message}`);
+    }
+  }
+
+  primaryAddress(ifname: string, family: 4 | 6): string | undefined {
+    const index = this.links.get(ifname)?.index;
+    const mine = this.addresses.filter((a) => a.ifindex === index && a.family === family);
+    // IPv4: the interface's first primary address. IPv6: its link-local address, which RFC 5798
+    // requires as the source of adverts.
+    const found = family === 4
+      ? mine.find((a) => (a.flags & IFA_F_SECONDARY) === 0)
+      : mine.find((a) => a.address.toLowerCase().startsWith('fe80:'));
+    return found?.address;
+  }
+
+  async close(): Promise<void> {
+    for (const s of [...this.sockets.values(), ...this.naSockets.values()]) s.close();
+    for (const s of this.packetSockets.values()) s.close();
+    this.events.close();
+    this.rt.close();
+  }
+}

@@ -1,0 +1,71 @@
+// What the VRRP child needs to know about one instance, fully resolved (defaults and global settings
+// applied), whatever the configuration's source was. The configuration model maps into this.
+import type { GarpTiming } from '../config/resolve.ts';
+
+export interface VirtualAddress {
+  address: string;
+  prefixLength: number;
+  /** The interface to put it on, when not the instance's own (`dev`). */
+  device?: string;
+  label?: string;
+  scope?: string;
+  broadcast?: string;
+}
+
+export interface TrackedInterface { name: string; weight: number; reverse: boolean }
+export interface TrackedScript {
+  name: string;
+  script: string;
+  intervalMs: number;
+  timeoutMs: number;
+  /** The weight of the script (or of its use in the instance, which overrides it). 0 means failure is a fault. */
+  weight: number;
+  reverse: boolean;
+  rise: number;
+  fall: number;
+  initFail: boolean;
+}
+export interface TrackedFile { name: string; path: string; weight: number; reverse: boolean }
+
+export interface NotifyScripts {
+  master?: string;
+  backup?: string;
+  fault?: string;
+  stop?: string;
+  /** The generic notify script: called with INSTANCE|GROUP, name, state, priority. */
+  any?: string;
+}
+
+export interface InstanceSpec {
+  name: string;
+  interface: string;
+  family: 4 | 6;
+  version: 2 | 3;
+  vrid: number;
+  priority: number;
+  intervalCs: number;
+  /** `state MASTER` in keepalived.conf: claim mastership at startup instead of waiting. */
+  startAsMaster: boolean;
+  preempt: boolean;
+  preemptDelayMs: number;
+  /** v2 simple password (at most 8 bytes), if authentication is configured. */
+  password?: string;
+  virtualAddresses: VirtualAddress[];
+  /** Added and removed with the others but not carried in adverts. */
+  excludedAddresses: VirtualAddress[];
+  /** The multicast group for this family, or unicast peers with our source address. */
+  multicastGroup: string;
+  unicast?: { source?: string; peers: { address: string; minTtl?: number; maxTtl?: number }[] };
+  /** Source address for multicast adverts, instead of the interface's primary address. */
+  multicastSource?: string;
+  trackInterfaces: TrackedInterface[];
+  trackScripts: TrackedScript[];
+  trackFiles: TrackedFile[];
+  notify: NotifyScripts;
+  smtpAlert: boolean;
+  garp: GarpTiming;
+  /** A macvlan with the virtual MAC 00:00:5e:00:01:VRID (v4) or 00:00:5e:00:02:VRID (v6), and its name. */
+  vmac?: string;
+  /** The sync group the instance belongs to, if any. */
+  syncGroup?: string;
+}

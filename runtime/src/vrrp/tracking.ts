@@ -1,0 +1,136 @@
+// Tracking: interfaces, scripts and files that raise or lower an instance's priority, or put it into
+// Fault. The arithmetic is pure (effectivePriority); the trackers that watch scripts and files are
+// thin loops around it.
+import { readFile } from 'node:fs/promises';
+import { runScript, type ScriptUser } from '../notify/script.ts';
+import { log } from '../log.ts';
+
+export interface TrackerReading {
+  /** "interface eth1", "script chk_nginx", "file maint" */
+  label: string;
+  weight: number;
+  reverse: boolean;
+  /** Interfaces and scripts: up / succeeding. */
+  ok?: boolean;
+  /** Files: the number the file holds. */
+  value?: number;
+}
+
+/**
+ * keepalived's rules: weight 0 makes a failing tracker a fault. A positive weight is added while the
+ * tracker is ok, a negative one while it fails; `reverse` swaps ok and failing. A file's number is
+ * multiplied by its weight (reverse: by minus its weight); with weight 0, a non-zero number is a fault.
+ */
+export function effectivePriority(configured: number, readings: readonly TrackerReading[]): { priority: number; faults: string[] } {
+  let priority = configured;
+  const faults: string[] = [];
+  for (const r of readings) {
+    if (r.value !== undefined) {
+      if (r.weight === 0) {
+        if (r.value !== 0) faults.push(`${r.label} holds ${r.value}`);
+      } else {
+        priority += r.value * (r.reverse ? -r.weight : r.weight);
+      }
+      continue;
+    }
+    const ok = r.reverse ? !r.ok : Boolean(r.ok);
+    if (r.weight === 0) {
+      if (!ok) faults.push(`${r.label} ${r.label.startsWith('interface') ? 'down' : 'failing'}`);
+    } else if (r.weight > 0 ? ok : !ok) {
+      priority += r.weight;
+    }
+  }
+  return { priority, faults };
+}
+
+export interface ScriptCheck {
+  name: string;
+  script: string;
+  intervalMs: number;
+  timeoutMs: number;
+  rise: number;
+  fall: number;
+  initFail: boolean;
+}
+
+/** Runs a vrrp_script every interval; its state flips after `rise` successes or `fall` failures in a row. */
+export class ScriptTracker {
+  readonly check: ScriptCheck;
+  ok: boolean;
+  private streak = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private stopped = false;
+  private readonly user: ScriptUser;
+  private readonly onChange: () => void;
+
+  constructor(check: ScriptCheck, user: ScriptUser, onChange: () => void) {
+    this.check = check;
+    this.user = user;
+    this.onChange = onChange;
+    this.ok = !check.initFail;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.runOnce(), this.check.intervalMs);
+    void this.runOnce();
+  }
+
+  private async runOnce(): Promise<void> {
+    if (this.running || this.stopped) return; // never two runs of one script at once
+    this.running = true;
+    const result = await runScript(this.check.script, [], this.user, this.check.timeoutMs);
+    this.running = false;
+    if (this.stopped) return;
+    const success = result.code === 0;
+    if (result.timedOut) log('warn', `vrrp_script ${this.check.name} timed out after ${this.check.timeoutMs} ms`);
+    if (success === this.ok) { this.streak = 0; return; }
+    this.streak++;
+    if (this.streak >= (success ? this.check.rise : this.check.fall)) {
+      this.ok = success;
+      this.streak = 0;
+      log('info', `vrrp_script ${this.check.name} is now ${success ? 'succeeding' : 'failing'}`);
+      this.onChange();
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+  }
+}
+
+/** Watches a track_file: the integer it holds (an empty or missing file reads as 0). */
+export class FileTracker {
+  readonly path: string;
+  value = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly onChange: () => void;
+
+  constructor(path: string, onChange: () => void) {
+    this.path = path;
+    this.onChange = onChange;
+  }
+
+  async start(pollMs = 500): Promise<void> {
+    await this.read();
+    this.timer = setInterval(() => void this.read(), pollMs);
+  }
+
+  private async read(): Promise<void> {
+    let value = 0;
+    try {
+      const text = (await readFile(this.path, 'utf8')).trim();
+      value = text === '' ? 0 : Number.parseInt(text, 10);
+      if (!Number.isFinite(value)) value = 0;
+    } catch {
+      value = 0;
+    }
+    if (value !== this.value) {
+      this.value = value;
+      this.onChange();
+    }
+  }
+
+  stop(): void { clearInterval(this.timer); }
+}

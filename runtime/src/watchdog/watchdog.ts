@@ -1,0 +1,218 @@
+// The watchdog: the parent process of `keepalive run`. It owns the configuration and the state
+// directory (pid file, control socket), starts one child per role (the VRRP stack, the checkers),
+// respawns a child that dies with a growing delay, and forwards reloads and stops to them.
+//
+// Children are forked with an IPC channel (a unix domain socket pair). When the watchdog dies, even
+// by KILL, the channel closes and each child stops on its own (see child.ts): never an orphan.
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { log } from '../log.ts';
+import { nextRespawnDelay } from './backoff.ts';
+import type { ChildRoleName, FromChild, ToChild } from './messages.ts';
+import { ControlServer, type ControlRequest } from '../control/server.ts';
+
+const CHILD_ENTRY = fileURLToPath(new URL('../child.ts', import.meta.url));
+/** How long a child may take to stop (a VRRP master resigns first) before it is killed. */
+const STOP_GRACE_MS = 5_000;
+/** How long a status request waits for a child. */
+const STATUS_TIMEOUT_MS = 2_000;
+
+export interface WatchdogOptions {
+  configPath: string;
+  stateDir: string;
+  roles: readonly ChildRoleName[];
+  /** Loads and validates the configuration; throws with file:line:col messages when it is bad. */
+  load: (path: string) => { config: unknown; warnings: readonly string[] };
+}
+
+interface Supervised {
+  role: ChildRoleName;
+  process: ChildProcess | undefined;
+  startedAt: number;
+  delayMs: number | undefined;
+  restarts: number;
+  lastExit: { at: string; code: number | null; signal: string | null; livedMs: number } | undefined;
+  respawnTimer: NodeJS.Timeout | undefined;
+}
+
+export class Watchdog {
+  private readonly options: WatchdogOptions;
+  private config: unknown;
+  private generation = 0;
+  private readonly children = new Map<ChildRoleName, Supervised>();
+  private control: ControlServer | undefined;
+  private stopping = false;
+  private readonly startedAt = Date.now();
+  private requestId = 0;
+  private lastReload: { at: string; ok: boolean; errors?: string[] } | undefined;
+
+  constructor(options: WatchdogOptions) {
+    this.options = options;
+  }
+
+  get pidFile(): string { return `${this.options.stateDir}/keepalive.pid`; }
+  get socketPath(): string { return `${this.options.stateDir}/control.sock`; }
+
+  /** Loads the configuration, claims the state directory and starts the children. */
+  async start(): Promise<void> {
+    const { config, warnings } = this.options.load(this.options.configPath);
+    for (const w of warnings) log('warn', w);
+    this.config = config;
+    this.claimStateDir();
+    this.control = await ControlServer.listen(this.socketPath, (request) => this.handle(request));
+    for (const role of this.options.roles) {
+      const s: Supervised = { role, process: undefined, startedAt: 0, delayMs: undefined, restarts: 0, lastExit: undefined, respawnTimer: undefined };
+      this.children.set(role, s);
+      this.spawn(s);
+    }
+    process.on('SIGHUP', () => { void this.reload(); });
+    process.on('SIGTERM', () => { void this.stop('SIGTERM'); });
+    process.on('SIGINT', () => { void this.stop('SIGINT'); });
+    log('info', `started with ${this.options.configPath}; state in ${this.options.stateDir}`);
+  }
+
+  /** Refuses to start when another live instance holds the state directory. */
+  private claimStateDir(): void {
+    mkdirSync(this.options.stateDir, { recursive: true, mode: 0o755 });
+    if (existsSync(this.pidFile)) {
+      const pid = Number(readFileSync(this.pidFile, 'utf8').trim());
+      if (pid > 0 && pid !== process.pid && isAlive(pid)) {
+        throw new Error(`another keepalive (pid ${pid}) runs with state directory ${this.options.stateDir}`);
+      }
+    }
+    writeFileSync(this.pidFile, `${process.pid}\n`);
+  }
+
+  private spawn(s: Supervised): void {
+    s.respawnTimer = undefined;
+    const child = fork(CHILD_ENTRY, [s.role], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    s.process = child;
+    s.startedAt = Date.now();
+    child.on('message', (m: FromChild) => this.onMessage(s, m));
+    child.on('exit', (code, signal) => this.onExit(s, child, code, signal));
+    this.send(s, { type: 'config', generation: this.generation, config: this.config });
+  }
+
+  private onMessage(s: Supervised, m: FromChild): void {
+    if (m.type === 'applied' && m.error) log('error', `${s.role} child could not apply configuration ${m.generation}: ${m.error}`);
+  }
+
+  private onExit(s: Supervised, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (s.process !== child) return;
+    s.process = undefined;
+    const livedMs = Date.now() - s.startedAt;
+    s.lastExit = { at: new Date().toISOString(), code, signal, livedMs };
+    if (this.stopping) return;
+    s.delayMs = nextRespawnDelay(s.delayMs, livedMs);
+    s.restarts++;
+    const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    log('warn', `${s.role} child (pid ${child.pid}) ${why} after ${(livedMs / 1000).toFixed(1)} s; respawning in ${s.delayMs} ms (restart ${s.restarts})`);
+    s.respawnTimer = setTimeout(() => this.spawn(s), s.delayMs);
+  }
+
+  private send(s: Supervised, message: ToChild): void {
+    if (s.process?.connected) s.process.send(message);
+  }
+
+  /**
+   * Re-reads the configuration. A bad one is refused with its errors and the running one stays in
+   * force; a good one goes to every child, which applies the difference.
+   */
+  async reload(): Promise<{ ok: boolean; errors?: string[] }> {
+    try {
+      const { config, warnings } = this.options.load(this.options.configPath);
+      for (const w of warnings) log('warn', w);
+      this.config = config;
+      this.generation++;
+      for (const s of this.children.values()) this.send(s, { type: 'config', generation: this.generation, config });
+      log('info', `reloaded ${this.options.configPath} (configuration ${this.generation})`);
+      this.lastReload = { at: new Date().toISOString(), ok: true };
+      return { ok: true };
+    } catch (error) {
+      const errors = String((error as Error).message).split('\n');
+      log('error', `reload refused; the running configuration stays in force:\n${errors.join('\n')}`);
+      this.lastReload = { at: new Date().toISOString(), ok: false, errors };
+      return { ok: false, errors };
+    }
+  }
+
+  private async handle(request: ControlRequest): Promise<unknown> {
+    switch (request.command) {
+      case 'status':
+        return this.status();
+      case 'reload':
+        return this.reload();
+      default:
+        return { error: `unknown command ${JSON.stringify((request as { command: unknown }).command)}` };
+    }
+  }
+
+  private async status(): Promise<unknown> {
+    const children: Record<string, unknown> = {};
+    await Promise.all([...this.children.values()].map(async (s) => {
+      children[s.role] = {
+        pid: s.process?.pid,
+        running: s.process !== undefined,
+        restarts: s.restarts,
+        lastExit: s.lastExit,
+        status: await this.childStatus(s),
+      };
+    }));
+    return {
+      pid: process.pid,
+      uptimeMs: Date.now() - this.startedAt,
+      config: this.options.configPath,
+      configGeneration: this.generation,
+      lastReload: this.lastReload,
+      children,
+    };
+  }
+
+  private childStatus(s: Supervised): Promise<unknown> {
+    const child = s.process;
+    if (!child?.connected) return Promise.resolve(undefined);
+    const id = ++this.requestId;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { child.off('message', listener); resolve(undefined); }, STATUS_TIMEOUT_MS);
+      const listener = (m: FromChild): void => {
+        if (m.type !== 'status' || m.id !== id) return;
+        clearTimeout(timer);
+        child.off('message', listener);
+        resolve(m.status);
+      };
+      child.on('message', listener);
+      this.send(s, { type: 'status', id });
+    });
+  }
+
+  /** Stops the children (each gets STOP_GRACE_MS, then KILL), cleans the state directory and exits. */
+  async stop(reason: string): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    log('info', `stopping (${reason})`);
+    await Promise.all([...this.children.values()].map(async (s) => {
+      clearTimeout(s.respawnTimer);
+      const child = s.process;
+      if (!child) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      this.send(s, { type: 'stop' });
+      const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(killer);
+    }));
+    await this.control?.close();
+    rmSync(this.pidFile, { force: true });
+    log('info', 'stopped');
+    process.exit(0);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,106 @@
+// Tracking and notification, end to end: a failing track script hands mastership over, a tracked
+// interface going down means Fault, notify scripts get keepalived's arguments as an unprivileged user,
+// and SMTP alerts reach a real SMTP server (Debian's aiosmtpd) in another lab host.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Lab } from './lab/lab.ts';
+import { addressIn } from './lab/addressing.ts';
+import { keepalive, keepalived, renderVrrpConf } from './lab/implementations.ts';
+import { waitForSoleHolder } from './lab/vrrp.ts';
+import { waitFor } from './lab/exec.ts';
+
+const T = { timeout: 240_000 };
+
+test('a failing track script lowers the priority and hands over; a tracked interface going down means Fault', T, async () => {
+  await using lab = await Lab.create({ hosts: ['h1', 'h2'], segments: ['lan', 'back'], wiring: { h2: ['lan'] }, ssh: false, management: false });
+  const [h1, h2] = [lab.host('h1'), lab.host('h2')];
+  const vip = addressIn(lab.segment('lan').subnets.v4, 100);
+  await h1.exec('mkdir -p -m 1777 /run/flags');
+  await keepalive.start(h1, `
+global_defs {
+  router_id h1
+  vrrp_version 3
+}
+vrrp_script chk_service {
+  script "/bin/sh -c 'test ! -e /run/flags/broken'"
+  interval 0.2
+  fall 1
+  rise 1
+  weight -150
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 51
+  priority 200
+  advert_int 0.1
+  track_script {
+    chk_service
+  }
+  track_interface {
+    eth1
+  }
+  virtual_ipaddress {
+    ${vip}/24
+  }
+}
+`);
+  await keepalived.start(h2, renderVrrpConf({ routerId: 'h2', version: 3, vrid: 51, interfaceName: 'eth0', priority: 100, advertInt: 0.1, vips: [`${vip}/24`] }));
+  await waitForSoleHolder([h1, h2], vip, 'h1');
+
+  await h1.exec('touch /run/flags/broken');
+  await waitForSoleHolder([h1, h2], vip, 'h2');
+  await h1.exec('rm /run/flags/broken');
+  await waitForSoleHolder([h1, h2], vip, 'h1');
+
+  await h1.setLink('eth1', 'down');
+  await waitForSoleHolder([h1, h2], vip, 'h2');
+  await h1.setLink('eth1', 'up');
+  await waitForSoleHolder([h1, h2], vip, 'h1');
+});
+
+test('notify scripts get keepalived\'s arguments, as the script user; an SMTP alert reaches a real SMTP server', T, async () => {
+  await using lab = await Lab.create({ hosts: ['h1', 'mail'], ssh: false, management: false });
+  const [h1, mail] = [lab.host('h1'), lab.host('mail')];
+  const vip = addressIn(lab.segment().subnets.v4, 100);
+  const smtpd = await mail.startDaemon('smtpd', ['/usr/bin/python3', '-u', '-m', 'aiosmtpd', '-n', '-l', `${mail.ipv4()}:2525`, '-c', 'aiosmtpd.handlers.Debugging']);
+  await waitFor('the SMTP server to listen', async () => ((await mail.exec(['ss', '-Hltn', 'sport = :2525'])).stdout.trim() ? true : undefined));
+  await h1.exec('mkdir -p -m 1777 /run/notify');
+  h1.writeFile('/run/notify/record.sh', '#!/bin/sh\necho "$(id -un) $*" >> /run/notify/log\n', 0o755);
+  const daemon = await keepalive.start(h1, `
+global_defs {
+  router_id h1
+  notification_email {
+    ops@example.org
+  }
+  notification_email_from keepalive@h1.example.org
+  smtp_server ${mail.ipv4()} 2525
+  smtp_connect_timeout 5
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 150
+  advert_int 1
+  version 3
+  notify_master "/run/notify/record.sh master-script"
+  notify /run/notify/record.sh
+  smtp_alert
+  virtual_ipaddress {
+    ${vip}/24
+  }
+}
+`);
+  await waitForSoleHolder([h1], vip, 'h1', 10_000);
+  await daemon.stop();
+  const log = h1.readFile('/run/notify/log').trim().split('\n');
+  assert.deepEqual(log, [
+    'nobody INSTANCE VI_1 BACKUP 150',
+    'nobody master-script',
+    'nobody INSTANCE VI_1 MASTER 150',
+    'nobody INSTANCE VI_1 STOP 150',
+  ]);
+  await waitFor('the alert to reach the SMTP server', () => (/Subject: \[h1\] VRRP Instance VI_1 - Entering MASTER state/.test(smtpd.log()) ? true : undefined));
+  assert.match(smtpd.log(), /From: keepalive@h1\.example\.org/);
+  assert.match(smtpd.log(), /To: ops@example\.org/);
+});
