@@ -22,7 +22,7 @@ for (const impl of values.impl.split(',').map(implementation)) {
   const [h1, h2] = [lab.host('h1'), lab.host('h2')];
   const vip = addressIn(lab.segment().subnets.v4, 100);
   const conf = (name: string, priority: number) => renderVrrpConf({ routerId: name, version: 3, vrid: 51, interfaceName: 'eth0', priority, advertInt: 0.01, vips: [`${vip}/24`] });
-  await using capture = await lab.capture('lan', 'vrrp');
+  await using capture = await lab.capture('lan', 'vrrp or ip6 proto 112');
   await impl.start(h1, conf('h1', 200));
   await impl.start(h2, conf('h2', 100));
   await waitForSoleHolder([h1, h2], vip, 'h1');

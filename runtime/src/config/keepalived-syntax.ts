@@ -51,7 +51,7 @@ class Lexer {
     let i = 0;
     while (i < line.length) {
       const ch = line[i]!;
-      if (ch === '#') break;
+      if (ch === '#' || ch === '!') break;
       if (/\s/.test(ch)) {
         i++;
       } else if (ch === '{' || ch === '}') {

@@ -2,7 +2,7 @@
 // settings its notifier needs. Pure.
 import type { KeepaliveConfig, VirtualAddress as ModelAddress, VrrpInstance } from '../config/model.ts';
 import {
-  instanceFamily, instanceGarp, instanceMulticastGroup, instanceVersion, scriptTimeoutMs, trackWeight, vrrpSmtpAlert,
+  instanceFamily, instanceGarp, instanceMulticastGroup, instancePreemption, instanceVersion, scriptTimeoutMs, trackWeight, vrrpSmtpAlert,
 } from '../config/resolve.ts';
 import { defaultScriptUser, lookupUser } from '../notify/script.ts';
 import type { NotifierSettings } from '../notify/notifier.ts';
@@ -40,6 +40,7 @@ export function vrrpPlan(input: unknown): VrrpPlan {
   const files = new Map(config.trackFiles.map((f) => [f.name, f]));
 
   const instance = (i: VrrpInstance): InstanceSpec => {
+    const preemption = instancePreemption(i);
     return {
       name: i.name,
       interface: i.interface,
@@ -49,8 +50,8 @@ export function vrrpPlan(input: unknown): VrrpPlan {
       priority: i.priority,
       intervalCs: i.advertIntCs,
       startAsMaster: i.state === 'MASTER',
-      preempt: !i.nopreempt,
-      preemptDelayMs: i.preemptDelayMs,
+      preempt: preemption.preempt,
+      preemptDelayMs: preemption.delayMs,
       ...(i.authentication ? { password: i.authentication.authPass } : {}),
       virtualAddresses: i.virtualIpaddress.map(address),
       excludedAddresses: i.virtualIpaddressExcluded.map(address),
