@@ -41,5 +41,5 @@ test('a fuzzed master counts and drops 100,000 bad packets and stays master', { 
   assert.ok(received >= 90_000, `received ${received} of 100000 (the rest lost to socket buffers)`);
   for (const reason of ['short', 'checksum', 'version', 'unknown-vrid', 'address-count']) assert.ok((v.packets.rejects[reason] ?? 0) > 0, `no ${reason} rejects`);
   for (const reason of ['ttl', 'address-list', 'version']) assert.ok((instance.counters.rejects[reason] ?? 0) > 0, `no instance ${reason} rejects`);
-  console.log(`# fuzz: ${received} received and dropped; by reason ${JSON.stringify(v.packets.rejects)} + ${JSON.stringify(instance.counters.rejects)}`);
+  console.log(`# fuzz: sent ${JSON.stringify(report.sent)}; ${received} received and dropped; by reason ${JSON.stringify(v.packets.rejects)} + ${JSON.stringify(instance.counters.rejects)}`);
 });
