@@ -70,6 +70,8 @@ export interface VrrpInstanceOptions {
   unicast?: { source: string; peers: readonly string[] };
   nopreempt?: boolean;
   preemptDelay?: number;
+  /** v2 simple password authentication. */
+  password?: string;
 }
 
 /** Renders a keepalived.conf with one VRRP instance, in the syntax both implementations read. */
@@ -89,6 +91,7 @@ export function renderVrrpConf(o: VrrpInstanceOptions): string {
     `  advert_int ${o.advertInt}`,
   ];
   if (o.nopreempt) lines.push('  nopreempt');
+  if (o.password !== undefined) lines.push('  authentication {', '    auth_type PASS', `    auth_pass ${o.password}`, '  }');
   if (o.preemptDelay !== undefined) lines.push(`  preempt_delay ${o.preemptDelay}`);
   if (o.unicast) {
     lines.push(`  unicast_src_ip ${o.unicast.source}`, '  unicast_peer {', ...o.unicast.peers.map((p) => `    ${p}`), '  }');

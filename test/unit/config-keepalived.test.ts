@@ -13,7 +13,7 @@ test('a typical HA pair: global_defs, a weighted vrrp_script, VIPs with options,
   const g = config.globalDefs;
   assert.deepEqual(g.notificationEmail, ['ops@example.com', 'oncall@example.com']);
   assert.equal(g.notificationEmailFrom, 'keepalived@lb1.example.com');
-  assert.deepEqual(g.smtpServer, { host: '192.0.2.25', port: 2525 });
+  assert.deepEqual(g.smtpServer, { host: '198.51.100.25', port: 2525 });
   assert.equal(g.smtpConnectTimeoutMs, 30_000);
   assert.equal(g.routerId, 'LB1');
   assert.equal(g.enableScriptSecurity, true);

@@ -148,7 +148,7 @@ test('global settings: multicast groups of the right family, ports, counts', () 
     'global_defs {',
     '  vrrp_mcast_group4 198.18.0.1',
     '  vrrp_mcast_group6 224.0.0.18',
-    '  smtp_server 192.0.2.1 70000',
+    '  smtp_server 198.51.100.1 70000',
     '  vrrp_garp_master_repeat 0',
     '  max_auto_priority 100',
     '}',

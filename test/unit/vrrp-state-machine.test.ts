@@ -134,6 +134,19 @@ test('faults: a master resigns into Fault, and clearing every fault starts over 
   assert.equal(early.instance.state, 'fault');
 });
 
+test('sync group members follow: a backup is forced to master, a master to backup', () => {
+  const backup = started();
+  const forced = step(backup, { type: 'follow', to: 'master', reason: 'sync group G: VI_2 is master' }, 500);
+  assert.equal(forced.instance.state, 'master');
+  assert.deepEqual(forced.actions.map((a) => a.type), ['send', 'transition']);
+  const back = step(forced.instance, { type: 'follow', to: 'backup', reason: 'sync group G: VI_2 is backup' }, 900);
+  assert.equal(back.instance.state, 'backup');
+  assert.equal(back.instance.downAt, 900 + masterDownIntervalMs(100, 100));
+  assert.equal(step(back.instance, { type: 'follow', to: 'backup', reason: 'x' }, 1000).actions.length, 0, 'already there: nothing');
+  const fault = step(started(), { type: 'faults', faults: ['eth0 down'] }, 0).instance;
+  assert.equal(step(fault, { type: 'follow', to: 'master', reason: 'x' }, 1).instance.state, 'fault', 'a faulty member does not follow');
+});
+
 test('effective priority is clamped to 1..254; the address owner keeps 255', () => {
   assert.equal(step(started(), { type: 'priority', priority: 400 }, 0).instance.priority, 254);
   assert.equal(step(started(), { type: 'priority', priority: -50 }, 0).instance.priority, 1);

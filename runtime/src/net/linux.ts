@@ -15,6 +15,8 @@ export const SOL_SOCKET = 1;
 export const SO_SNDBUF = 7;
 export const SO_RCVBUF = 8;
 export const SO_BINDTODEVICE = 25;
+/** Receive timestamps as struct timespec (CLOCK_REALTIME), in an SCM_TIMESTAMPNS message of the same number. */
+export const SO_TIMESTAMPNS = 35;
 export const SO_RCVBUFFORCE = 33;
 
 export const IPPROTO_IP = 0;

@@ -22,12 +22,12 @@ import {
   IPV6_JOIN_GROUP, IPV6_LEAVE_GROUP, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_IF, IPV6_MULTICAST_LOOP,
   IPV6_PKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVPKTINFO, IPV6_UNICAST_HOPS, IP_ADD_MEMBERSHIP,
   IP_DROP_MEMBERSHIP, IP_MULTICAST_ALL, IP_MULTICAST_IF, IP_MULTICAST_LOOP, IP_MULTICAST_TTL, IP_PKTINFO, IP_RECVTTL, IP_TTL,
-  MSG_TRUNC, SOCK_RAW, SOL_SOCKET, SO_BINDTODEVICE,
+  MSG_TRUNC, SOCK_RAW, SOL_SOCKET, SO_BINDTODEVICE, SO_TIMESTAMPNS,
 } from './linux.ts';
 import * as native from './native.ts';
 import { decodeCmsgInt, decodeIn6Pktinfo, decodeInPktinfo, encodeIn6Pktinfo, encodeInPktinfo, type Cmsg } from './ancillary.ts';
 import { decodeSockaddr, encodeSockaddrIn, encodeSockaddrIn6, encodeSockaddrLl, macFromBytes } from './sockaddr.ts';
-import { writeI32 } from './host-order.ts';
+import { readI64, writeI32 } from './host-order.ts';
 import { ipFamily, ipFromBytes, ipToBytes, type Family } from './ip.ts';
 
 /** A received packet, after the IPv4 header (if any) has been taken off. */
@@ -41,6 +41,8 @@ export interface RawIpMessage {
   ttl: number;
   /** The interface it arrived on. */
   ifindex: number;
+  /** When the kernel received it (SO_TIMESTAMPNS), in milliseconds since the epoch. */
+  receivedAt: number;
   /** IPv4 only: the IP header as received (options included). */
   ipHeader?: Buffer;
 }
@@ -112,6 +114,9 @@ export class RawIpSocket extends EventEmitter<RawEvents> {
         native.setsockoptInt(this.fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1);
         native.setsockoptInt(this.fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
       }
+      // The kernel's receive time: what a protocol timer should count from, rather than the moment
+      // the event loop got round to reading the packet.
+      native.setsockoptInt(this.fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
       if (!receive && this.family === 6 && this.protocol === IPPROTO_ICMPV6) {
         // struct icmp6_filter: 256 bits, a set bit blocks that ICMPv6 type. Block them all.
         native.setsockopt(this.fd, IPPROTO_ICMPV6, ICMP6_FILTER, Buffer.alloc(32, 0xff));
@@ -230,6 +235,13 @@ function ipv6Mreq(group: string, ifindex: number): Buffer {
   return b;
 }
 
+/** The SCM_TIMESTAMPNS time (a struct timespec of two 64-bit fields) in ms since the epoch; now if absent. */
+function receiveTime(cmsgs: readonly Cmsg[]): number {
+  const c = cmsgs.find((m) => m.level === SOL_SOCKET && m.type === SO_TIMESTAMPNS && m.data.length >= 16);
+  if (!c) return Date.now();
+  return Number(readI64(c.data, 0)) * 1000 + Number(readI64(c.data, 8)) / 1e6;
+}
+
 /** Reads what IPv4 recvmsg gave: the IP header, then the payload, with IP_TTL and IP_PKTINFO. */
 export function parseIpv4(got: native.Received): RawIpMessage {
   if (got.flags & MSG_TRUNC) throw new Error(`IPv4 packet of more than ${got.data.length} bytes was truncated`);
@@ -246,7 +258,7 @@ export function parseIpv4(got: native.Received): RawIpMessage {
     if (c.type === IP_TTL) ttl = decodeCmsgInt(c.data);
     else if (c.type === IP_PKTINFO) ({ addr: destination, ifindex } = decodeInPktinfo(c.data));
   }
-  return { data: d.subarray(headerLength), source: ipFromBytes(d.subarray(12, 16)), destination, ttl, ifindex, ipHeader: d.subarray(0, headerLength) };
+  return { data: d.subarray(headerLength), source: ipFromBytes(d.subarray(12, 16)), destination, ttl, ifindex, receivedAt: receiveTime(got.cmsgs), ipHeader: d.subarray(0, headerLength) };
 }
 
 /** Reads what IPv6 recvmsg gave: the payload alone, with IPV6_HOPLIMIT and IPV6_PKTINFO. */
@@ -263,7 +275,7 @@ export function parseIpv6(got: native.Received): RawIpMessage {
     else if (c.type === IPV6_PKTINFO) ({ addr: destination, ifindex } = decodeIn6Pktinfo(c.data));
   }
   if (ttl === undefined || destination === undefined) throw new Error('IPv6 packet without its IPV6_HOPLIMIT and IPV6_PKTINFO ancillary data');
-  return { data: got.data, source: from.address, destination, ttl, ifindex };
+  return { data: got.data, source: from.address, destination, ttl, ifindex, receivedAt: receiveTime(got.cmsgs) };
 }
 
 /** A send-only ICMPv6 socket for unsolicited neighbour advertisements (hop limit 255). */

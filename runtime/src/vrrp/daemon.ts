@@ -40,6 +40,7 @@ export class VrrpDaemon implements ChildRole {
     }
     this.restartTrackers(plan);
     await this.listen(plan);
+    const added: InstanceRunner[] = [];
     for (const spec of plan.instances) {
       const running = this.instances.get(spec.name);
       if (running) {
@@ -48,10 +49,11 @@ export class VrrpDaemon implements ChildRole {
       }
       const runner = new InstanceRunner(spec, this.network, (i, record, priority) => this.transition(i, record, priority));
       this.instances.set(spec.name, runner);
-      this.retrack(runner);
-      await runner.start();
+      added.push(runner);
     }
+    // Trackers first, so that an instance whose interface is already down starts in Fault.
     this.retrack();
+    for (const runner of added) await runner.start();
   }
 
   /** Opens one receiving socket per interface and family in use, and closes the ones no longer used. */
@@ -80,7 +82,7 @@ export class VrrpDaemon implements ChildRole {
       this.rejects['unknown-vrid'] = (this.rejects['unknown-vrid'] ?? 0) + 1;
       return;
     }
-    runner.receive(decoded.advert, p.source, p.ttl);
+    runner.receive(decoded.advert, p.source, p.ttl, p.receivedAt);
   }
 
   /** Keeps trackers whose definition is unchanged (their state survives a reload), replaces the rest. */
@@ -109,10 +111,15 @@ export class VrrpDaemon implements ChildRole {
     }
   }
 
-  /** Recomputes priorities and faults from every tracker (and sync groups) and hands them to the instances. */
-  private retrack(only?: InstanceRunner): void {
+  /**
+   * Recomputes every instance's priority and faults from its trackers. A sync group member also takes
+   * on the faults of its partners, from their own trackers only: two members never hold each other
+   * in Fault.
+   */
+  private retrack(): void {
     if (!this.network) return;
-    for (const runner of only ? [only] : this.instances.values()) {
+    const own = new Map<InstanceRunner, { priority: number; faults: string[] }>();
+    for (const runner of this.instances.values()) {
       const s = runner.spec;
       const readings: TrackerReading[] = [
         // The instance's own interface is always tracked: without it, it cannot work.
@@ -121,25 +128,29 @@ export class VrrpDaemon implements ChildRole {
         ...s.trackScripts.map((t) => ({ label: `script ${t.name}`, weight: t.weight, reverse: t.reverse, ok: this.scripts.get(t.name)?.ok ?? !t.initFail })),
         ...s.trackFiles.map((t) => ({ label: `file ${t.name}`, weight: t.weight, reverse: t.reverse, value: this.files.get(t.name)?.value ?? 0 })),
       ];
-      const { priority, faults } = effectivePriority(s.priority, readings);
-      if (s.syncGroup) {
-        for (const other of this.instances.values()) {
-          if (other !== runner && other.spec.syncGroup === s.syncGroup && other.state === 'fault') faults.push(`sync group ${s.syncGroup}: ${other.name} in fault`);
-        }
-      }
+      own.set(runner, effectivePriority(s.priority, readings));
+    }
+    for (const [runner, { priority, faults }] of own) {
+      const group = runner.spec.syncGroup;
+      const inherited = group === undefined ? [] : [...own]
+        .filter(([other, o]) => other !== runner && other.spec.syncGroup === group && o.faults.length > 0)
+        .map(([other]) => `sync group ${group}: ${other.name} in fault`);
       runner.setPriority(priority);
-      runner.setFaults(faults);
+      runner.setFaults([...faults, ...inherited]);
     }
   }
 
   private transition(runner: InstanceRunner, record: TransitionRecord, priority: number): void {
     this.notifier?.instanceTransition(runner.spec, record, priority);
-    // Sync groups move together: a member's fault is every member's fault.
-    if (runner.spec.syncGroup && (record.to === 'fault' || record.from === 'fault')) {
-      queueMicrotask(() => {
-        for (const other of this.instances.values()) if (other !== runner && other.spec.syncGroup === runner.spec.syncGroup) this.retrack(other);
-      });
-    }
+    // Sync groups move together: faults through retrack(); when one member becomes master or backup,
+    // the others follow. Deferred, so that the step that made this transition finishes first.
+    const group = runner.spec.syncGroup;
+    if (!group || (record.to !== 'master' && record.to !== 'backup')) return;
+    queueMicrotask(() => {
+      for (const other of this.instances.values()) {
+        if (other !== runner && other.spec.syncGroup === group) other.follow(record.to as 'master' | 'backup', `sync group ${group}: ${runner.name} is ${record.to}`);
+      }
+    });
   }
 
   status(): unknown {

@@ -18,6 +18,14 @@ export interface InstanceIo {
   announce(ifname: string, address: string, family: 4 | 6): void;
   /** The interface's primary address of the family (IPv6: its link-local address). */
   primaryAddress(ifname: string, family: 4 | 6): string | undefined;
+  /** Creates (or adopts) a macvlan on `parent` with the given MAC, and sets it up. */
+  createVmac(name: string, parent: string, mac: string): Promise<void>;
+  deleteVmac(name: string): Promise<void>;
+}
+
+/** RFC 5798 section 7.3: 00-00-5E-00-01-{VRID} for IPv4, 00-00-5E-00-02-{VRID} for IPv6. */
+export function virtualMac(family: 4 | 6, vrid: number): string {
+  return `00:00:5e:00:0${family === 4 ? 1 : 2}:${vrid.toString(16).padStart(2, '0')}`;
 }
 
 /** Told of every transition; notify scripts, SMTP alerts and sync groups hang off it. */
@@ -57,8 +65,12 @@ export class InstanceRunner {
   get name(): string { return this.spec.name; }
   get state(): Instance['state'] { return this.machine.state; }
 
+  /** Where the instance's addresses live and its adverts and announcements leave: its VMAC, if it has one. */
+  private get sendInterface(): string { return this.spec.vmac ?? this.spec.interface; }
+
   /** Starts the instance: stale virtual addresses (from a crash) go first, then the RFC's startup. */
   async start(): Promise<void> {
+    if (this.spec.vmac) await this.io.createVmac(this.spec.vmac, this.spec.interface, virtualMac(this.spec.family, this.spec.vrid));
     await this.removeAddresses();
     this.dispatch({ type: 'startup', claimMaster: this.spec.startAsMaster });
   }
@@ -69,10 +81,15 @@ export class InstanceRunner {
     clearTimeout(this.timer);
     this.cancelAnnouncements();
     await this.removeAddresses();
+    if (this.spec.vmac) await this.io.deleteVmac(this.spec.vmac).catch(() => {});
   }
 
-  /** An advert for this VRID, already decoded: checked against the configuration, then stepped. */
-  receive(advert: Advert, source: string, ttl: number): void {
+  /**
+   * An advert for this VRID, already decoded: checked against the configuration, then stepped at the
+   * time the kernel received it (ms since the epoch), so that the down timer counts from its arrival
+   * and not from whenever the event loop read it.
+   */
+  receive(advert: Advert, source: string, ttl: number, receivedAt: number): void {
     const problem = acceptAdvert(advert, ttl, {
       version: this.spec.version, vrid: this.spec.vrid, intervalCs: this.spec.intervalCs,
       addresses: this.spec.virtualAddresses.map((v) => v.address), ...(this.spec.password === undefined ? {} : { password: this.spec.password }),
@@ -87,7 +104,10 @@ export class InstanceRunner {
     }
     this.counters.advertsReceived++;
     if (advert.priority === 0) this.counters.priorityZeroReceived++;
-    this.dispatch({ type: 'advert', priority: advert.priority, intervalCs: advert.intervalCs, source });
+    const arrival = receivedAt - performance.timeOrigin;
+    const at = now();
+    // A receive time from the future, or from long ago (the wall clock moved), is not trusted.
+    this.dispatch({ type: 'advert', priority: advert.priority, intervalCs: advert.intervalCs, source }, arrival <= at && at - arrival < 1000 ? arrival : at);
   }
 
   reject(reason: string): void {
@@ -96,10 +116,11 @@ export class InstanceRunner {
 
   setPriority(priority: number): void { this.dispatch({ type: 'priority', priority }); }
   setFaults(faults: readonly string[]): void { this.dispatch({ type: 'faults', faults }); }
+  follow(to: 'master' | 'backup', reason: string): void { this.dispatch({ type: 'follow', to, reason }); }
 
-  /** Steps the machine now, carries out its actions and re-arms the timer. */
-  private dispatch(event: Event): void {
-    const { instance, actions } = step(this.machine, event, now());
+  /** Steps the machine at `at` (default now), carries out its actions and re-arms the timer. */
+  private dispatch(event: Event, at = now()): void {
+    const { instance, actions } = step(this.machine, event, at);
     this.machine = instance;
     for (const action of actions) this.perform(action);
     this.arm();
@@ -143,7 +164,7 @@ export class InstanceRunner {
         ...(s.version === 2 ? { authType: s.password === undefined ? AUTH_NONE : AUTH_PASSWORD, authData: Buffer.from(s.password ?? '') } : {}),
       };
       try {
-        this.io.sendAdvert(encodeAdvert(advert, { source, destination }), source, destination, s.interface);
+        this.io.sendAdvert(encodeAdvert(advert, { source, destination }), source, destination, this.sendInterface);
         this.counters.advertsSent++;
         if (priority === 0) this.counters.priorityZeroSent++;
       } catch (error) {
@@ -159,7 +180,7 @@ export class InstanceRunner {
   private async addAddresses(): Promise<void> {
     for (const vip of this.allAddresses()) {
       try {
-        await this.io.addAddress(vip.device ?? this.spec.interface, vip, this.spec.family);
+        await this.io.addAddress(vip.device ?? this.sendInterface, vip, this.spec.family);
       } catch (error) {
         log('error', `(${this.name}) cannot add ${vip.address}/${vip.prefixLength}: ${(error as Error).message}`);
       }
@@ -169,7 +190,7 @@ export class InstanceRunner {
   private async removeAddresses(): Promise<void> {
     for (const vip of this.allAddresses()) {
       try {
-        await this.io.deleteAddress(vip.device ?? this.spec.interface, vip, this.spec.family);
+        await this.io.deleteAddress(vip.device ?? this.sendInterface, vip, this.spec.family);
       } catch {
         // Not there: nothing to release.
       }
@@ -184,7 +205,7 @@ export class InstanceRunner {
       for (let k = 0; k < count; k++) {
         this.garpTimers.push(setTimeout(() => {
           if (this.machine.state !== 'master') return;
-          for (const vip of this.allAddresses()) this.io.announce(vip.device ?? this.spec.interface, vip.address, this.spec.family);
+          for (const vip of this.allAddresses()) this.io.announce(vip.device ?? this.sendInterface, vip.address, this.spec.family);
         }, startMs + k * g.intervalMs));
       }
     };
@@ -209,7 +230,7 @@ export class InstanceRunner {
     if (spec.priority !== before.priority) this.setPriority(spec.priority);
     if (this.machine.state === 'master') {
       const gone = before.virtualAddresses.filter((v) => !spec.virtualAddresses.some((w) => w.address === v.address));
-      for (const vip of gone) void this.io.deleteAddress(vip.device ?? spec.interface, vip, spec.family).catch(() => {});
+      for (const vip of gone) void this.io.deleteAddress(vip.device ?? this.sendInterface, vip, spec.family).catch(() => {});
       void this.addAddresses();
     }
   }

@@ -15,6 +15,8 @@ export interface ReceivedPacket {
   source: string;
   destination: string;
   ttl: number;
+  /** Kernel receive time, ms since the epoch. */
+  receivedAt: number;
 }
 
 export interface VrrpNetwork extends InstanceIo {
@@ -88,7 +90,7 @@ class KernelNetwork implements VrrpNetwork {
   async listen(ifname: string, family: 4 | 6, groups: readonly string[], onPacket: (p: ReceivedPacket) => void): Promise<() => void> {
     const socket = this.socket(ifname, family);
     for (const g of groups) socket.joinGroup(g);
-    const listener = (m: { data: Buffer; source: string; destination: string; ttl: number }): void => onPacket(m);
+    const listener = (m: ReceivedPacket): void => onPacket(m);
     socket.on('message', listener);
     socket.on('error', (error) => log('warn', `receive on ${ifname}: ${error.message}`));
     return () => {
@@ -148,6 +150,27 @@ class KernelNetwork implements VrrpNetwork {
       ? mine.find((a) => (a.flags & IFA_F_SECONDARY) === 0)
       : mine.find((a) => a.address.toLowerCase().startsWith('fe80:'));
     return found?.address;
+  }
+
+  async createVmac(name: string, parent: string, mac: string): Promise<void> {
+    let link = this.links.get(name);
+    if (link && link.mac !== mac) throw new Error(`${name} exists with MAC ${link.mac}, not the virtual MAC ${mac}`);
+    // Private mode, as keepalived: the VMAC talks to the wire, not to other macvlans on the parent.
+    link ??= await this.rt.createMacvlan({ name, parentIndex: this.link(parent).index, mac, mode: 'private' });
+    this.links.set(name, link);
+    await this.rt.setLinkUp(link.index);
+    this.links.set(name, await this.rt.getLink(link.index));
+  }
+
+  async deleteVmac(name: string): Promise<void> {
+    const link = this.links.get(name);
+    if (!link) return;
+    // Sockets bound to the macvlan go with it.
+    for (const map of [this.sockets, this.packetSockets, this.naSockets] as Map<string, { close(): void }>[]) {
+      for (const key of [name, `${name}/4`, `${name}/6`]) { map.get(key)?.close(); map.delete(key); }
+    }
+    await this.rt.deleteLink(link.index);
+    this.links.delete(name);
   }
 
   async close(): Promise<void> {

@@ -52,7 +52,9 @@ export type Event =
   /** The effective priority changed (tracking weights). */
   | { type: 'priority'; priority: number }
   /** The set of fault reasons changed (tracked interface down, track script in fault, ...). */
-  | { type: 'faults'; faults: readonly string[] };
+  | { type: 'faults'; faults: readonly string[] }
+  /** A vrrp_sync_group member became master or backup: the others follow it. */
+  | { type: 'follow'; to: 'master' | 'backup'; reason: string };
 
 export type Action =
   | { type: 'send'; priority: number }
@@ -171,8 +173,11 @@ export function step(i: Instance, event: Event, now: number): StepResult {
         return toMaster(i, now, `preempt delay of ${i.settings.preemptDelayMs / 1000} s elapsed`);
       }
       if (i.state === 'master' && i.advertAt !== undefined && now >= i.advertAt) {
+        // The next advert is due one interval after this one was due, not after it was sent: a late
+        // timer does not push every later advert back (no drift), unless it was a whole interval late.
+        const due = i.advertAt + advertIntervalMs(i);
         return {
-          instance: { ...i, advertAt: now + advertIntervalMs(i) },
+          instance: { ...i, advertAt: due > now ? due : now + advertIntervalMs(i) },
           actions: [{ type: 'send', priority: i.priority }],
         };
       }
@@ -181,6 +186,11 @@ export function step(i: Instance, event: Event, now: number): StepResult {
 
     case 'advert':
       return receive(i, event, now);
+
+    case 'follow':
+      if (event.to === 'master' && i.state === 'backup') return toMaster(i, now, event.reason);
+      if (event.to === 'backup' && i.state === 'master') return toBackup(i, now, event.reason, i.masterIntervalCs, undefined);
+      return same;
   }
 }
 

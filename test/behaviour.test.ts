@@ -1,0 +1,114 @@
+// Behaviour keepalived users rely on, with keepalived as the peer: preempt, nopreempt, preempt_delay,
+// VRRPv2 password authentication, and sync groups moving together.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { Lab } from './lab/lab.ts';
+import { addressIn } from './lab/addressing.ts';
+import { keepalive, keepalived, renderVrrpConf, type VrrpInstanceOptions } from './lab/implementations.ts';
+import { holders, waitForSoleHolder } from './lab/vrrp.ts';
+import { sleep, waitFor } from './lab/exec.ts';
+import type { DaemonStatus, InstanceStatus } from '../runtime/src/control/status.ts';
+
+const T = { timeout: 180_000 };
+const CLI = fileURLToPath(new URL('../runtime/src/cli.ts', import.meta.url));
+
+async function pair(extra: Partial<VrrpInstanceOptions> = {}, peerExtra: Partial<VrrpInstanceOptions> = {}) {
+  const lab = await Lab.create({ hosts: ['h1', 'h2'], ssh: false, management: false });
+  const [h1, h2] = [lab.host('h1'), lab.host('h2')];
+  const vip = addressIn(lab.segment().subnets.v4, 100);
+  const base = { version: 3 as const, vrid: 51, interfaceName: 'eth0', advertInt: 0.1, vips: [`${vip}/24`] };
+  const ours = renderVrrpConf({ ...base, routerId: 'h1', priority: 200, ...extra });
+  const theirs = renderVrrpConf({ ...base, routerId: 'h2', priority: 100, ...peerExtra });
+  return { lab, h1, h2, vip, ours, theirs, [Symbol.asyncDispose]: async () => lab.destroy() };
+}
+
+test('nopreempt: a higher-priority keepalive joining a group with a master leaves it be, until that master goes', T, async () => {
+  await using p = await pair({ nopreempt: true });
+  const peer = await keepalived.start(p.h2, p.theirs);
+  await waitForSoleHolder([p.h1, p.h2], p.vip, 'h2');
+  await keepalive.start(p.h1, p.ours);
+  await sleep(2000); // more than five Master_Down_Intervals
+  assert.deepEqual(await holders([p.h1, p.h2], p.vip), ['h2']);
+  peer.signal('SIGTERM');
+  await waitForSoleHolder([p.h1, p.h2], p.vip, 'h1');
+});
+
+test('preempt_delay: a higher-priority keepalive follows the master for the delay, then preempts', T, async () => {
+  await using p = await pair({ preemptDelay: 3 });
+  await keepalived.start(p.h2, p.theirs);
+  await waitForSoleHolder([p.h1, p.h2], p.vip, 'h2');
+  const started = Date.now();
+  await keepalive.start(p.h1, p.ours);
+  await sleep(1000);
+  assert.deepEqual(await holders([p.h1, p.h2], p.vip), ['h2'], 'held off within the delay');
+  await waitForSoleHolder([p.h1, p.h2], p.vip, 'h1', 10_000);
+  assert.ok(Date.now() - started >= 3000, 'not before the delay');
+});
+
+test('VRRPv2 passwords: a matching password interoperates; a wrong one is rejected and counted', T, async () => {
+  {
+    await using p = await pair({ version: 2, advertInt: 1, password: 'secret' }, { version: 2, advertInt: 1, password: 'secret' });
+    await keepalived.start(p.h2, p.theirs);
+    await keepalive.start(p.h1, p.ours);
+    await waitForSoleHolder([p.h1, p.h2], p.vip, 'h1', 15_000);
+  }
+  await using p = await pair({ version: 2, advertInt: 1, password: 'wrong' }, { version: 2, advertInt: 1, password: 'secret' });
+  await keepalived.start(p.h2, p.theirs);
+  await keepalive.start(p.h1, p.ours);
+  const authRejects = async (): Promise<number> => {
+    const s = JSON.parse((await p.h1.exec([process.execPath, CLI, 'status', '--json', '--state-dir', '/run/keepalive'])).stdout) as DaemonStatus;
+    const instance = (s.children['vrrp']?.status as { instances: InstanceStatus[] } | undefined)?.instances[0];
+    return instance?.counters.rejects['auth'] ?? 0;
+  };
+  await waitFor('adverts with the wrong password to be rejected', async () => ((await authRejects()) > 0 ? true : undefined), { timeoutMs: 10_000 });
+  await waitFor('both to consider themselves master', async () => ((await holders([p.h1, p.h2], p.vip)).length === 2 ? true : undefined), { timeoutMs: 15_000 });
+});
+
+test('sync group: when one member faults, its partner moves with it, across implementations', T, async () => {
+  await using lab = await Lab.create({ hosts: ['h1', 'h2'], segments: ['front', 'back'], ssh: false, management: false });
+  const [h1, h2] = [lab.host('h1'), lab.host('h2')];
+  const front = addressIn(lab.segment('front').subnets.v4, 100);
+  const back = addressIn(lab.segment('back').subnets.v4, 100);
+  const conf = (router: string, priority: number) => `
+global_defs {
+  router_id ${router}
+  vrrp_version 3
+}
+vrrp_sync_group G {
+  group {
+    FRONT
+    BACK
+  }
+}
+vrrp_instance FRONT {
+  interface eth0
+  virtual_router_id 51
+  priority ${priority}
+  advert_int 0.1
+  virtual_ipaddress {
+    ${front}/24
+  }
+}
+vrrp_instance BACK {
+  interface eth1
+  virtual_router_id 52
+  priority ${priority}
+  advert_int 0.1
+  virtual_ipaddress {
+    ${back}/24
+  }
+}
+`;
+  await keepalived.start(h2, conf('h2', 100));
+  await keepalive.start(h1, conf('h1', 200));
+  await waitForSoleHolder([h1, h2], front, 'h1');
+  await waitForSoleHolder([h1, h2], back, 'h1');
+  // Only the back link fails, but the front instance moves too.
+  await h1.setLink('eth1', 'down');
+  await waitForSoleHolder([h1, h2], front, 'h2');
+  await waitForSoleHolder([h1, h2], back, 'h2');
+  await h1.setLink('eth1', 'up');
+  await waitForSoleHolder([h1, h2], front, 'h1');
+  await waitForSoleHolder([h1, h2], back, 'h1');
+});
