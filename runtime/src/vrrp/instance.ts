@@ -32,6 +32,8 @@ export function virtualMac(family: 4 | 6, vrid: number): string {
 export type TransitionListener = (instance: InstanceRunner, record: TransitionRecord, priority: number) => void;
 
 const MAX_TRANSITIONS_KEPT = 50;
+/** How early the down timer wakes, to wait out the rest of Master_Down_Interval precisely. */
+const TAKEOVER_SPIN_MS = 3;
 
 /** A monotonic millisecond clock: VRRP timers must not jump with the wall clock. */
 const now = (): number => performance.now();
@@ -73,6 +75,11 @@ export class InstanceRunner {
     if (this.spec.vmac) await this.io.createVmac(this.spec.vmac, this.spec.interface, virtualMac(this.spec.family, this.spec.vrid));
     await this.removeAddresses();
     this.dispatch({ type: 'startup', claimMaster: this.spec.startAsMaster });
+    // The first takeover is timed by the RFC, and V8 compiles functions on first use: run the
+    // takeover path once on a copy (the machine is pure) and encode an advert, so both are compiled
+    // before they are needed.
+    step(this.machine, { type: 'timer' }, this.machine.downAt ?? now());
+    this.encode(this.spec.priority, this.destinations()[0]!);
   }
 
   /** Stops the instance: a master resigns with priority 0 and releases its addresses. */
@@ -130,9 +137,17 @@ export class InstanceRunner {
     clearTimeout(this.timer);
     const deadline = nextDeadline(this.machine);
     if (deadline === undefined) return;
-    // setTimeout may fire a little early or late; the machine compares with the real clock, and a
-    // wake-up that comes early simply re-arms for the rest.
-    this.timer = setTimeout(() => this.dispatch({ type: 'timer' }), Math.max(0, deadline - now()));
+    // Node's timers have millisecond granularity and fire up to a millisecond or two late. That is
+    // fine for sending adverts, but a takeover should happen when Master_Down_Interval says: so the
+    // down timer wakes a few milliseconds early and waits out the rest on the clock. It fires only
+    // when the master really went silent, so this costs a few milliseconds of CPU per takeover.
+    const takeover = this.machine.state === 'backup' && deadline === this.machine.downAt;
+    const early = takeover ? TAKEOVER_SPIN_MS : 0;
+    this.timer = setTimeout(() => {
+      const until = Math.min(deadline, now() + TAKEOVER_SPIN_MS + 1);
+      while (now() < until) { /* the last few milliseconds before the deadline */ }
+      this.dispatch({ type: 'timer' });
+    }, Math.max(0, deadline - now() - early));
   }
 
   private perform(action: Action): void {
@@ -153,18 +168,24 @@ export class InstanceRunner {
     this.onTransition(this, record, this.machine.priority);
   }
 
-  private sendAdvert(priority: number): void {
+  private destinations(): string[] {
+    return this.spec.unicast ? this.spec.unicast.peers.map((p) => p.address) : [this.spec.multicastGroup];
+  }
+
+  private encode(priority: number, destination: string): Buffer {
     const s = this.spec;
-    const source = this.machine.settings.primaryAddress;
-    const destinations = s.unicast ? s.unicast.peers.map((p) => p.address) : [s.multicastGroup];
-    for (const destination of destinations) {
-      const advert: Advert = {
-        version: s.version, vrid: s.vrid, priority, intervalCs: s.intervalCs,
-        addresses: s.virtualAddresses.map((v) => v.address),
-        ...(s.version === 2 ? { authType: s.password === undefined ? AUTH_NONE : AUTH_PASSWORD, authData: Buffer.from(s.password ?? '') } : {}),
-      };
+    const advert: Advert = {
+      version: s.version, vrid: s.vrid, priority, intervalCs: s.intervalCs,
+      addresses: s.virtualAddresses.map((v) => v.address),
+      ...(s.version === 2 ? { authType: s.password === undefined ? AUTH_NONE : AUTH_PASSWORD, authData: Buffer.from(s.password ?? '') } : {}),
+    };
+    return encodeAdvert(advert, { source: this.machine.settings.primaryAddress, destination });
+  }
+
+  private sendAdvert(priority: number): void {
+    for (const destination of this.destinations()) {
       try {
-        this.io.sendAdvert(encodeAdvert(advert, { source, destination }), source, destination, this.sendInterface);
+        this.io.sendAdvert(this.encode(priority, destination), this.machine.settings.primaryAddress, destination, this.sendInterface);
         this.counters.advertsSent++;
         if (priority === 0) this.counters.priorityZeroSent++;
       } catch (error) {
