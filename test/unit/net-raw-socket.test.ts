@@ -14,14 +14,22 @@ function ipv4(ttl: number, to: number[], ihl = 5, payload = Buffer.from('3101640
   return Buffer.concat([h, payload]);
 }
 
+/** An SCM_TIMESTAMPNS message: struct timespec in host byte order (SOL_SOCKET 1, type 35). */
+function timestamp(seconds: number, nanos: number): { level: number; type: number; data: Buffer } {
+  const data = Buffer.alloc(16);
+  data.writeBigInt64LE(BigInt(seconds), 0);
+  data.writeBigInt64LE(BigInt(nanos), 8);
+  return { level: 1, type: 35, data };
+}
+
 test('IPv4: the header is stripped and exposed; TTL and destination come from IP_TTL and IP_PKTINFO', () => {
   const data = ipv4(255, [224, 0, 0, 18]);
   const m = parseIpv4({
     data, addr: encodeSockaddrIn('198.18.0.1'), flags: 0,
-    cmsgs: [{ level: 0, type: 8, data: encodeInPktinfo({ ifindex: 2, specDst: '198.18.0.2', addr: '224.0.0.18' }) }, { level: 0, type: 2, data: int32(255) }],
+    cmsgs: [{ level: 0, type: 8, data: encodeInPktinfo({ ifindex: 2, specDst: '198.18.0.2', addr: '224.0.0.18' }) }, { level: 0, type: 2, data: int32(255) }, timestamp(1795597200, 123_456_789)],
   });
   assert.deepEqual({ ...m, data: m.data.toString('hex'), ipHeader: m.ipHeader?.length }, {
-    data: '3101640100640000', source: '198.18.0.1', destination: '224.0.0.18', ttl: 255, ifindex: 2, ipHeader: 20,
+    data: '3101640100640000', source: '198.18.0.1', destination: '224.0.0.18', ttl: 255, ifindex: 2, ipHeader: 20, receivedAt: 1795597200123.4568,
   });
   // IP options (IHL 6) are skipped too.
   assert.equal(parseIpv4({ data: ipv4(255, [198, 18, 0, 2], 6), addr: Buffer.alloc(16), flags: 0, cmsgs: [] }).data.toString('hex'), '3101640100640000');
@@ -41,9 +49,12 @@ test('IPv4 packets that are not whole are errors', () => {
 test('IPv6: the payload as is, the source from the sockaddr, hop limit and destination from ancillary data', () => {
   const m = parseIpv6({
     data: Buffer.from('3101640100640000', 'hex'), addr: encodeSockaddrIn6('fe80::1', { scopeId: 2 }), flags: 0,
-    cmsgs: [{ level: 41, type: 50, data: encodeIn6Pktinfo({ addr: 'ff02::12', ifindex: 2 }) }, { level: 41, type: 52, data: int32(255) }],
+    cmsgs: [{ level: 41, type: 50, data: encodeIn6Pktinfo({ addr: 'ff02::12', ifindex: 2 }) }, { level: 41, type: 52, data: int32(255) }, timestamp(1, 500_000)],
   });
-  assert.deepEqual({ ...m, data: m.data.toString('hex') }, { data: '3101640100640000', source: 'fe80::1', destination: 'ff02::12', ttl: 255, ifindex: 2 });
+  assert.deepEqual({ ...m, data: m.data.toString('hex') }, { data: '3101640100640000', source: 'fe80::1', destination: 'ff02::12', ttl: 255, ifindex: 2, receivedAt: 1000.5 });
+  const before = Date.now();
+  const untimed = parseIpv6({ data: Buffer.alloc(8), addr: encodeSockaddrIn6('fe80::1'), flags: 0, cmsgs: [{ level: 41, type: 50, data: encodeIn6Pktinfo({ addr: 'ff02::12', ifindex: 2 }) }, { level: 41, type: 52, data: int32(255) }] });
+  assert.ok(untimed.receivedAt >= before, 'without SCM_TIMESTAMPNS, the time of reading');
   assert.throws(() => parseIpv6({ data: Buffer.alloc(8), addr: encodeSockaddrIn6('fe80::1'), flags: 0, cmsgs: [] }), /without its IPV6_HOPLIMIT and IPV6_PKTINFO/);
   assert.throws(() => parseIpv6({ data: Buffer.alloc(8), addr: encodeSockaddrIn('198.18.0.1'), flags: 0, cmsgs: [] }), /from a non-IPv6 \(inet\) address/);
 });
