@@ -2,7 +2,8 @@
 // The main job on the local lab: a VRRP group on lab hosts, its master killed, the takeover measured.
 //   npm run demo -- [--impl keepalive|keepalived] [--version 2|3] [--advert-int SECONDS]
 import { parseArgs } from 'node:util';
-import { implementation } from './implementations.ts';
+import { implementation, keepalive, KEEPALIVE_CLI } from './implementations.ts';
+import { sleep } from './exec.ts';
 import { FailoverRig } from './failover.ts';
 import { currentAdvertisers, holders } from './vrrp.ts';
 import { leftovers } from './lab.ts';
@@ -26,7 +27,14 @@ say(`keepalive demo: ${impl.name}, VRRPv${version} with advert_int ${advertInt},
   say(rig.lab.describe());
   const routers = rig.routers;
   say(`\n${impl.name} runs on h1 (priority 200), h2 (priority 100) and h3 (priority 50); the client pings ${rig.vip}`);
+  // The routers started one after another, so a lower one may have been master for a moment: let the
+  // election settle before reading the wire.
+  await sleep(advertInt * 5000);
   say(`master: ${(await holders(routers, rig.vip)).join(', ')} holds ${rig.vip}; adverts on the wire come from ${(await currentAdvertisers(rig.capture, 51, advertInt * 2000)).join(', ')}`);
+  if (impl === keepalive) {
+    const { stdout } = await rig.lab.host('h1').exec([process.execPath, KEEPALIVE_CLI, 'status', '--state-dir', '/run/keepalive']);
+    say(`\nkeepalive status on h1:\n${stdout.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}`);
+  }
 
   say(`\nkilling ${impl.name} on h1 (KILL to its whole process tree, as a crash)...`);
   const m = await rig.measure('kill');

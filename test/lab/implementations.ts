@@ -37,7 +37,7 @@ export const keepalived: VrrpImplementation = {
   },
 };
 
-const KEEPALIVE_CLI = fileURLToPath(new URL('../../runtime/src/cli.ts', import.meta.url));
+export const KEEPALIVE_CLI = fileURLToPath(new URL('../../runtime/src/cli.ts', import.meta.url));
 
 /** The project's runtime, from this checkout, run by the Node that runs the tests. */
 export const keepalive: VrrpImplementation = {
