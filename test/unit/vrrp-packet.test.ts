@@ -81,6 +81,8 @@ test('configuration checks: TTL, version, VRID, authentication, v2 interval, add
   const rules = { version: 3 as const, vrid: 7, intervalCs: 100, addresses: ['198.18.0.100'] };
   assert.equal(acceptAdvert(v3Advert, 255, rules), undefined, 'v3 accepts another interval (it learns it)');
   assert.equal(acceptAdvert(v3Advert, 254, rules)?.reason, 'ttl');
+  assert.equal(acceptAdvert(v3Advert, 250, { ...rules, ttl: { min: 250, max: 255 } }), undefined, 'a unicast peer\'s min_ttl');
+  assert.equal(acceptAdvert(v3Advert, 249, { ...rules, ttl: { min: 250, max: 255 } })?.detail, 'TTL 249, outside 250..255');
   assert.equal(acceptAdvert(v3Advert, 255, { ...rules, vrid: 8 })?.reason, 'unknown-vrid');
   assert.equal(acceptAdvert(v3Advert, 255, { ...rules, version: 2 })?.reason, 'version');
   assert.equal(acceptAdvert({ ...v3Advert, addresses: ['198.18.0.200'] }, 255, rules)?.reason, 'address-list');

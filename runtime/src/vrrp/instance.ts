@@ -97,14 +97,17 @@ export class InstanceRunner {
    * and not from whenever the event loop read it.
    */
   receive(advert: Advert, source: string, ttl: number, receivedAt: number): void {
-    const problem = acceptAdvert(advert, ttl, {
-      version: this.spec.version, vrid: this.spec.vrid, intervalCs: this.spec.intervalCs,
-      addresses: this.spec.virtualAddresses.map((v) => v.address), ...(this.spec.password === undefined ? {} : { password: this.spec.password }),
-    });
-    if (!problem && this.spec.unicast && !this.spec.unicast.peers.some((p) => p.address === source)) {
+    const peer = this.spec.unicast?.peers.find((p) => p.address === source);
+    if (this.spec.unicast && !peer) {
       this.reject('unknown-peer');
       return;
     }
+    const problem = acceptAdvert(advert, ttl, {
+      version: this.spec.version, vrid: this.spec.vrid, intervalCs: this.spec.intervalCs,
+      addresses: this.spec.virtualAddresses.map((v) => v.address),
+      ...(this.spec.password === undefined ? {} : { password: this.spec.password }),
+      ...(peer && (peer.minTtl !== undefined || peer.maxTtl !== undefined) ? { ttl: { min: peer.minTtl ?? 0, max: peer.maxTtl ?? 255 } } : {}),
+    });
     if (problem) {
       this.reject(problem.reason);
       return;

@@ -159,11 +159,17 @@ export interface AcceptRules {
   addresses: readonly string[];
   /** v2 simple password, at most 8 bytes; undefined for no authentication. */
   password?: string;
+  /**
+   * The TTLs accepted: 255 only (the RFC's rule, and the default), or a unicast peer's
+   * min_ttl..max_ttl, which keepalived allows for peers that are routed to.
+   */
+  ttl?: { min: number; max: number };
 }
 
 /** Checks a decoded advert against an instance's rules. Returns undefined when it is acceptable. */
 export function acceptAdvert(advert: Advert, ttl: number, rules: AcceptRules): { reason: RejectReason; detail: string } | undefined {
-  if (ttl !== 255) return { reason: 'ttl', detail: `TTL ${ttl}, not 255` };
+  const { min, max } = rules.ttl ?? { min: 255, max: 255 };
+  if (ttl < min || ttl > max) return { reason: 'ttl', detail: min === max ? `TTL ${ttl}, not ${min}` : `TTL ${ttl}, outside ${min}..${max}` };
   if (advert.version !== rules.version) return { reason: 'version', detail: `version ${advert.version}, configured ${rules.version}` };
   if (advert.vrid !== rules.vrid) return { reason: 'unknown-vrid', detail: `VRID ${advert.vrid}` };
   if (advert.version === 2) {
