@@ -25,7 +25,9 @@ async function group(members: [Member, Member], options: { version: 2 | 3; adver
     const o: VrrpInstanceOptions = {
       routerId: me.name, version: options.version, vrid: VRID, interfaceName: 'eth0', priority: members[k]!.priority,
       advertInt: options.advertInt, vips: [`${vip}/${options.family === 6 ? 64 : 24}`],
-      ...(options.unicast ? { unicast: { source: me.ipv4(), peers: [peer.ipv4()] } } : {}),
+      ...(options.unicast ? {
+        unicast: options.family === 6 ? { source: me.ipv6(), peers: [peer.ipv6()] } : { source: me.ipv4(), peers: [peer.ipv4()] },
+      } : {}),
     };
     return renderVrrpConf(o);
   };
@@ -98,6 +100,18 @@ test('v3 unicast: keepalived (200) and keepalive (100) agree over unicast peers,
   await waitFor('h2 to hold the VIP', async () => ((await holders(g.hosts, g.vip)).includes('h2') ? true : undefined));
   await g.lab.heal('h1');
   await waitForSoleHolder(g.hosts, g.vip, 'h1');
+});
+
+test('v3 IPv6 unicast: keepalive (200) and keepalived (100) agree between global addresses; keepalived takes over on KILL', T, async () => {
+  await using g = await group([{ impl: keepalive, priority: 200 }, { impl: keepalived, priority: 100 }], { version: 3, advertInt: 0.1, family: 6, unicast: true });
+  await waitForSoleHolder(g.hosts, g.vip, 'h1');
+  const advert = await nextAdvert(g.capture, VRID, 'h1', Date.now());
+  assert.equal(advert.ipSrc, g.hosts[0]!.ipv6());
+  assert.equal(advert.ipDst, g.hosts[1]!.ipv6());
+  assert.equal(advert.vrrp?.checksum, 'good');
+  const killAt = g.daemons[0]!.signalGroup('SIGKILL');
+  await nextAdvert(g.capture, VRID, 'h2', killAt);
+  await waitFor('h2 to hold the VIP', async () => ((await holders(g.hosts, g.vip)).includes('h2') ? true : undefined));
 });
 
 test('equal priorities: when both are master at once, the higher primary address keeps it, across implementations', T, async () => {
