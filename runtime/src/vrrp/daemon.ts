@@ -17,6 +17,8 @@ const identity = (s: InstanceSpec): string => `${s.interface}/${s.family}/${s.vr
 export class VrrpDaemon implements ChildRole {
   private network: VrrpNetwork | undefined;
   private readonly instances = new Map<string, InstanceRunner>();
+  /** Instances by interface, family and VRID: how a received advert finds its instance. */
+  private byVrid = new Map<string, InstanceRunner>();
   private readonly listeners = new Map<string, () => void>();
   private scripts = new Map<string, ScriptTracker>();
   private files = new Map<string, FileTracker>();
@@ -51,6 +53,7 @@ export class VrrpDaemon implements ChildRole {
       this.instances.set(spec.name, runner);
       added.push(runner);
     }
+    this.byVrid = new Map([...this.instances.values()].map((r) => [`${r.spec.interface}/${r.spec.family}/${r.spec.vrid}`, r]));
     // Trackers first, so that an instance whose interface is already down starts in Fault.
     this.retrack();
     for (const runner of added) await runner.start();
@@ -77,7 +80,7 @@ export class VrrpDaemon implements ChildRole {
       this.rejects[decoded.reason] = (this.rejects[decoded.reason] ?? 0) + 1;
       return;
     }
-    const runner = [...this.instances.values()].find((r) => r.spec.interface === ifname && r.spec.family === family && r.spec.vrid === decoded.advert.vrid);
+    const runner = this.byVrid.get(`${ifname}/${family}/${decoded.advert.vrid}`);
     if (!runner) {
       this.rejects['unknown-vrid'] = (this.rejects['unknown-vrid'] ?? 0) + 1;
       return;
