@@ -2,7 +2,7 @@
 // Memory benchmark: RSS and PSS of every process of each implementation (keepalived's parent and VRRP
 // child; keepalive's watchdog, VRRP child and checker child), running the same one-instance VRRP
 // configuration as master in a lab host, measured in the same run.
-//   npm run bench:memory -- [--impl keepalived,keepalive] [--settle SECONDS]
+//   npm run bench:memory -- [--impl keepalived,keepalive,keepalive-bundle] [--settle SECONDS]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Lab } from '../test/lab/lab.ts';
@@ -12,7 +12,7 @@ import { waitForSoleHolder } from '../test/lab/vrrp.ts';
 import { processGroup } from '../test/lab/processes.ts';
 import { sleep } from '../test/lab/exec.ts';
 
-const { values } = parseArgs({ options: { impl: { type: 'string', default: 'keepalived,keepalive' }, settle: { type: 'string', default: '5' } } });
+const { values } = parseArgs({ options: { impl: { type: 'string', default: 'keepalived,keepalive,keepalive-bundle' }, settle: { type: 'string', default: '5' } } });
 const impls = values.impl.split(',').map(implementation);
 
 /** RSS and PSS in KiB, from the kernel's per-process summary. */

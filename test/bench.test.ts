@@ -20,7 +20,7 @@ test('the failover benchmark refuses an unknown implementation or configuration'
   const cwd = new URL('..', import.meta.url).pathname;
   const impl = spawnSync(process.execPath, ['bench/failover.ts', '--impl', 'nope'], { encoding: 'utf8', cwd });
   assert.notEqual(impl.status, 0);
-  assert.match(impl.stderr, /unknown implementation "nope"; available: keepalived, keepalive/);
+  assert.match(impl.stderr, /unknown implementation "nope"; available: keepalived, keepalive, keepalive-bundle/);
   const config = spawnSync(process.execPath, ['bench/failover.ts', '--config', 'v4'], { encoding: 'utf8', cwd });
   assert.notEqual(config.status, 0);
   assert.match(config.stderr, /--config takes v2, v3 or both/);

@@ -1,19 +1,20 @@
-// Entry point of the watchdog's children: `node child.ts vrrp|checker`, forked by the watchdog.
+// The watchdog's children: `keepalive child vrrp|checker`, forked by the watchdog over IPC. Each loads
+// only its own role's modules.
 import { runChild } from './watchdog/child.ts';
 
-const role = process.argv[2];
-switch (role) {
-  case 'vrrp': {
-    const { VrrpDaemon } = await import('./vrrp/daemon.ts');
-    runChild('vrrp', new VrrpDaemon());
-    break;
+export async function startChild(role: string | undefined): Promise<void> {
+  switch (role) {
+    case 'vrrp': {
+      const { VrrpDaemon } = await import('./vrrp/daemon.ts');
+      runChild('vrrp', new VrrpDaemon());
+      return;
+    }
+    case 'checker': {
+      const { CheckerDaemon } = await import('./checker/daemon.ts');
+      runChild('checker', new CheckerDaemon());
+      return;
+    }
+    default:
+      throw new Error(`unknown child role ${JSON.stringify(role)}`);
   }
-  case 'checker': {
-    const { CheckerDaemon } = await import('./checker/daemon.ts');
-    runChild('checker', new CheckerDaemon());
-    break;
-  }
-  default:
-    process.stderr.write(`keepalive child: unknown role ${JSON.stringify(role)}\n`);
-    process.exit(2);
 }

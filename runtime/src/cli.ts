@@ -4,13 +4,12 @@
 //   keepalive check -f FILE                        validate; one file:line:col error per problem
 //   keepalive status [--state-dir DIR] [--json]    state, priorities, timers and counters
 //   keepalive reload [--state-dir DIR]             reload the running daemon's configuration
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config/load.ts';
 import { controlRequest } from './control/client.ts';
 import { formatStatus, type DaemonStatus } from './control/status.ts';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+import pkg from '../../package.json' with { type: 'json' };
 const DEFAULT_STATE_DIR = '/run/keepalive';
 
 const USAGE = `keepalive ${pkg.version}: keepalived, rebuilt in TypeScript
@@ -96,6 +95,13 @@ async function main(argv: string[]): Promise<number> {
       }
       process.stderr.write(`reload refused; the running configuration stays in force:\n${(result.errors ?? []).join('\n')}\n`);
       return 1;
+    }
+    case 'child': {
+      // Not for users: how the watchdog starts its children (see watchdog.ts).
+      if (!process.send) throw new UsageError('"child" is started by "keepalive run", not by hand');
+      const { startChild } = await import('./child.ts');
+      await startChild(rest[0]);
+      return new Promise<number>(() => {}); // runs until the watchdog stops it
     }
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);

@@ -4,6 +4,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Daemon, Host } from './host.ts';
 import { processGone } from './processes.ts';
+import { run } from './exec.ts';
 
 export interface VrrpImplementation {
   readonly name: string;
@@ -49,7 +50,21 @@ export const keepalive: VrrpImplementation = {
   },
 };
 
-export const implementations: ReadonlyMap<string, VrrpImplementation> = new Map([keepalived, keepalive].map((i) => [i.name, i]));
+const BUNDLE = fileURLToPath(new URL('../../dist/runtime/keepalive.mjs', import.meta.url));
+const BUILD_RUNTIME = fileURLToPath(new URL('../../scripts/build-runtime.ts', import.meta.url));
+
+/** The bundled runtime (plain JavaScript, as installed on hosts), built from this checkout first. */
+export const keepaliveBundle: VrrpImplementation = {
+  name: 'keepalive-bundle',
+  async start(host, config) {
+    await run([process.execPath, BUILD_RUNTIME]);
+    const file = '/etc/keepalive/keepalived.conf';
+    host.writeFile(file, config);
+    return host.startDaemon('keepalive', [process.execPath, BUNDLE, 'run', '-f', file, '--state-dir', '/run/keepalive'], { pidFile: '/run/keepalive/keepalive.pid' });
+  },
+};
+
+export const implementations: ReadonlyMap<string, VrrpImplementation> = new Map([keepalived, keepalive, keepaliveBundle].map((i) => [i.name, i]));
 
 export function implementation(name: string): VrrpImplementation {
   const impl = implementations.get(name);

@@ -31,9 +31,13 @@ interface Addon {
 /** An Error from a socket call. */
 export interface SystemError extends Error { code: string; errno: number; syscall: string }
 
-/** KEEPALIVE_NATIVE names the .node file elsewhere, e.g. beside a bundled runtime. */
+/**
+ * Where the addon is: KEEPALIVE_NATIVE if set; beside this module when it is part of the bundled
+ * runtime (scripts/build-runtime.ts copies it there); else where runtime/native/build.sh puts it.
+ */
+const BESIDE = fileURLToPath(new URL('./keepalive_socket.node', import.meta.url));
 export const ADDON_PATH = process.env.KEEPALIVE_NATIVE
-  ?? fileURLToPath(new URL('../../native/build/keepalive_socket.node', import.meta.url));
+  ?? (existsSync(BESIDE) ? BESIDE : fileURLToPath(new URL('../../native/build/keepalive_socket.node', import.meta.url)));
 
 let addon: Addon | undefined;
 

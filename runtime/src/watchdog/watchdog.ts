@@ -6,13 +6,11 @@
 // by KILL, the channel closes and each child stops on its own (see child.ts): never an orphan.
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { log } from '../log.ts';
 import { nextRespawnDelay } from './backoff.ts';
 import type { ChildRoleName, FromChild, ToChild } from './messages.ts';
 import { ControlServer, type ControlRequest } from '../control/server.ts';
 
-const CHILD_ENTRY = fileURLToPath(new URL('../child.ts', import.meta.url));
 /** How long a child may take to stop (a VRRP master resigns first) before it is killed. */
 const STOP_GRACE_MS = 5_000;
 /** How long a status request waits for a child. */
@@ -86,7 +84,9 @@ export class Watchdog {
 
   private spawn(s: Supervised): void {
     s.respawnTimer = undefined;
-    const child = fork(CHILD_ENTRY, [s.role], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // Children run the same program as the watchdog (`keepalive child ROLE`), whether that is the
+    // TypeScript source or the bundled runtime.
+    const child = fork(process.argv[1]!, ['child', s.role], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     s.process = child;
     s.startedAt = Date.now();
     child.on('message', (m: FromChild) => this.onMessage(s, m));
