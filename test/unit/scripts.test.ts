@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { defaultScriptUser, lookupUser, runScript, splitCommand } from '../../runtime/src/notify/script.ts';
+import { defaultScriptUser, insecureScriptPath, lookupUser, runScript, splitCommand } from '../../runtime/src/notify/script.ts';
 import { nextRespawnDelay } from '../../runtime/src/watchdog/backoff.ts';
 import { processGone } from '../lab/processes.ts';
 
@@ -43,6 +43,22 @@ test('scripts run as the given user, with arguments, and are bounded in time eve
   assert.ok(orphan > 0 && processGone(orphan), 'the script\'s own children go too');
   const missing = await runScript('/nonexistent/script', [], nobody, 1000);
   assert.match(missing.error ?? '', /ENOENT/);
+});
+
+test('enable_script_security: a root script must be root-owned and writable by nobody else, all the way up', () => {
+  const root = { name: 'root', uid: 0, gid: 0 };
+  assert.equal(insecureScriptPath('/bin/true --flag', root), undefined);
+  assert.equal(insecureScriptPath('/bin/true', { name: 'nobody', uid: 65534, gid: 65534 }), undefined, 'only root scripts are checked');
+  const dir = mkdtempSync(`${tmpdir()}/keepalive-sec-`);
+  try {
+    writeFileSync(`${dir}/notify.sh`, '#!/bin/sh\n', { mode: 0o755 });
+    // Under /tmp, which everyone may write: anyone could swap the directory's contents.
+    assert.match(insecureScriptPath(`${dir}/notify.sh`, root) ?? '', /writable by everyone/);
+    assert.equal(insecureScriptPath('notify.sh', root), 'notify.sh is not an absolute path');
+    assert.equal(insecureScriptPath(`${dir}/missing.sh`, root), `${dir}/missing.sh does not exist`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('respawn backoff doubles up to a cap and starts over after a healthy run', () => {

@@ -1,7 +1,7 @@
 // What happens on a VRRP transition besides the protocol: notify scripts (the state's own, then the
 // generic one with keepalived's arguments: INSTANCE|GROUP, name, state, priority) and SMTP alerts.
 import { hostname } from 'node:os';
-import { runScript, type ScriptUser } from './script.ts';
+import { insecureScriptPath, runScript, type ScriptUser } from './script.ts';
 import { Mailer, type SmtpSettings } from './smtp.ts';
 import type { InstanceSpec } from '../vrrp/spec.ts';
 import type { TransitionRecord } from '../control/status.ts';
@@ -11,6 +11,8 @@ export interface NotifierSettings {
   routerId: string;
   scriptUser: ScriptUser;
   scriptTimeoutMs: number;
+  /** enable_script_security: scripts run as root only from paths nobody else can write. */
+  scriptSecurity: boolean;
   smtp: SmtpSettings | undefined;
 }
 
@@ -47,6 +49,11 @@ export class Notifier {
   }
 
   private async run(command: string, args: string[], what: string): Promise<void> {
+    const insecure = this.settings.scriptSecurity ? insecureScriptPath(command, this.settings.scriptUser) : undefined;
+    if (insecure) {
+      log('error', `${what}: not run, enable_script_security: ${insecure}`);
+      return;
+    }
     const result = await runScript(command, args, this.settings.scriptUser, this.settings.scriptTimeoutMs);
     if (result.error) log('warn', `${what}: cannot run ${command}: ${result.error}`);
     else if (result.timedOut) log('warn', `${what}: ${command} timed out after ${this.settings.scriptTimeoutMs} ms and was killed`);

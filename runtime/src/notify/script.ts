@@ -1,7 +1,8 @@
 // Running user scripts (notify scripts now, track scripts and MISC checks too): as an unprivileged
 // user by default, without a shell, bounded in time, and never left behind.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /**
  * Splits a keepalived script line into argv: whitespace separates words; single or double quotes
@@ -59,6 +60,26 @@ export function defaultScriptUser(): ScriptUser {
     return lookupUser('keepalived_script');
   } catch {
     return lookupUser('nobody');
+  }
+}
+
+/**
+ * enable_script_security, as keepalived means it: a script that would run as root must not be
+ * replaceable by anyone else, so its file and every directory above it must be owned by root and
+ * writable by nobody else. Returns why a script fails that, or undefined when it passes (or does not
+ * run as root).
+ */
+export function insecureScriptPath(command: string, user: ScriptUser): string | undefined {
+  if (user.uid !== 0) return undefined;
+  const [file] = splitCommand(command);
+  if (!file!.startsWith('/')) return `${file} is not an absolute path`;
+  let path: string;
+  try { path = realpathSync(file!); } catch { return `${file} does not exist`; }
+  for (let p = path; ; p = dirname(p)) {
+    const st = statSync(p);
+    if (st.uid !== 0) return `${p} is owned by uid ${st.uid}, not root`;
+    if (st.mode & 0o022) return `${p} is writable by ${st.mode & 0o002 ? 'everyone' : 'its group'}`;
+    if (p === '/') return undefined;
   }
 }
 

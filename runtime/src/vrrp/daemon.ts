@@ -90,7 +90,7 @@ export class VrrpDaemon implements ChildRole {
 
   /** Keeps trackers whose definition is unchanged (their state survives a reload), replaces the rest. */
   private restartTrackers(plan: VrrpPlan): void {
-    const scriptKey = (s: ScriptCheck): string => JSON.stringify([s.script, s.intervalMs, s.timeoutMs, s.rise, s.fall, s.initFail]);
+    const scriptKey = (s: ScriptCheck): string => JSON.stringify([s.script, s.user, s.intervalMs, s.timeoutMs, s.rise, s.fall, s.initFail]);
     const wantedScripts = new Map(plan.instances.flatMap((i) => i.trackScripts.map((s) => [s.name, s] as const)));
     for (const [name, tracker] of this.scripts) {
       const next = wantedScripts.get(name);
@@ -98,7 +98,7 @@ export class VrrpDaemon implements ChildRole {
     }
     for (const [name, s] of wantedScripts) {
       if (this.scripts.has(name)) continue;
-      const tracker = new ScriptTracker(s, plan.scriptUser, () => this.retrack());
+      const tracker = new ScriptTracker(s, plan.scriptUser, plan.notifier.scriptSecurity, () => this.retrack());
       this.scripts.set(name, tracker);
       tracker.start();
     }

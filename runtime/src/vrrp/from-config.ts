@@ -68,6 +68,7 @@ export function vrrpPlan(input: unknown): VrrpPlan {
         const s = scripts.get(t.name)!;
         return {
           name: s.name, script: s.script, intervalMs: s.intervalMs, timeoutMs: scriptTimeoutMs(s),
+          ...(s.user ? { user: lookupUser(s.user.user, s.user.group) } : {}),
           rise: s.rise, fall: s.fall, initFail: s.initFail, ...trackWeight(t, s),
         };
       }),
@@ -96,6 +97,7 @@ export function vrrpPlan(input: unknown): VrrpPlan {
       routerId: g.routerId ?? hostname(),
       scriptUser,
       scriptTimeoutMs: NOTIFY_TIMEOUT_MS,
+      scriptSecurity: g.enableScriptSecurity,
       smtp: g.smtpServer && g.notificationEmail.length > 0 ? {
         server: g.smtpServer.host,
         port: g.smtpServer.port,

@@ -1,6 +1,7 @@
 // What the VRRP child needs to know about one instance, fully resolved (defaults and global settings
 // applied), whatever the configuration's source was. The configuration model maps into this.
 import type { GarpTiming } from '../config/resolve.ts';
+import type { ScriptUser } from '../notify/script.ts';
 
 export interface VirtualAddress {
   address: string;
@@ -16,6 +17,7 @@ export interface TrackedInterface { name: string; weight: number; reverse: boole
 export interface TrackedScript {
   name: string;
   script: string;
+  user?: ScriptUser;
   intervalMs: number;
   timeoutMs: number;
   /** The weight of the script (or of its use in the instance, which overrides it). 0 means failure is a fault. */

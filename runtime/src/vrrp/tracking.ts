@@ -2,7 +2,7 @@
 // Fault. The arithmetic is pure (effectivePriority); the trackers that watch scripts and files are
 // thin loops around it.
 import { readFile } from 'node:fs/promises';
-import { runScript, type ScriptUser } from '../notify/script.ts';
+import { insecureScriptPath, runScript, type ScriptUser } from '../notify/script.ts';
 import { log } from '../log.ts';
 
 export interface TrackerReading {
@@ -46,6 +46,8 @@ export function effectivePriority(configured: number, readings: readonly Tracker
 export interface ScriptCheck {
   name: string;
   script: string;
+  /** The vrrp_script's own `user`, else the global script user. */
+  user?: ScriptUser;
   intervalMs: number;
   timeoutMs: number;
   rise: number;
@@ -62,11 +64,13 @@ export class ScriptTracker {
   private running = false;
   private stopped = false;
   private readonly user: ScriptUser;
+  private readonly secure: boolean;
   private readonly onChange: () => void;
 
-  constructor(check: ScriptCheck, user: ScriptUser, onChange: () => void) {
+  constructor(check: ScriptCheck, defaultUser: ScriptUser, scriptSecurity: boolean, onChange: () => void) {
     this.check = check;
-    this.user = user;
+    this.user = check.user ?? defaultUser;
+    this.secure = scriptSecurity;
     this.onChange = onChange;
     this.ok = !check.initFail;
   }
@@ -79,11 +83,14 @@ export class ScriptTracker {
   private async runOnce(): Promise<void> {
     if (this.running || this.stopped) return; // never two runs of one script at once
     this.running = true;
-    const result = await runScript(this.check.script, [], this.user, this.check.timeoutMs);
+    // Under enable_script_security, a script that is not safe to run as root counts as failing.
+    const insecure = this.secure ? insecureScriptPath(this.check.script, this.user) : undefined;
+    if (insecure) log('error', `vrrp_script ${this.check.name}: not run, enable_script_security: ${insecure}`);
+    const result = insecure ? undefined : await runScript(this.check.script, [], this.user, this.check.timeoutMs);
     this.running = false;
     if (this.stopped) return;
-    const success = result.code === 0;
-    if (result.timedOut) log('warn', `vrrp_script ${this.check.name} timed out after ${this.check.timeoutMs} ms`);
+    const success = result?.code === 0;
+    if (result?.timedOut) log('warn', `vrrp_script ${this.check.name} timed out after ${this.check.timeoutMs} ms`);
     if (success === this.ok) { this.streak = 0; return; }
     this.streak++;
     if (this.streak >= (success ? this.check.rise : this.check.fall)) {
