@@ -5,7 +5,8 @@ import { RawIpSocket, PacketSocket, openNeighbourAdvertSocket } from '../net/raw
 import { Rtnetlink, IFA_F_SECONDARY, type AddressInfo, type LinkInfo } from '../net/rtnetlink.ts';
 import { buildGratuitousArp } from '../net/arp.ts';
 import { buildNeighbourAdvert, ALL_NODES } from '../net/ndisc.ts';
-import { IPPROTO_VRRP } from '../net/linux.ts';
+import { IPPROTO_VRRP, SOL_SOCKET, SO_RCVBUFFORCE } from '../net/linux.ts';
+import { setsockoptInt } from '../net/native.ts';
 import type { InstanceIo } from './instance.ts';
 import type { VirtualAddress } from './spec.ts';
 import { log } from '../log.ts';
@@ -82,6 +83,9 @@ class KernelNetwork implements VrrpNetwork {
     let socket = this.sockets.get(key);
     if (!socket) {
       socket = new RawIpSocket({ family, protocol: IPPROTO_VRRP, interface: ifname });
+      // Room for a burst (many instances, or a flood of junk) while the event loop is busy: 1 MiB,
+      // past the default limit, which root may do.
+      setsockoptInt(socket.fd, SOL_SOCKET, SO_RCVBUFFORCE, 1 << 20);
       this.sockets.set(key, socket);
     }
     return socket;
