@@ -23,7 +23,7 @@ test('ipvsadm programs a virtual service in the UML kernel and reads it back', T
     '-A -t 198.18.0.100:80 -s wrr',
     '-A -u 198.18.0.100:53 -s sh',
     '-a -t 198.18.0.100:80 -r 198.18.0.11:8080 -m -w 3',
-    // The kernel's own rule, which no imitation would know: direct routing cannot change the port.
+    // ipvsadm gives a direct-routing destination the service's port: DR cannot change the port.
     '-a -t 198.18.0.100:80 -r 198.18.0.12:80 -g -w 1',
   ]);
   assert.match(lines.at(-1) ?? '', /^\d+\.\d+\.\d+$/, 'the guest runs its own kernel');
