@@ -25,3 +25,10 @@ test('the failover benchmark refuses an unknown implementation or configuration'
   assert.notEqual(config.status, 0);
   assert.match(config.stderr, /--config takes v2, v3 or both/);
 });
+
+test('the IPVS programming benchmark runs end to end in the UML kernel (a small table)', { timeout: 180_000 }, () => {
+  const r = spawnSync(process.execPath, ['bench/ipvs-programming.ts', '--services', '5', '--destinations', '2'], { encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /keepalive \(generic netlink, 15 operations\): \d+ ms/);
+  assert.match(r.stdout, /a reconcile with nothing to change: 0 operations/);
+});
