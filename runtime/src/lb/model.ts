@@ -1,0 +1,45 @@
+// What a load-balancing dataplane is asked to do, independent of configuration syntax: the virtual
+// services with the destinations that currently take traffic. The checker decides who is healthy;
+// a dataplane (IPVS or nftables) only makes the kernel forward as this says.
+
+export type Protocol = 'tcp' | 'udp';
+
+/** IPVS scheduler names, as keepalived's `lvs_sched`/`lb_algo` spells them. */
+export type Scheduler = 'rr' | 'wrr' | 'lc' | 'wlc' | 'lblc' | 'lblcr' | 'sh' | 'dh' | 'mh' | 'sed' | 'nq' | 'fo' | 'ovf';
+
+export interface Destination {
+  address: string;
+  /** 0 keeps the client's destination port (only meaningful for fwmark services). */
+  port: number;
+  /** 0..65535. Weight 0 keeps the destination in the table but gives it no new connections (inhibit_on_failure). */
+  weight: number;
+}
+
+export interface VirtualService {
+  /** How the configuration names it, e.g. "tcp/198.18.0.100:80" or "fwmark/1": used in messages and comments. */
+  key: string;
+  protocol: Protocol;
+  /** The virtual address; for a fwmark service, it only gives the address family. */
+  address: string;
+  port: number;
+  /** Set for a fwmark service: packets are matched by this mark instead of address and port. */
+  fwmark?: number;
+  scheduler: Scheduler;
+  /** Set for persistent services: a client keeps its destination this long after its last new connection. */
+  persistenceSeconds?: number;
+  destinations: readonly Destination[];
+}
+
+export interface DataplaneDescription {
+  kind: 'ipvs' | 'nftables';
+  /** Why this dataplane is the active one, for `keepalive status`. */
+  reason: string;
+}
+
+export interface Dataplane {
+  /** Makes the kernel forward exactly these services (services absent from the list are removed). */
+  apply(services: readonly VirtualService[]): Promise<void>;
+  describe(): DataplaneDescription;
+  /** Removes what the dataplane put in the kernel and releases its resources. */
+  close(): Promise<void>;
+}
