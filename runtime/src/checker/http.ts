@@ -1,0 +1,84 @@
+// HTTP_GET and SSL_GET: GET the url and judge the status (and the body's MD5 when a digest is set).
+// The whole exchange is bounded by the spec's timeout, and a body is read only for a digest and
+// never past maxBodyBytes, so a server that trickles bytes or sends a huge reply is bounded in time
+// and memory. Without a digest the connection is dropped as soon as the status line is in.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { isIP } from 'node:net';
+import { DEFAULT_MAX_BODY_BYTES, failure, statusAccepted, success, type CheckResult, type HttpCheckSpec } from './check.ts';
+
+/** The Host header keepalived would send: virtualhost, else the address (bracketed for IPv6) and a non-default port. */
+export function hostHeader(spec: HttpCheckSpec): string {
+  if (spec.virtualhost !== undefined) return spec.virtualhost;
+  const address = isIP(spec.host) === 6 ? `[${spec.host}]` : spec.host;
+  const defaultPort = spec.kind === 'SSL_GET' ? 443 : 80;
+  return spec.port === defaultPort ? address : `${address}:${spec.port}`;
+}
+
+export function httpCheck(spec: HttpCheckSpec): Promise<CheckResult> {
+  const startedAt = performance.now();
+  const maxBody = spec.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const options: RequestOptions = {
+    host: spec.host,
+    port: spec.port,
+    path: spec.path,
+    method: 'GET',
+    agent: false, // one connection per run, closed after it
+    headers: { Host: hostHeader(spec), 'User-Agent': 'keepalive-checker', Accept: '*/*', Connection: 'close' },
+    ...(spec.bindto === undefined ? {} : { localAddress: spec.bindto }),
+  };
+  if (spec.kind === 'SSL_GET') {
+    options.rejectUnauthorized = spec.verifyTls;
+    // Without an explicit name there is no SNI for an address (RFC 6066 forbids literal addresses).
+    options.servername = spec.sni ?? (isIP(spec.host) ? '' : spec.host);
+    if (spec.caFile !== undefined) {
+      try {
+        options.ca = readFileSync(spec.caFile);
+      } catch (error) {
+        return Promise.resolve(failure(startedAt, `cannot read CA file: ${(error as Error).message}`));
+      }
+    }
+  }
+  return new Promise((resolve) => {
+    let settled = false;
+    let req: ClientRequest | undefined;
+    const finish = (result: CheckResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req?.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => finish(failure(startedAt, `no complete reply within ${spec.timeoutMs} ms`)), spec.timeoutMs);
+    const onResponse = (res: IncomingMessage): void => {
+      const status = res.statusCode ?? 0;
+      if (!statusAccepted(status, spec.statusCodes)) return finish(failure(startedAt, `status ${status}`));
+      if (spec.digest === undefined) return finish(success(startedAt, `status ${status}`));
+      const expected = spec.digest.toLowerCase();
+      const declared = Number(res.headers['content-length']);
+      if (declared > maxBody) return finish(failure(startedAt, `body of ${declared} bytes exceeds the ${maxBody} byte limit`));
+      const md5 = createHash('md5');
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBody) return finish(failure(startedAt, `body exceeds the ${maxBody} byte limit`));
+        md5.update(chunk);
+      });
+      res.on('end', () => {
+        const digest = md5.digest('hex');
+        finish(digest === expected ? success(startedAt, `status ${status}, digest matches`) : failure(startedAt, `digest ${digest}, expected ${expected}`));
+      });
+      res.on('error', (error) => finish(failure(startedAt, error.message)));
+      res.on('close', () => finish(failure(startedAt, 'connection closed before the body ended')));
+    };
+    try {
+      req = (spec.kind === 'SSL_GET' ? httpsRequest : httpRequest)(options, onResponse);
+    } catch (error) {
+      return finish(failure(startedAt, (error as Error).message));
+    }
+    req.on('error', (error) => finish(failure(startedAt, error.message)));
+    req.end();
+  });
+}

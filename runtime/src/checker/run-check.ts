@@ -1,0 +1,18 @@
+// One run of any checker kind.
+import type { CheckResult, CheckSpec } from './check.ts';
+import { dnsCheck } from './dns.ts';
+import { httpCheck } from './http.ts';
+import { miscCheck } from './misc.ts';
+import { smtpCheck } from './smtp.ts';
+import { tcpCheck } from './tcp.ts';
+
+export function runCheck(spec: CheckSpec): Promise<CheckResult> {
+  switch (spec.kind) {
+    case 'TCP_CHECK': return tcpCheck(spec);
+    case 'HTTP_GET':
+    case 'SSL_GET': return httpCheck(spec);
+    case 'MISC_CHECK': return miscCheck(spec);
+    case 'DNS_CHECK': return dnsCheck(spec);
+    case 'SMTP_CHECK': return smtpCheck(spec);
+  }
+}

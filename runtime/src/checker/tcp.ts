@@ -1,0 +1,21 @@
+// TCP_CHECK: the real server is up when a TCP connection to it opens within the timeout.
+import { connect } from 'node:net';
+import { failure, success, type CheckResult, type TcpCheckSpec } from './check.ts';
+
+export function tcpCheck(spec: TcpCheckSpec): Promise<CheckResult> {
+  const startedAt = performance.now();
+  return new Promise((resolve) => {
+    const socket = connect({ host: spec.host, port: spec.port, ...(spec.bindto === undefined ? {} : { localAddress: spec.bindto }) });
+    let settled = false;
+    const finish = (result: CheckResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => finish(failure(startedAt, `no connection within ${spec.timeoutMs} ms`)), spec.timeoutMs);
+    socket.once('connect', () => finish(success(startedAt, 'connected')));
+    socket.once('error', (error) => finish(failure(startedAt, error.message)));
+  });
+}

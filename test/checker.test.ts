@@ -1,0 +1,249 @@
+// The health checkers against real servers of their kind, run from one lab host against another:
+// HTTP and HTTPS (a generated self-signed certificate), a DNS responder, Debian's aiosmtpd, scripts.
+// Then hostile backends (partitioned, trickling, endless bodies, TLS that must not verify, scripts
+// that hang or ignore TERM): every check ends within its own bound, in little memory, and the
+// scheduler keeps the other checks on time.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Lab } from './lab/lab.ts';
+import { waitFor } from './lab/exec.ts';
+import type { Host } from './lab/host.ts';
+import type { CheckResult, CheckSpec } from '../runtime/src/checker/check.ts';
+import type { ScheduleEvent, ServerChecks } from '../runtime/src/checker/scheduler.ts';
+
+const T = { timeout: 180_000 };
+const fixture = (name: string): string => fileURLToPath(new URL(`fixtures/checker/${name}`, import.meta.url));
+const PAGE = 'hello from the real server\n';
+const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
+const PORTS = { http: 8080, https: 8443, trickle: 8081, huge: 8082, dns: 5353, smtp: 2525, closed: 9 };
+
+/** Starts every kind of backend on `rs`: the servers fixture (certificate for rs.lab.test) and aiosmtpd. */
+async function startBackends(lab: Lab, rs: Host): Promise<{ caFile: string }> {
+  const cert = `${lab.dir}/rs-cert.pem`;
+  const key = `${lab.dir}/rs-key.pem`;
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+    '-subj', '/CN=rs.lab.test', '-addext', 'subjectAltName=DNS:rs.lab.test', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  await rs.startDaemon('servers', [process.execPath, fixture('servers.ts'), JSON.stringify({
+    address: rs.ipv4(), address6: rs.ipv6(), ...PORTS, cert, key, page: PAGE, pidFile: '/run/servers.pid',
+  })], { pidFile: '/run/servers.pid' });
+  await rs.startDaemon('smtpd', ['/usr/bin/python3', '-m', 'aiosmtpd', '-n', '-l', `${rs.ipv4()}:${PORTS.smtp}`]);
+  // aiosmtpd writes no pid file when ready: wait for its port.
+  await rs.exec(`for i in $(seq 100); do ss -ltn | grep -q ':${PORTS.smtp} ' && exit 0; sleep 0.1; done; exit 1`);
+  return { caFile: cert };
+}
+
+/**
+ * The check scripts, in the checker host, runnable by the unprivileged script user, under a
+ * directory named for the lab so that the machine-wide process table can be searched for them.
+ */
+function writeScripts(lab: Lab, checker: Host): string {
+  const dir = `/opt/checks/${lab.id}`;
+  const scripts: Record<string, string> = {
+    up: 'exit 0',
+    down: 'exit 1',
+    weight5: 'exit 7',
+    hang: 'sleep 60',
+    stubborn: "trap '' TERM; sleep 60",
+  };
+  for (const [name, body] of Object.entries(scripts)) checker.writeFile(`${dir}/${name}.sh`, `#!/bin/sh\n${body}\n`, 0o755);
+  return dir;
+}
+
+async function runChecks(checker: Host, specs: CheckSpec[]): Promise<{ results: CheckResult[]; maxRssMiB: number }> {
+  const { stdout } = await checker.exec([process.execPath, fixture('run-checks.ts'), JSON.stringify(specs)]);
+  return JSON.parse(stdout) as { results: CheckResult[]; maxRssMiB: number };
+}
+
+/** Asserts each result against [ok, reason pattern] and returns them. */
+function expectResults(results: CheckResult[], expected: [boolean, RegExp][], labels: string[]): void {
+  for (const [i, [ok, reason]] of expected.entries()) {
+    const r = results[i]!;
+    assert.equal(r.ok, ok, `${labels[i]}: ${JSON.stringify(r)}`);
+    assert.match(r.reason, reason, `${labels[i]}: ${JSON.stringify(r)}`);
+  }
+}
+
+test('each checker kind passes against a real server of its kind, and fails for the right reason', T, async () => {
+  await using lab = await Lab.create({ hosts: ['checker', 'rs'], ssh: false, management: false });
+  const [checker, rs] = [lab.host('checker'), lab.host('rs')];
+  const { caFile } = await startBackends(lab, rs);
+  const scripts = writeScripts(lab, checker);
+  const at = { host: rs.ipv4(), timeoutMs: 3000 };
+  const http = { ...at, kind: 'HTTP_GET' as const, port: PORTS.http, path: '/', statusCodes: [], verifyTls: false };
+  const https = { ...http, kind: 'SSL_GET' as const, port: PORTS.https };
+  const misc = (name: string, dynamic = false): CheckSpec => ({ kind: 'MISC_CHECK', path: `${scripts}/${name}.sh`, timeoutMs: 3000, dynamic });
+  const cases: [string, CheckSpec, boolean, RegExp][] = [
+    ['tcp open', { ...at, kind: 'TCP_CHECK', port: PORTS.http, bindto: checker.ipv4() }, true, /connected/],
+    ['tcp closed', { ...at, kind: 'TCP_CHECK', port: PORTS.closed }, false, /ECONNREFUSED/],
+    ['http digest', { ...http, digest: md5(PAGE) }, true, /status 200, digest matches/],
+    ['http wrong digest', { ...http, digest: md5('something else') }, false, new RegExp(`digest ${md5(PAGE)}, expected`)],
+    ['http 404', { ...http, path: '/nothing' }, false, /status 404/],
+    ['http 404 accepted', { ...http, path: '/nothing', statusCodes: [{ from: 404, to: 404 }] }, true, /status 404/],
+    ['http virtualhost', { ...http, path: '/host', virtualhost: 'www.lab.test', digest: md5('www.lab.test') }, true, /digest matches/],
+    ['http default host', { ...http, path: '/host', digest: md5(`${rs.ipv4()}:${PORTS.http}`) }, true, /digest matches/],
+    ['https verified', { ...https, verifyTls: true, caFile, sni: 'rs.lab.test', digest: md5(PAGE) }, true, /digest matches/],
+    ['https wrong sni', { ...https, verifyTls: true, caFile, sni: 'other.lab.test' }, false, /altnames|does not match/i],
+    ['https self-signed, verifying', { ...https, verifyTls: true, sni: 'rs.lab.test' }, false, /self-signed|self signed/i],
+    ['https sends the SNI name', { ...https, path: '/sni', sni: 'rs.lab.test', digest: md5('rs.lab.test') }, true, /digest matches/],
+    ['https sends no SNI for an address', { ...https, path: '/sni', digest: md5('false') }, true, /digest matches/],
+    ['https unverified', { ...https, digest: md5(PAGE) }, true, /digest matches/],
+    ['https bad CA file', { ...https, verifyTls: true, caFile: '/nonexistent.pem' }, false, /cannot read CA file/],
+    ['dns A', { ...at, kind: 'DNS_CHECK', port: PORTS.dns, type: 'A', name: 'lab.test' }, true, /A lab.test answered/],
+    ['dns SOA root', { ...at, kind: 'DNS_CHECK', port: PORTS.dns, type: 'SOA', name: '.' }, true, /answered/],
+    ['dns AAAA missing', { ...at, kind: 'DNS_CHECK', port: PORTS.dns, type: 'AAAA', name: 'lab.test' }, false, /no 28 record/],
+    ['dns nxdomain', { ...at, kind: 'DNS_CHECK', port: PORTS.dns, type: 'A', name: 'nowhere.test' }, false, /response code 3/],
+    ['tcp over IPv6', { ...at, host: rs.ipv6(), kind: 'TCP_CHECK', port: PORTS.http, bindto: checker.ipv6() }, true, /connected/],
+    ['http over IPv6', { ...http, host: rs.ipv6(), path: '/host', digest: md5(`[${rs.ipv6()}]:${PORTS.http}`) }, true, /digest matches/],
+    ['dns over IPv6', { ...at, host: rs.ipv6(), kind: 'DNS_CHECK', port: PORTS.dns, type: 'A', name: 'lab.test' }, true, /answered/],
+    ['smtp', { ...at, kind: 'SMTP_CHECK', port: PORTS.smtp, helo: 'checker.lab.test' }, true, /HELO accepted/],
+    ['smtp closed', { ...at, kind: 'SMTP_CHECK', port: PORTS.closed, helo: 'checker.lab.test' }, false, /ECONNREFUSED/],
+    ['misc up', misc('up'), true, /exited 0/],
+    ['misc down', misc('down'), false, /exited 1/],
+    ['misc plain exit 7', misc('weight5'), false, /exited 7/],
+    ['misc dynamic exit 7', misc('weight5', true), true, /exited 7/],
+    ['misc dynamic exit 1', misc('down', true), false, /exited 1/],
+    ['misc missing', misc('absent'), false, /cannot run|ENOENT/],
+  ];
+  const { results } = await runChecks(checker, cases.map((c) => c[1]));
+  expectResults(results, cases.map((c) => [c[2], c[3]]), cases.map((c) => c[0]));
+  assert.equal(results[cases.findIndex((c) => c[0] === 'misc dynamic exit 7')]!.weight, 5);
+  assert.equal(results[cases.findIndex((c) => c[0] === 'misc up')]!.weight, undefined);
+  // The script ran as the unprivileged script user, not as root.
+  const [whoami] = (await runChecks(checker, [{ kind: 'MISC_CHECK', path: "/bin/sh -c 'test $(id -u) -ne 0'", timeoutMs: 3000, dynamic: false }])).results;
+  assert.equal(whoami!.ok, true, JSON.stringify(whoami));
+});
+
+test('hostile backends and scripts are bounded in time and memory', T, async () => {
+  await using lab = await Lab.create({ hosts: ['checker', 'rs'], ssh: false, management: false });
+  const [checker, rs] = [lab.host('checker'), lab.host('rs')];
+  await startBackends(lab, rs);
+  const scripts = writeScripts(lab, checker);
+  const http = { kind: 'HTTP_GET' as const, host: rs.ipv4(), path: '/', statusCodes: [], verifyTls: false, timeoutMs: 1500 };
+  const misc = (name: string): CheckSpec => ({ kind: 'MISC_CHECK', path: `${scripts}/${name}.sh`, timeoutMs: 500, dynamic: false });
+  // [label, spec, reason, most ms it may take]
+  const hostile: [string, CheckSpec, RegExp, number][] = [
+    ['trickling reply', { ...http, port: PORTS.trickle }, /within 1500 ms/, 1500 + 300],
+    ['trickling reply, digest', { ...http, port: PORTS.trickle, digest: md5(PAGE) }, /within 1500 ms/, 1500 + 300],
+    ['endless body', { ...http, port: PORTS.huge, digest: md5(PAGE) }, /exceeds the 1048576 byte limit/, 1000],
+    ['endless body, small cap', { ...http, port: PORTS.huge, digest: md5(PAGE), maxBodyBytes: 1000 }, /exceeds the 1000 byte limit/, 1000],
+    ['declared 10 GB body', { ...http, port: PORTS.huge, path: '/declared', digest: md5(PAGE) }, /10737418240 bytes exceeds/, 1000],
+    ['silent DNS server', { kind: 'DNS_CHECK', host: rs.ipv4(), port: PORTS.dns, type: 'A', name: 'silent.test', timeoutMs: 800 }, /no DNS reply within 800 ms/, 800 + 300],
+    ['SMTP check at an HTTP server', { kind: 'SMTP_CHECK', host: rs.ipv4(), port: PORTS.http, helo: 'x', timeoutMs: 800 }, /within 800 ms/, 800 + 300],
+    ['script that hangs', misc('hang'), /timed out after 500 ms/, 500 + 300],
+    ['script that ignores TERM', misc('stubborn'), /timed out after 500 ms/, 500 + 1000 + 300],
+  ];
+  const started = performance.now();
+  const { results, maxRssMiB } = await runChecks(checker, hostile.map((h) => h[1]));
+  const wall = performance.now() - started;
+  expectResults(results, hostile.map((h) => [false, h[2]]), hostile.map((h) => h[0]));
+  for (const [i, [label, , , bound]] of hostile.entries()) assert.ok(results[i]!.ms <= bound, `${label} took ${results[i]!.ms.toFixed(0)} ms, bound ${bound}`);
+  assert.ok(results[0]!.ms >= 1400, 'the trickle was really waited for, up to the timeout');
+  assert.ok(results[8]!.ms >= 1400, 'the stubborn script needed KILL, a second after TERM');
+  assert.ok(wall < 6000, `all of them together took ${wall.toFixed(0)} ms (node start included)`);
+  assert.ok(maxRssMiB < 150, `peak memory ${maxRssMiB.toFixed(0)} MiB while an endless body was offered`);
+  // Nothing of the scripts is left behind (lab hosts share the machine's process table, hence the lab id).
+  const left = await checker.exec(['pgrep', '-f', `${scripts}/`], { allowFailure: true });
+  assert.equal(left.stdout.trim(), '', 'no script processes survive their check');
+
+  // A partitioned backend: every network kind fails within its own timeout.
+  await lab.partition('rs');
+  const at = { host: rs.ipv4(), timeoutMs: 1000 };
+  const dark: CheckSpec[] = [
+    { ...at, kind: 'TCP_CHECK', port: PORTS.http },
+    { ...http, ...at, port: PORTS.http },
+    { ...http, ...at, kind: 'SSL_GET', port: PORTS.https },
+    { ...at, kind: 'DNS_CHECK', port: PORTS.dns, type: 'A', name: 'lab.test' },
+    { ...at, kind: 'SMTP_CHECK', port: PORTS.smtp, helo: 'x' },
+  ];
+  const partitioned = await runChecks(checker, dark);
+  for (const [i, r] of partitioned.results.entries()) {
+    assert.equal(r.ok, false, `${dark[i]!.kind} through a partition: ${JSON.stringify(r)}`);
+    assert.ok(r.ms >= 950 && r.ms <= 1300, `${dark[i]!.kind} through a partition took ${r.ms.toFixed(0)} ms`);
+  }
+});
+
+test('the scheduler keeps healthy checks on time while others hang, and takes servers down and up', T, async () => {
+  await using lab = await Lab.create({ hosts: ['checker', 'rs', 'rs2'], ssh: false, management: false });
+  const [checker, rs, rs2] = [lab.host('checker'), lab.host('rs'), lab.host('rs2')];
+  await startBackends(lab, rs);
+  const scripts = writeScripts(lab, checker);
+  await lab.partition('rs2');
+  const quick = { delayLoopMs: 200, retry: 1, delayBeforeRetryMs: 100 };
+  const servers: ServerChecks[] = [
+    { id: 'rs', weight: 3, checks: [
+      { id: 'tcp', timing: quick, spec: { kind: 'TCP_CHECK', host: rs.ipv4(), port: PORTS.http, timeoutMs: 1000 } },
+      { id: 'http', timing: quick, spec: { kind: 'HTTP_GET', host: rs.ipv4(), port: PORTS.http, path: '/', statusCodes: [], verifyTls: false, digest: md5(PAGE), timeoutMs: 1000 } },
+    ] },
+    { id: 'trickle', weight: 1, checks: [
+      { id: 'http', timing: quick, spec: { kind: 'HTTP_GET', host: rs.ipv4(), port: PORTS.trickle, path: '/', statusCodes: [], verifyTls: false, timeoutMs: 1000 } },
+    ] },
+    { id: 'rs2', weight: 1, checks: [
+      { id: 'tcp', timing: quick, spec: { kind: 'TCP_CHECK', host: rs2.ipv4(), port: PORTS.http, timeoutMs: 1000 } },
+    ] },
+    { id: 'script', weight: 1, checks: [
+      { id: 'stubborn', timing: quick, spec: { kind: 'MISC_CHECK', path: `${scripts}/stubborn.sh`, timeoutMs: 300, dynamic: false } },
+    ] },
+    { id: 'dynamic', weight: 1, checks: [
+      { id: 'misc', timing: quick, spec: { kind: 'MISC_CHECK', path: `${scripts}/weight5.sh`, timeoutMs: 1000, dynamic: true } },
+    ] },
+  ];
+  const { stdout } = await checker.exec([process.execPath, fixture('schedule.ts'), JSON.stringify({ durationMs: 5000, servers })]);
+  const leftover = await checker.exec(['pgrep', '-f', `${scripts}/`], { allowFailure: true });
+  assert.equal(leftover.stdout.trim(), '', 'the scheduler stopped with no script left running');
+  const { runs, events } = JSON.parse(stdout) as {
+    runs: { server: string; check: string; startedAt: number; ok: boolean; reason: string; ms: number }[];
+    events: (ScheduleEvent & { at: number })[];
+  };
+  const of = (server: string, check: string) => runs.filter((r) => r.server === server && r.check === check);
+
+  // The healthy checks ran every delay_loop (200 ms after the previous run ended) throughout.
+  for (const check of ['tcp', 'http']) {
+    const mine = of('rs', check);
+    assert.ok(mine.length >= 15, `rs ${check} ran ${mine.length} times in 5 s`);
+    assert.ok(mine.every((r) => r.ok), `rs ${check}: ${JSON.stringify(mine.find((r) => !r.ok))}`);
+    for (let i = 1; i < mine.length; i++) {
+      const gap = mine[i]!.startedAt - (mine[i - 1]!.startedAt + mine[i - 1]!.ms);
+      assert.ok(gap >= 190 && gap <= 300, `rs ${check} run ${i} started ${gap.toFixed(0)} ms after the previous ended`);
+    }
+  }
+  // The hostile ones never overlapped themselves and each run stayed within its bound.
+  for (const [server, check, bound] of [['trickle', 'http', 1300], ['rs2', 'tcp', 1300], ['script', 'stubborn', 300 + 1000 + 300]] as const) {
+    const mine = of(server, check);
+    assert.ok(mine.length >= 2, `${server} ${check} ran ${mine.length} times`);
+    for (const [i, r] of mine.entries()) {
+      assert.equal(r.ok, false, `${server} ${check}: ${r.reason}`);
+      assert.ok(r.ms <= bound, `${server} ${check} run took ${r.ms.toFixed(0)} ms`);
+      if (i > 0) assert.ok(r.startedAt >= mine[i - 1]!.startedAt + mine[i - 1]!.ms, `${server} ${check} runs overlap`);
+    }
+  }
+  // Transitions: the failing servers went down once, after their retry; the healthy one never moved;
+  // misc_dynamic's exit 7 set weight 5.
+  const serverEvents = events.filter((e) => e.kind === 'server');
+  const downs = serverEvents.filter((e) => !e.up).map((e) => e.server).sort();
+  assert.deepEqual(downs, ['rs2', 'script', 'trickle']);
+  assert.deepEqual(serverEvents.filter((e) => e.up).map((e) => [e.server, e.weight]), [['dynamic', 5]]);
+  // rs2: a 1 s timeout, 100 ms before the retry, another 1 s: down at about 2.1 s.
+  const rs2Down = serverEvents.find((e) => e.server === 'rs2')!;
+  assert.ok(rs2Down.at >= 2000 && rs2Down.at <= 2600, `rs2 went down at ${rs2Down.at.toFixed(0)} ms`);
+});
+
+test('DNS_CHECK against Debian\'s dnsmasq, a DNS server we did not write', T, async () => {
+  await using lab = await Lab.create({ hosts: ['checker', 'rs'], ssh: false, management: false });
+  const [checker, rs] = [lab.host('checker'), lab.host('rs')];
+  const port = 5354;
+  await rs.startDaemon('dnsmasq', [
+    'dnsmasq', '--keep-in-foreground', '--no-resolv', '--no-hosts', '--bind-interfaces', `--listen-address=${rs.ipv4()}`,
+    `--port=${port}`, '--address=/www.lab.test/198.18.0.77', '--user=root', '--pid-file=/run/dnsmasq-check.pid',
+  ]);
+  await waitFor('dnsmasq to listen', async () => ((await rs.exec(['ss', '-Hlun', `sport = :${port}`])).stdout.trim() ? true : undefined));
+  const specs: CheckSpec[] = [
+    { kind: 'DNS_CHECK', host: rs.ipv4(), port, timeoutMs: 2000, type: 'A', name: 'www.lab.test' },
+    { kind: 'DNS_CHECK', host: rs.ipv4(), port, timeoutMs: 2000, type: 'AAAA', name: 'www.lab.test' },
+  ];
+  const { stdout } = await checker.exec([process.execPath, fixture('run-checks.ts'), JSON.stringify(specs)]);
+  const { results } = JSON.parse(stdout) as { results: CheckResult[] };
+  expectResults(results, [[true, /answered/], [false, /no 28 record|response code/]], ['dnsmasq A', 'dnsmasq AAAA']);
+});
