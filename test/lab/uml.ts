@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Lab } from './lab.ts';
 
 const INIT = fileURLToPath(new URL('./uml/init.sh', import.meta.url));
+const REPO = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 
 export interface UmlOptions {
   /** Modules to load before the script runs; default ip_vs. Others load on demand. */
@@ -40,7 +41,7 @@ export async function runInUml(lab: Lab, script: string, options: UmlOptions = {
     // The guest console goes to our stdout and never reads stdin; no other consoles (or xterms).
     'con=null', 'con0=null,fd:1', 'ssl=null', 'quiet', 'loglevel=0',
     'zswap.enabled=0', 'pty.legacy_count=0', `uml_dir=${job}/umid`,
-    `keepalive_job=${job}`, `keepalive_mods=${(options.modules ?? ['ip_vs']).join(',')}`,
+    `keepalive_job=${job}`, `keepalive_mods=${(options.modules ?? ['ip_vs']).join(',')}`, `keepalive_repo=${REPO}`,
   ];
   let argv = ['linux', ...params];
   if (options.attach) {

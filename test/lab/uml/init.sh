@@ -2,11 +2,17 @@
 # PID 1 of a user-mode-linux guest booted by test/lab/uml.ts on the host's root, read-only over hostfs.
 # The kernel hands it unknown boot parameters as environment: keepalive_job (a host directory holding
 # cmd.sh, where stdout, stderr and rc are written back), keepalive_mods (modules to load first) and
-# keepalive_addr (an address for vec0, when the guest is wired to a lab segment).
+# keepalive_addr (an address for vec0, when the guest is wired to a lab segment) and keepalive_repo
+# (the repository's directory).
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C
 here=${0%/*}
 # One mount -a: each process started in the guest costs tens of milliseconds.
 mount -a -T "$here/fstab"
+# The repository (its node and scripts) must stay visible where the guest's own /tmp covers it, as in
+# a checkout under /tmp: mount that host directory back, read-only.
+case "$keepalive_repo" in
+  /tmp/*) mkdir -p "$keepalive_repo" && mount -r -t hostfs -o "$keepalive_repo" hostfs "$keepalive_repo" ;;
+esac
 mkdir -p /run/job /run/modules/lib/modules
 mount -t hostfs -o "$keepalive_job" hostfs /run/job
 # modprobe -d wants DIR/lib/modules/VERSION; Debian ships the UML kernel's modules (with modules.dep)
