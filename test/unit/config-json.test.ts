@@ -65,13 +65,13 @@ test('unknown keys are errors at the key, in every kind of node', () => {
     '    virtualRouterId: 1',
     '    advert_int: 1',
     '    virtualIpaddress: [{ address: 198.18.0.1, device: eth0 }]',
-    'virtualServers: {}',
+    'virtualServer: {}',
   ), 'u.yaml'), [
-    'u.yaml:2:3: unknown key "routerID" in globalDefs; expected one of: routerId, notificationEmail, notificationEmailFrom, smtpServer, smtpHeloName, smtpConnectTimeoutMs, smtpAlert, smtpAlertVrrp, enableScriptSecurity, scriptUser, vrrpMcastGroup4, vrrpMcastGroup6, vrrpVersion, vrrpGarpMasterDelayMs, vrrpGarpMasterRepeat, vrrpGarpMasterRefreshMs, vrrpGarpMasterRefreshRepeat, vrrpGarpIntervalMs, vrrpGnaIntervalMs, vrrpStrict, vrrpSkipCheckAdvAddr, maxAutoPriority',
+    'u.yaml:2:3: unknown key "routerID" in globalDefs; expected one of: routerId, notificationEmail, notificationEmailFrom, smtpServer, smtpHeloName, smtpConnectTimeoutMs, smtpAlert, smtpAlertVrrp, smtpAlertChecker, enableScriptSecurity, scriptUser, vrrpMcastGroup4, vrrpMcastGroup6, vrrpVersion, vrrpGarpMasterDelayMs, vrrpGarpMasterRepeat, vrrpGarpMasterRefreshMs, vrrpGarpMasterRefreshRepeat, vrrpGarpIntervalMs, vrrpGnaIntervalMs, vrrpStrict, vrrpSkipCheckAdvAddr, maxAutoPriority',
     'u.yaml:4:29: unknown key "every" in vrrpScripts.chk; expected one of: script, intervalMs, timeoutMs, weight, reverse, rise, fall, user, initFail',
     'u.yaml:9:5: unknown key "advert_int" in vrrpInstances.VI_1; expected one of: notifyMaster, notifyBackup, notifyFault, notifyStop, notify, smtpAlert, state, interface, virtualRouterId, priority, advertIntCs, version, nopreempt, preemptDelayMs, authentication, virtualIpaddress, virtualIpaddressExcluded, unicastSrcIp, unicastPeer, mcastSrcIp, trackInterface, trackScript, trackFile, garpMasterDelayMs, garpMasterRepeat, garpMasterRefreshMs, garpMasterRefreshRepeat, useVmac, vmacXmitBase, accept, dontTrackPrimary',
     'u.yaml:10:47: unknown key "device" in vrrpInstances.VI_1.virtualIpaddress entry; expected one of: address, prefixLength, broadcast, dev, scope, label, noTrack',
-    'u.yaml:11:1: unknown key "virtualServers" in the configuration; expected one of: globalDefs, vrrpScripts, trackFiles, vrrpSyncGroups, vrrpInstances',
+    'u.yaml:11:1: unknown key "virtualServer" in the configuration; expected one of: globalDefs, vrrpScripts, trackFiles, vrrpSyncGroups, vrrpInstances, virtualServerGroups, virtualServers',
   ]);
 });
 

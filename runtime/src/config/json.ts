@@ -6,11 +6,17 @@ import { finishNode, newDraft, setField, type Draft } from './build.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import type { Spelling } from './validate.ts';
 import {
-  GLOBAL_DEFAULTS, SMTP_DEFAULT_PORT, SYNC_GROUP_DEFAULTS, TRACK_FILE_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_SCRIPT_DEFAULTS,
-  type Authentication, type GlobalDefs, type GroupMember, type KeepaliveConfig, type ScriptUser, type SmtpServer, type SourcePos,
+  DNS_CHECK_DEFAULTS, DNS_TYPES, GLOBAL_DEFAULTS, HTTP_CHECK_DEFAULTS, HTTP_URL_DEFAULTS, LB_SCHEDULERS, MISC_CHECK_DEFAULTS,
+  REAL_SERVER_DEFAULTS, SMTP_CHECK_DEFAULTS, SMTP_DEFAULT_PORT, SYNC_GROUP_DEFAULTS, TCP_CHECK_DEFAULTS, TRACK_FILE_DEFAULTS,
+  VIRTUAL_SERVER_DEFAULTS, VIRTUAL_SERVER_GROUP_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_SCRIPT_DEFAULTS,
+  type Checker, type CheckerConnectSettings, type DnsCheck, type HttpCheck, type HttpUrl, type MiscCheck, type RealServer, type SmtpCheck,
+  type SorryServer, type StatusCodeRange, type TcpCheck, type VirtualServer, type VirtualServerGroup, type VirtualServerGroupEntry, type Authentication, type GlobalDefs, type GroupMember, type KeepaliveConfig, type ScriptUser, type SmtpServer, type SourcePos,
   type TrackFile, type TrackRef, type UnicastPeer, type VirtualAddress, type VrrpInstance, type VrrpScript, type VrrpSyncGroup,
 } from './model.ts';
-import { authPassword, defaultVmacName, parseAuthType, parseIp, parseIpWithPrefix, parseScope, ValueError } from './values.ts';
+import {
+  authPassword, defaultVmacName, parseAuthType, parseDigest, parseGranularity, parseGroupEntry, parseInteger, parseIp, parseIpWithPrefix, parseLbMethod,
+  parseLbProtocol, parseScope, parseStatusRange, ValueError,
+} from './values.ts';
 
 /** Converts one value node; throws ValueError for a bad value. */
 type Convert<V> = (node: Node) => V;
@@ -246,6 +252,7 @@ function readGlobalDefs(r: DocumentReader, node: Node | undefined, at: SourcePos
     smtpConnectTimeoutMs: r.integer,
     smtpAlert: r.boolean,
     smtpAlertVrrp: r.boolean,
+    smtpAlertChecker: r.boolean,
     enableScriptSecurity: r.boolean,
     scriptUser: scriptUser(r, 'globalDefs.scriptUser'),
     vrrpMcastGroup4: r.ip,
@@ -339,6 +346,175 @@ function readVrrpInstance(r: DocumentReader, name: string, at: SourcePos, node: 
   });
 }
 
+/** delayLoopMs ... warmupMs: on virtual servers, real servers and checkers. */
+type SharedReaders = { readonly [K in keyof CheckerConnectSettings]?: Convert<NonNullable<CheckerConnectSettings[K]>> };
+
+function timingReaders(r: DocumentReader, connect = true): SharedReaders {
+  return { delayLoopMs: r.integer, ...(connect && { connectTimeoutMs: r.integer }), retry: r.integer, delayBeforeRetryMs: r.integer, warmupMs: r.integer };
+}
+
+function connectReaders(r: DocumentReader): SharedReaders {
+  return { ...timingReaders(r), connectIp: r.ip, connectPort: r.integer, bindto: r.ip, bindPort: r.integer, fwmark: r.integer };
+}
+
+/** 200 or "200-299". */
+function statusRange(r: DocumentReader): Convert<StatusCodeRange> {
+  return (node) => (isScalar(node) && typeof node.value === 'number' ? parseStatusRange(String(r.integer(node))) : parseStatusRange(r.string(node)));
+}
+
+function readUrl(r: DocumentReader, context: string): Convert<HttpUrl> {
+  return (node) => readNode<HttpUrl>(r, node, context, {
+    path: r.string,
+    digest: (n) => parseDigest(r.string(n)),
+    statusCode: r.list(statusRange(r)),
+    virtualhost: r.string,
+    regex: r.string,
+    regexNoMatch: r.boolean,
+  }, newDraft<HttpUrl>(r.at(node)), HTTP_URL_DEFAULTS, ['path']);
+}
+
+/** keepalived's checkers that keepalive does not implement. */
+const KEEPALIVED_ONLY_CHECKERS = new Set(['UDP_CHECK', 'PING_CHECK', 'ICMP_CHECK', 'BFD_CHECK', 'FILE_CHECK']);
+
+const CHECKER_KINDS = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'DNS_CHECK', 'SMTP_CHECK'] as const;
+
+/** { kind: TCP_CHECK | HTTP_GET | SSL_GET | MISC_CHECK | DNS_CHECK | SMTP_CHECK, ...its settings } */
+function readChecker(r: DocumentReader, context: string): Convert<Checker> {
+  return (node) => {
+    const map = r.mapping(node, `${context} entry`);
+    const kindPair = map.items.find((pair) => isScalar(pair.key) && pair.key.value === 'kind');
+    if (!kindPair) throw r.fail(node, `${context} entry has no kind (one of ${CHECKER_KINDS.join(', ')})`);
+    const kindNode = r.resolve(kindPair.value as Node);
+    const kindName = isScalar(kindNode) ? String(kindNode.value) : '';
+    if (KEEPALIVED_ONLY_CHECKERS.has(kindName)) throw r.fail(kindNode, `${context} entry: kind ${kindName} is a keepalived checker that keepalive does not support`);
+    if (!(CHECKER_KINDS as readonly string[]).includes(kindName)) throw r.fail(kindNode, `${context} entry: kind must be one of ${CHECKER_KINDS.join(', ')}`);
+    const kind = kindName as (typeof CHECKER_KINDS)[number];
+    const where = `${context}.${kind}`;
+    const at = r.at(node);
+    switch (kind) {
+      case 'TCP_CHECK':
+        return readNode<TcpCheck>(r, node, where, { kind: r.oneOf(kind), ...connectReaders(r) }, newDraft<TcpCheck>(at), TCP_CHECK_DEFAULTS, []);
+      case 'HTTP_GET':
+      case 'SSL_GET':
+        return readNode<HttpCheck>(r, node, where, {
+          kind: r.oneOf(kind), ...connectReaders(r),
+          url: r.list(readUrl(r, `${where}.url`)), virtualhost: r.string, enableSni: r.boolean, sniName: r.string,
+          httpProtocol: r.oneOf('1.0', '1.0C', '1.1'), fastRecovery: r.boolean,
+        }, newDraft<HttpCheck>(at), HTTP_CHECK_DEFAULTS, []);
+      case 'MISC_CHECK':
+        return readNode<MiscCheck>(r, node, where, {
+          kind: r.oneOf(kind), ...timingReaders(r, false),
+          miscPath: r.string, miscTimeoutMs: r.integer, miscDynamic: r.boolean, user: scriptUser(r, `${where}.user`),
+        }, newDraft<MiscCheck>(at), MISC_CHECK_DEFAULTS, ['miscPath']);
+      case 'DNS_CHECK':
+        return readNode<DnsCheck>(r, node, where, { kind: r.oneOf(kind), ...connectReaders(r), type: r.oneOf(...DNS_TYPES), name: r.string }, newDraft<DnsCheck>(at), DNS_CHECK_DEFAULTS, []);
+      case 'SMTP_CHECK':
+        return readNode<SmtpCheck>(r, node, where, { kind: r.oneOf(kind), ...connectReaders(r), heloName: r.string }, newDraft<SmtpCheck>(at), SMTP_CHECK_DEFAULTS, []);
+    }
+  };
+}
+
+/** A mapping key "ADDR PORT" (or "ADDR" when the port is optional) into its parts. */
+function addressKey(name: string, portOptional: boolean): { address: string; port?: number } {
+  const words = name.trim().split(/\s+/);
+  if (words.length > 2 || (words.length < 2 && !portOptional) || words[0] === '') {
+    throw new ValueError(`expected "ADDRESS PORT"${portOptional ? ' or "ADDRESS"' : ', "fwmark N" or "group NAME" (optionally after TCP or UDP)'}, got ${JSON.stringify(name)}`);
+  }
+  const { address } = parseIp(words[0]!);
+  return words[1] === undefined ? { address } : { address, port: parseInteger(words[1]) };
+}
+
+function readRealServer(r: DocumentReader, name: string, at: SourcePos, node: Node, context: string): RealServer {
+  const draft = newDraft<RealServer>(at);
+  const where = `${context}.realServers.${name}`;
+  try {
+    const { address, port } = addressKey(name, true);
+    setField(draft, 'address', address, at);
+    if (port !== undefined) setField(draft, 'port', port, at);
+  } catch (error) {
+    if (!(error instanceof ValueError)) throw error;
+    r.diagnostics.error(at, `${context}.realServers: ${error.message}`);
+  }
+  return readNode<RealServer>(r, node, where, {
+    ...timingReaders(r),
+    weight: r.integer, inhibitOnFailure: r.boolean, notifyUp: r.string, notifyDown: r.string, uthreshold: r.integer, lthreshold: r.integer,
+    lvsMethod: (n) => parseLbMethod(r.string(n)),
+    checkers: r.list(readChecker(r, `${where}.checkers`)),
+  }, draft, REAL_SERVER_DEFAULTS, []);
+}
+
+/** "ADDR PORT" or { address, port } */
+function sorryServer(r: DocumentReader, context: string): Convert<SorryServer> {
+  return (node) => {
+    if (isScalar(node)) {
+      const { address, port } = addressKey(r.string(node), false);
+      return { at: r.at(node), address, port: port! };
+    }
+    const o = r.object(node, context, { address: r.ip, port: r.integer }, ['address', 'port']);
+    return { at: r.at(node), address: o.address as string, port: o.port as number };
+  };
+}
+
+/** { entries: ["ADDR[-LAST] PORT" | "fwmark N", ...] } */
+function readVirtualServerGroup(r: DocumentReader, name: string, at: SourcePos, node: Node): VirtualServerGroup {
+  const draft = newDraft<VirtualServerGroup>(at);
+  draft.name = name;
+  return readNode<VirtualServerGroup>(r, node, `virtualServerGroups.${name}`, {
+    entries: (n) => {
+      const entries = r.list<VirtualServerGroupEntry>((e) => ({ at: r.at(e), ...parseGroupEntry(r.string(e).trim().split(/\s+/)) }))(n);
+      if (isSeq(n) && n.items.length === 0) throw new ValueError('a group needs at least one address or fwmark');
+      return entries;
+    },
+  }, draft, VIRTUAL_SERVER_GROUP_DEFAULTS, ['entries']);
+}
+
+function readVirtualServer(r: DocumentReader, name: string, at: SourcePos, node: Node): VirtualServer {
+  const draft = newDraft<VirtualServer>(at);
+  const context = `virtualServers.${name}`;
+  let words = name.trim().split(/\s+/);
+  try {
+    // "UDP 198.18.0.1 53": the protocol in the key, so that one address and port can carry TCP and UDP.
+    if (words.length === 3 && /^[A-Z]+$/.test(words[0]!)) {
+      setField(draft, 'protocol', parseLbProtocol(words[0]!), at);
+      if (isMap(node) && node.items.some((pair) => isScalar(pair.key) && pair.key.value === 'protocol')) {
+        throw new ValueError(`${JSON.stringify(name)} names the protocol: give it in the key or in protocol, not both`);
+      }
+      words = words.slice(1);
+    }
+    if (words[0] === 'group' && words.length === 2) setField(draft, 'group', words[1]!, at);
+    else if (words[0] === 'fwmark' && words.length === 2) setField(draft, 'fwmark', parseInteger(words[1]!), at);
+    else {
+      const { address, port } = addressKey(words.join(' '), false);
+      setField(draft, 'address', address, at);
+      setField(draft, 'port', port!, at);
+    }
+  } catch (error) {
+    if (!(error instanceof ValueError)) throw error;
+    r.diagnostics.error(at, `virtualServers: ${error.message}`);
+  }
+  return readNode<VirtualServer>(r, node, context, {
+    ...timingReaders(r),
+    protocol: (n) => parseLbProtocol(r.string(n)),
+    lvsSched: r.oneOf(...LB_SCHEDULERS),
+    lvsMethod: (n) => parseLbMethod(r.string(n)),
+    persistenceTimeoutMs: r.integer,
+    persistenceGranularity: (n) => parseGranularity(isScalar(n) && typeof n.value === 'number' ? String(r.integer(n)) : r.string(n)),
+    sorryServer: sorryServer(r, `${context}.sorryServer`),
+    sorryServerInhibit: r.boolean,
+    quorum: r.integer,
+    hysteresis: r.integer,
+    quorumUp: r.string,
+    quorumDown: r.string,
+    inhibitOnFailure: r.boolean,
+    alpha: r.boolean,
+    omega: r.boolean,
+    virtualhost: r.string,
+    haSuspend: r.boolean,
+    smtpAlert: r.boolean,
+    realServers: (n) => r.named(n, `${context}.realServers`).map((entry) => readRealServer(r, entry.name, entry.at, entry.value, context)),
+  }, draft, VIRTUAL_SERVER_DEFAULTS, []);
+}
+
 /** Keys are the model's setting names, values in the model's units. */
 export const jsonSpelling: Spelling = { setting: (key) => key, value: (_key, value) => `${value}` };
 
@@ -352,17 +528,17 @@ export function readJsonOrYaml(text: string, file: string, diagnostics: Diagnost
   const r = new DocumentReader(doc, lines, file, diagnostics);
   for (const error of doc.errors) diagnostics.error(r.pos(error.pos[0]), error.message);
 
-  const sections: Partial<Record<'globalDefs' | 'vrrpScripts' | 'trackFiles' | 'vrrpSyncGroups' | 'vrrpInstances', { node: Node; at: SourcePos }>> = {};
+  const sections: Partial<Record<'globalDefs' | 'vrrpScripts' | 'trackFiles' | 'vrrpSyncGroups' | 'vrrpInstances' | 'virtualServerGroups' | 'virtualServers', { node: Node; at: SourcePos }>> = {};
   if (doc.errors.length === 0 && doc.contents && !(isScalar(doc.contents) && doc.contents.value === null)) {
     try {
       r.fields(doc.contents, 'the configuration', Object.fromEntries(
-        (['globalDefs', 'vrrpScripts', 'trackFiles', 'vrrpSyncGroups', 'vrrpInstances'] as const).map((key) => [key, (node: Node, at: SourcePos) => { sections[key] = { node, at }; }]),
+        (['globalDefs', 'vrrpScripts', 'trackFiles', 'vrrpSyncGroups', 'vrrpInstances', 'virtualServerGroups', 'virtualServers'] as const).map((key) => [key, (node: Node, at: SourcePos) => { sections[key] = { node, at }; }]),
       ));
     } catch (error) {
       if (!(error instanceof ValueError)) throw error;
     }
   }
-  const each = <T>(key: 'vrrpScripts' | 'trackFiles' | 'vrrpSyncGroups' | 'vrrpInstances', read: (r: DocumentReader, name: string, at: SourcePos, node: Node) => T): T[] => {
+  const each = <T>(key: 'vrrpScripts' | 'trackFiles' | 'vrrpSyncGroups' | 'vrrpInstances' | 'virtualServerGroups' | 'virtualServers', read: (r: DocumentReader, name: string, at: SourcePos, node: Node) => T): T[] => {
     const section = sections[key];
     if (!section) return [];
     try {
@@ -378,5 +554,7 @@ export function readJsonOrYaml(text: string, file: string, diagnostics: Diagnost
     trackFiles: each('trackFiles', readTrackFile),
     vrrpSyncGroups: each('vrrpSyncGroups', readSyncGroup),
     vrrpInstances: each('vrrpInstances', readVrrpInstance),
+    virtualServerGroups: each('virtualServerGroups', readVirtualServerGroup),
+    virtualServers: each('virtualServers', readVirtualServer),
   };
 }

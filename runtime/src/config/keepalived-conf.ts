@@ -6,17 +6,26 @@ import { Diagnostics } from './diagnostics.ts';
 import { parseKeepalivedSyntax, type Statement, type Token } from './keepalived-syntax.ts';
 import type { Spelling } from './validate.ts';
 import {
-  GLOBAL_DEFAULTS, SMTP_DEFAULT_PORT, SYNC_GROUP_DEFAULTS, TRACK_FILE_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_SCRIPT_DEFAULTS,
-  type GlobalDefs, type GroupMember, type InitialState, type KeepaliveConfig, type ScriptUser, type SourcePos, type TrackFile, type TrackRef,
+  DNS_CHECK_DEFAULTS, DNS_TYPES, GLOBAL_DEFAULTS, HTTP_CHECK_DEFAULTS, HTTP_URL_DEFAULTS, LB_SCHEDULERS, MISC_CHECK_DEFAULTS,
+  PERSISTENCE_TIMEOUT_DEFAULT_MS, REAL_SERVER_DEFAULTS, SMTP_CHECK_DEFAULTS, SMTP_DEFAULT_PORT, SYNC_GROUP_DEFAULTS, TCP_CHECK_DEFAULTS,
+  TRACK_FILE_DEFAULTS, VIRTUAL_SERVER_DEFAULTS, VIRTUAL_SERVER_GROUP_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_SCRIPT_DEFAULTS,
+  type Checker, type CheckerConnectSettings, type CheckerTimingSettings, type DnsCheck, type HttpCheck, type HttpUrl, type MiscCheck,
+  type RealServer, type SmtpCheck, type TcpCheck, type VirtualServer, type VirtualServerGroup, type VirtualServerGroupEntry, type GlobalDefs, type GroupMember, type InitialState, type KeepaliveConfig, type ScriptUser, type SourcePos, type TrackFile, type TrackRef,
   type UnicastPeer, type VirtualAddress, type VrrpInstance, type VrrpScript, type VrrpSyncGroup,
 } from './model.ts';
 import {
-  authPassword, defaultVmacName, parseAuthType, parseBooleanWord, parseInteger, parseIp, parseIpWithPrefix, parseScope,
-  secondsToUnits, ValueError,
+  authPassword, defaultVmacName, parseAuthType, parseBooleanWord, parseDigest, parseGranularity, parseInteger, parseIp, parseIpWithPrefix,
+  parseGroupEntry, parseLbMethod, parseLbProtocol, parseOneOf, parseScope, parseStatusRange, secondsToUnits, ValueError,
 } from './values.ts';
 
-/** Load balancing arrives with the next release; until then these are refused with that reason. */
-const NOT_YET = new Set(['virtual_server', 'virtual_server_group', 'real_server', 'SSL', 'smtp_alert_checker', 'lvs_flush', 'lvs_flush_onstop', 'lvs_timeouts', 'lvs_sync_daemon']);
+/** keepalived keywords that keepalive will support but does not yet, with what to do meanwhile. */
+const NOT_YET: ReadonlyMap<string, string> = new Map([
+  ['SSL', 'SSL_GET checks connect without a client certificate and do not verify the server'],
+  ['lvs_flush', 'keepalive changes the IPVS table by differences and never flushes it'],
+  ['lvs_flush_onstop', 'keepalive removes only the services it added'],
+  ['lvs_timeouts', 'set the IPVS timeouts with ipvsadm --set'],
+  ['lvs_sync_daemon', 'run the IPVS connection sync daemon with ipvsadm --start-daemon'],
+]);
 
 /** keepalived keywords that keepalive does not implement. */
 const KEEPALIVED_ONLY = new Set([
@@ -39,6 +48,11 @@ const KEEPALIVED_ONLY = new Set([
   'vrrp_netlink_cmd_rcv_bufs_force', 'vrrp_netlink_monitor_rcv_bufs', 'vrrp_netlink_monitor_rcv_bufs_force',
   'vrrp_owner_ignore_adverts', 'checker_log_all_failures', 'use_pid_dir', 'umask', 'random_seed',
   'no_checker_emails', 'default_interface', 'local_name',
+  // virtual_server, real_server and checkers
+  'persistence_engine', 'ops', 'sorry_server_lvs_method', 'ip_family', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback',
+  'flag-1', 'flag-2', 'flag-3', 'quorum_up_all', 'UDP_CHECK', 'PING_CHECK', 'ICMP_CHECK', 'BFD_CHECK', 'FILE_CHECK',
+  'log_all_failures', 'bind_if', 'source_ip', 'tls_compliant', 'regex_options', 'regex_stack', 'regex_min_offset',
+  'regex_max_offset', 'host', 'dynamic', 'rs_init_notifies', 'notify_up_all', 'notify_down_all',
   // vrrp_instance and vrrp_sync_group
   'debug', 'strict_mode', 'virtual_routes', 'virtual_rules', 'track_process', 'track_bfd', 'mcast_dst_ip', 'unicast_ttl',
   'check_unicast_src', 'unicast_fault_no_peer', 'no_virtual_ipaddress', 'notify_master_rx_lower_pri', 'notify_priority_changes',
@@ -53,7 +67,8 @@ const KEEPALIVED_ONLY_ADDRESS_OPTIONS = new Set(['peer', 'home', '-nodad', 'nopr
 
 function refuse(keyword: Token, context: string, diagnostics: Diagnostics): void {
   const name = keyword.text;
-  if (NOT_YET.has(name)) diagnostics.error(keyword.at, `"${name}" is not supported yet: keepalive does not do load balancing yet`);
+  const meanwhile = NOT_YET.get(name);
+  if (meanwhile !== undefined) diagnostics.error(keyword.at, `"${name}" is not supported yet: ${meanwhile}`);
   else if (KEEPALIVED_ONLY.has(name)) diagnostics.error(keyword.at, `"${name}" is a keepalived keyword that keepalive does not support`);
   else diagnostics.error(keyword.at, `unknown keyword "${name}" in ${context}`);
 }
@@ -130,9 +145,9 @@ class Reader {
   }
 
   /** A block whose lines are entries rather than keywords (virtual_ipaddress, unicast_peer, track_*). */
-  entries<E>(s: Statement, readEntry: (words: readonly Token[]) => E): E[] {
+  entries<E>(s: Statement, readEntry: (words: readonly Token[]) => E, allowedArgs = 0): E[] {
     const out: E[] = [];
-    for (const line of this.blockOf(s)) {
+    for (const line of this.blockOf(s, allowedArgs)) {
       if (line.block) {
         this.diagnostics.error(line.keyword.at, `unexpected { } block in ${s.keyword.text}`);
         continue;
@@ -234,6 +249,7 @@ function readGlobalDefs(r: Reader, s: Statement | undefined, at: SourcePos): Glo
       smtp_connect_timeout: r.seconds('smtpConnectTimeoutMs', 1000),
       smtp_alert: r.optionalBoolean('smtpAlert'),
       smtp_alert_vrrp: r.optionalBoolean('smtpAlertVrrp'),
+      smtp_alert_checker: r.optionalBoolean('smtpAlertChecker'),
       enable_script_security: r.flag('enableScriptSecurity'),
       script_user: (t, draft) => setField(draft, 'scriptUser', r.scriptUser(t), t.keyword.at),
       vrrp_mcast_group4: r.ip('vrrpMcastGroup4'),
@@ -451,6 +467,214 @@ function readVrrpInstance(r: Reader, s: Statement): VrrpInstance {
   return finishNode(d, VRRP_INSTANCE_DEFAULTS, ['interface', 'virtualRouterId'], describe(`vrrp_instance ${d.name}`), r.diagnostics);
 }
 
+type Setting<T> = Exclude<keyof T, 'at' | 'fieldAt'>;
+
+/** delay_loop, connect_timeout, retry, delay_before_retry, warmup: on virtual servers, real servers and checkers. */
+function timingHandlers<T>(r: Reader, connect = true): Record<string, Handler<T>> {
+  // Every T here has these settings; TypeScript cannot see that through the type parameter.
+  const k = (key: keyof CheckerTimingSettings) => key as Setting<T>;
+  return {
+    delay_loop: r.seconds<T>(k('delayLoopMs'), 1000),
+    ...(connect && { connect_timeout: r.seconds<T>(k('connectTimeoutMs'), 1000) }),
+    retry: r.integer<T>(k('retry')),
+    // keepalived's older name for retry.
+    nb_get_retry: r.integer<T>(k('retry')),
+    delay_before_retry: r.seconds<T>(k('delayBeforeRetryMs'), 1000),
+    warmup: r.seconds<T>(k('warmupMs'), 1000),
+  };
+}
+
+function connectHandlers<T>(r: Reader): Record<string, Handler<T>> {
+  const k = (key: keyof CheckerConnectSettings) => key as Setting<T>;
+  return {
+    ...timingHandlers<T>(r),
+    connect_ip: r.ip<T>(k('connectIp')),
+    connect_port: r.integer<T>(k('connectPort')),
+    bindto: r.ip<T>(k('bindto')),
+    bind_port: r.integer<T>(k('bindPort')),
+    fwmark: r.integer<T>(k('fwmark')),
+  };
+}
+
+function readUrl(r: Reader, s: Statement): HttpUrl {
+  const d = newDraft<HttpUrl>(s.keyword.at);
+  r.block<HttpUrl>(r.blockOf(s), 'url', {
+    path: r.string('path'),
+    digest: (t, draft) => setField(draft, 'digest', r.convert(r.words(t, 1, 1)[0]!, t.keyword, parseDigest), t.keyword.at),
+    status_code: (t, draft) => {
+      // Several status_code lines, or several codes on one line, all count.
+      const ranges = r.words(t, 1, Infinity).map((w) => r.convert(w, t.keyword, parseStatusRange));
+      appendField(draft, 'statusCode', ranges, t.keyword.at);
+    },
+    virtualhost: r.string('virtualhost'),
+    regex: r.string('regex'),
+    regex_no_match: r.flag('regexNoMatch'),
+  }, d);
+  return finishNode(d, HTTP_URL_DEFAULTS, ['path'], describe('url'), r.diagnostics);
+}
+
+function readChecker(r: Reader, s: Statement): Checker {
+  const kind = s.keyword.text;
+  r.blockOf(s);
+  switch (kind) {
+    case 'TCP_CHECK': {
+      const d = newDraft<TcpCheck>(s.keyword.at);
+      d.kind = kind;
+      r.block<TcpCheck>(s.block!, kind, connectHandlers<TcpCheck>(r), d);
+      return finishNode(d, TCP_CHECK_DEFAULTS, [], describe(kind), r.diagnostics);
+    }
+    case 'HTTP_GET':
+    case 'SSL_GET': {
+      const d = newDraft<HttpCheck>(s.keyword.at);
+      d.kind = kind;
+      r.block<HttpCheck>(s.block!, kind, {
+        ...connectHandlers<HttpCheck>(r),
+        url: (t, draft) => appendField(draft, 'url', [readUrl(r, t)], t.keyword.at),
+        virtualhost: r.string('virtualhost'),
+        enable_sni: r.optionalBoolean('enableSni'),
+        sni_name: r.string('sniName'),
+        http_protocol: (t, draft) => {
+          const value = r.convert(r.words(t, 1, 1)[0]!, t.keyword, (text) => parseOneOf('HTTP protocol', ['1.0', '1.0C', '1.1'] as const, text));
+          setField(draft, 'httpProtocol', value, t.keyword.at);
+        },
+        fast_recovery: r.optionalBoolean('fastRecovery'),
+      }, d);
+      return finishNode(d, HTTP_CHECK_DEFAULTS, [], describe(kind), r.diagnostics);
+    }
+    case 'MISC_CHECK': {
+      const d = newDraft<MiscCheck>(s.keyword.at);
+      d.kind = kind;
+      r.block<MiscCheck>(s.block!, kind, {
+        ...timingHandlers<MiscCheck>(r, false),
+        misc_path: r.command('miscPath'),
+        misc_timeout: r.seconds('miscTimeoutMs', 1000),
+        misc_dynamic: r.flag('miscDynamic'),
+        user: (t, draft) => setField(draft, 'user', r.scriptUser(t), t.keyword.at),
+      }, d);
+      return finishNode(d, MISC_CHECK_DEFAULTS, ['miscPath'], describe(kind), r.diagnostics);
+    }
+    case 'DNS_CHECK': {
+      const d = newDraft<DnsCheck>(s.keyword.at);
+      d.kind = kind;
+      r.block<DnsCheck>(s.block!, kind, {
+        ...connectHandlers<DnsCheck>(r),
+        type: (t, draft) => setField(draft, 'type', r.convert(r.words(t, 1, 1)[0]!, t.keyword, (text) => parseOneOf('DNS type', DNS_TYPES, text.toUpperCase())), t.keyword.at),
+        name: r.string('name'),
+      }, d);
+      return finishNode(d, DNS_CHECK_DEFAULTS, [], describe(kind), r.diagnostics);
+    }
+    case 'SMTP_CHECK': {
+      const d = newDraft<SmtpCheck>(s.keyword.at);
+      d.kind = kind;
+      r.block<SmtpCheck>(s.block!, kind, { ...connectHandlers<SmtpCheck>(r), helo_name: r.string('heloName') }, d);
+      return finishNode(d, SMTP_CHECK_DEFAULTS, [], describe(kind), r.diagnostics);
+    }
+  }
+  throw new Error(`not a checker: ${kind}`);
+}
+
+const CHECKERS = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'DNS_CHECK', 'SMTP_CHECK'] as const;
+
+/** lvs_method/lb_kind NAT|DR|TUN; TUN's encapsulation options are refused. */
+function lbMethod<T>(r: Reader, key: Setting<T>): Handler<T> {
+  return (s, d) => {
+    const [method, ...options] = r.words(s, 1, Infinity);
+    const value = r.convert(method!, s.keyword, parseLbMethod);
+    if (options.length > 0 && value === 'TUN') r.fail(options[0]!.at, `${s.keyword.text} TUN: tunnel options ("${options[0]!.text}") are not supported by keepalive; TUN is IP-in-IP`);
+    if (options.length > 0) r.fail(options[0]!.at, `${s.keyword.text}: unexpected "${options[0]!.text}"`);
+    setField(d, key, value as T[Setting<T>], s.keyword.at);
+  };
+}
+
+/** real_server ADDR [PORT] { ... } */
+function readRealServer(r: Reader, s: Statement, context: string): RealServer {
+  const d = newDraft<RealServer>(s.keyword.at);
+  r.blockOf(s, 2);
+  const [address, port] = s.args;
+  if (!address) r.fail(s.keyword.at, 'real_server needs an address (and a port) before its { } block');
+  setField(d, 'address', r.convert(address, s.keyword, parseIp).address, address.at);
+  if (port) setField(d, 'port', r.convert(port, s.keyword, parseInteger), port.at);
+  const name = `real_server ${address.text}${port ? ` ${port.text}` : ''}`;
+  const checker: Handler<RealServer> = (t, draft) => appendField(draft, 'checkers', [readChecker(r, t)], t.keyword.at);
+  r.block<RealServer>(s.block!, `${name} (${context})`, {
+    ...timingHandlers<RealServer>(r),
+    weight: r.integer('weight'),
+    inhibit_on_failure: r.optionalBoolean('inhibitOnFailure'),
+    notify_up: r.command('notifyUp'),
+    notify_down: r.command('notifyDown'),
+    uthreshold: r.integer('uthreshold'),
+    lthreshold: r.integer('lthreshold'),
+    lvs_method: lbMethod<RealServer>(r, 'lvsMethod'),
+    lb_kind: lbMethod<RealServer>(r, 'lvsMethod'),
+    ...Object.fromEntries(CHECKERS.map((kind) => [kind, checker])),
+  }, d);
+  return finishNode(d, REAL_SERVER_DEFAULTS, [], describe(name), r.diagnostics);
+}
+
+/** virtual_server_group NAME { ADDR[-LAST] PORT | fwmark N ... } */
+function readVirtualServerGroup(r: Reader, s: Statement): VirtualServerGroup {
+  const d = newDraft<VirtualServerGroup>(s.keyword.at);
+  d.name = blockName(r, s);
+  if (s.block!.length === 0) r.fail(s.keyword.at, `virtual_server_group ${d.name} has no addresses or fwmarks`);
+  const entries = r.entries(s, (words): VirtualServerGroupEntry => ({ at: words[0]!.at, ...r.convert(words[0]!, s.keyword, () => parseGroupEntry(words.map((w) => w.text))) }), 1);
+  setField(d, 'entries', entries, s.keyword.at);
+  return finishNode(d, VIRTUAL_SERVER_GROUP_DEFAULTS, [], describe(`virtual_server_group ${d.name}`), r.diagnostics);
+}
+
+/** virtual_server ADDR PORT | fwmark N | group NAME { ... } */
+function readVirtualServer(r: Reader, s: Statement): VirtualServer {
+  const d = newDraft<VirtualServer>(s.keyword.at);
+  r.blockOf(s, 2);
+  const [first, second] = s.args;
+  if (!first || !second) r.fail(s.keyword.at, 'virtual_server takes ADDRESS PORT, fwmark N or group NAME before its { } block');
+  if (first.text === 'group' && !first.quoted) {
+    setField(d, 'group', second.text, second.at);
+  } else if (first.text === 'fwmark' && !first.quoted) {
+    setField(d, 'fwmark', r.convert(second, s.keyword, parseInteger), second.at);
+  } else {
+    setField(d, 'address', r.convert(first, s.keyword, parseIp).address, first.at);
+    setField(d, 'port', r.convert(second, s.keyword, parseInteger), second.at);
+  }
+  const name = `virtual_server ${first.text} ${second.text}`;
+  const schedulers = (t: Statement, draft: Draft<VirtualServer>): void =>
+    setField(draft, 'lvsSched', r.convert(r.words(t, 1, 1)[0]!, t.keyword, (text) => parseOneOf('scheduler', LB_SCHEDULERS, text)), t.keyword.at);
+  const realServers: RealServer[] = [];
+  r.block<VirtualServer>(s.block!, name, {
+    ...timingHandlers<VirtualServer>(r),
+    lvs_sched: schedulers,
+    lb_algo: schedulers,
+    lvs_method: lbMethod<VirtualServer>(r, 'lvsMethod'),
+    lb_kind: lbMethod<VirtualServer>(r, 'lvsMethod'),
+    protocol: (t, draft) => setField(draft, 'protocol', r.convert(r.words(t, 1, 1)[0]!, t.keyword, parseLbProtocol), t.keyword.at),
+    persistence_timeout: (t, draft) => {
+      const [value] = r.words(t, 0, 1);
+      setField(draft, 'persistenceTimeoutMs', value ? r.convert(value, t.keyword, (text) => secondsToUnits(text, 1000)) : PERSISTENCE_TIMEOUT_DEFAULT_MS, t.keyword.at);
+    },
+    persistence_granularity: (t, draft) => setField(draft, 'persistenceGranularity', r.convert(r.words(t, 1, 1)[0]!, t.keyword, parseGranularity), t.keyword.at),
+    sorry_server: (t, draft) => {
+      const [address, port] = r.words(t, 2, 2);
+      setField(draft, 'sorryServer', { at: address!.at, address: r.convert(address!, t.keyword, parseIp).address, port: r.convert(port!, t.keyword, parseInteger) }, t.keyword.at);
+    },
+    sorry_server_inhibit: r.optionalBoolean('sorryServerInhibit'),
+    quorum: r.integer('quorum'),
+    hysteresis: r.integer('hysteresis'),
+    quorum_up: r.command('quorumUp'),
+    quorum_down: r.command('quorumDown'),
+    inhibit_on_failure: r.optionalBoolean('inhibitOnFailure'),
+    alpha: r.flag('alpha'),
+    omega: r.flag('omega'),
+    virtualhost: r.string('virtualhost'),
+    ha_suspend: r.flag('haSuspend'),
+    smtp_alert: r.optionalBoolean('smtpAlert'),
+    real_server: (t, draft) => {
+      realServers.push(readRealServer(r, t, name));
+      draft.fieldAt.realServers ??= t.keyword.at;
+    },
+  }, d);
+  if (realServers.length > 0) d.realServers = realServers;
+  return finishNode(d, VIRTUAL_SERVER_DEFAULTS, [], describe(name), r.diagnostics);
+}
+
 /**
  * The model of a keepalived.conf text, before validation (see validate.ts). Errors and warnings go to
  * `diagnostics`; the returned model is only usable if no error was recorded.
@@ -462,6 +686,8 @@ export function readKeepalivedConf(text: string, file: string, diagnostics: Diag
   const trackFiles: TrackFile[] = [];
   const vrrpSyncGroups: VrrpSyncGroup[] = [];
   const vrrpInstances: VrrpInstance[] = [];
+  const virtualServers: VirtualServer[] = [];
+  const virtualServerGroups: VirtualServerGroup[] = [];
   let globalDefs: GlobalDefs | undefined;
   const topLevel: Record<string, (s: Statement) => void> = {
     global_defs: (s) => {
@@ -474,6 +700,8 @@ export function readKeepalivedConf(text: string, file: string, diagnostics: Diag
     vrrp_track_file: (s) => trackFiles.push(readTrackFile(r, s)),
     vrrp_sync_group: (s) => vrrpSyncGroups.push(readSyncGroup(r, s)),
     vrrp_instance: (s) => vrrpInstances.push(readVrrpInstance(r, s)),
+    virtual_server: (s) => virtualServers.push(readVirtualServer(r, s)),
+    virtual_server_group: (s) => virtualServerGroups.push(readVirtualServerGroup(r, s)),
   };
   for (const s of statements) {
     const read = Object.hasOwn(topLevel, s.keyword.text) && !s.keyword.quoted ? topLevel[s.keyword.text] : undefined;
@@ -488,5 +716,5 @@ export function readKeepalivedConf(text: string, file: string, diagnostics: Diag
     }
   }
   globalDefs ??= readGlobalDefs(r, undefined, { file, line: 1, col: 1 });
-  return { globalDefs, vrrpScripts, trackFiles, vrrpSyncGroups, vrrpInstances };
+  return { globalDefs, vrrpScripts, trackFiles, vrrpSyncGroups, vrrpInstances, virtualServerGroups, virtualServers };
 }

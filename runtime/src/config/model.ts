@@ -12,7 +12,7 @@
 //   100, advert interval 1 s...). Settings inherited from elsewhere (an instance's version from
 //   `vrrp_version`, its GARP timing from the global one) stay unset here and are resolved by the
 //   pure functions in resolve.ts.
-// - Top-level lists are per kind, so load balancing (virtual_server) joins as one more list.
+// - Top-level lists are per kind; load balancing is the virtualServers list.
 
 export interface SourcePos {
   readonly file: string;
@@ -34,6 +34,8 @@ export interface KeepaliveConfig {
   readonly trackFiles: readonly TrackFile[];
   readonly vrrpSyncGroups: readonly VrrpSyncGroup[];
   readonly vrrpInstances: readonly VrrpInstance[];
+  readonly virtualServerGroups: readonly VirtualServerGroup[];
+  readonly virtualServers: readonly VirtualServer[];
 }
 
 /** `script_user` and a vrrp_script's `user`: USER [GROUP]. */
@@ -61,6 +63,8 @@ export interface GlobalDefs {
   readonly smtpAlert: boolean;
   /** Overrides smtpAlert for VRRP transitions. */
   readonly smtpAlertVrrp?: boolean;
+  /** Overrides smtpAlert for checker transitions (a virtual server's own smtp_alert wins). */
+  readonly smtpAlertChecker?: boolean;
   readonly enableScriptSecurity: boolean;
   readonly scriptUser?: ScriptUser;
   readonly vrrpMcastGroup4: string;
@@ -280,3 +284,246 @@ export const VRRP_INSTANCE_DEFAULTS = {
   vmacXmitBase: false,
   dontTrackPrimary: false,
 } as const satisfies Partial<VrrpInstance>;
+
+// Load balancing: virtual servers, their real servers and the health checkers of those.
+
+/** IPVS schedulers by keepalived's names; which ones the kernel offers is checked by the runtime. */
+export const LB_SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'sh', 'dh', 'mh', 'sed', 'nq', 'fo', 'ovf', 'twos'] as const;
+export type LbScheduler = (typeof LB_SCHEDULERS)[number];
+/** Forwarding method: masquerading, direct routing, IP-in-IP tunnelling. */
+export type LbMethod = 'NAT' | 'DR' | 'TUN';
+export type LbProtocol = 'TCP' | 'UDP';
+
+/** An address and port, for sorry_server. */
+export interface SorryServer {
+  readonly at: SourcePos;
+  readonly address: string;
+  readonly port: number;
+}
+
+/** One line of a virtual_server_group: ADDR[-LAST] PORT (an address range in the last octet or group), or fwmark N. */
+export interface VirtualServerGroupEntry {
+  readonly at: SourcePos;
+  readonly address?: string;
+  /** The end of an address range (inclusive), in canonical text; unset: a single address. */
+  readonly lastAddress?: string;
+  readonly port?: number;
+  readonly fwmark?: number;
+}
+
+/** `virtual_server_group NAME { ... }`: addresses and fwmarks sharing one set of real servers. */
+export interface VirtualServerGroup {
+  readonly at: SourcePos;
+  readonly fieldAt: FieldPositions<VirtualServerGroup>;
+  readonly name: string;
+  readonly entries: readonly VirtualServerGroupEntry[];
+}
+
+/**
+ * `virtual_server ADDR PORT` (address and port set), `virtual_server fwmark N` (fwmark set) or
+ * `virtual_server group NAME` (group set): exactly one of the three.
+ */
+export interface VirtualServer {
+  readonly at: SourcePos;
+  readonly fieldAt: FieldPositions<VirtualServer>;
+  readonly address?: string;
+  readonly port?: number;
+  readonly fwmark?: number;
+  /** The name of a virtual_server_group. */
+  readonly group?: string;
+  readonly protocol: LbProtocol;
+  readonly lvsSched: LbScheduler;
+  readonly lvsMethod: LbMethod;
+  /** Unset: not persistent. Whole seconds (IPVS counts seconds); the keyword alone means 360 s. */
+  readonly persistenceTimeoutMs?: number;
+  /** The client-address prefix length persistence groups by (written as a netmask for IPv4). */
+  readonly persistenceGranularity?: number;
+  /** How often each checker runs; real servers and checkers may override it (see resolve.ts). */
+  readonly delayLoopMs: number;
+  readonly connectTimeoutMs: number;
+  /** Failed attempts retried before a checker counts as failed. */
+  readonly retry: number;
+  /** Unset: 3 s for HTTP_GET/SSL_GET, 1 s for the others (see resolve.ts checkerTiming). */
+  readonly delayBeforeRetryMs?: number;
+  /** A checker's first run is delayed by a random time up to this. */
+  readonly warmupMs?: number;
+  readonly sorryServer?: SorryServer;
+  /** Keep the sorry server in the table with weight 0 while the pool has quorum. */
+  readonly sorryServerInhibit: boolean;
+  /** The total weight of healthy real servers needed for the service to be up. */
+  readonly quorum: number;
+  readonly hysteresis: number;
+  readonly quorumUp?: string;
+  readonly quorumDown?: string;
+  /** Default for the real servers: a failed one gets weight 0 instead of leaving the table. */
+  readonly inhibitOnFailure: boolean;
+  /** Real servers start as failed until their first successful check. */
+  readonly alpha: boolean;
+  /** Run quorum_down and the real servers' notify_down when the service is removed at shutdown. */
+  readonly omega: boolean;
+  /** Default Host header of the HTTP checkers. */
+  readonly virtualhost?: string;
+  /** Leave the service out of the kernel while no VRRP instance holds its address. */
+  readonly haSuspend: boolean;
+  /** Unset: the global smtp_alert (see resolve.ts). */
+  readonly smtpAlert?: boolean;
+  readonly realServers: readonly RealServer[];
+}
+
+export interface RealServer {
+  readonly at: SourcePos;
+  readonly fieldAt: FieldPositions<RealServer>;
+  readonly address: string;
+  /** Unset: the virtual server's port, or 0 (the client's port) under fwmark (see resolve.ts). */
+  readonly port?: number;
+  /** 0..65535. */
+  readonly weight: number;
+  /** Unset: the virtual server's. */
+  readonly inhibitOnFailure?: boolean;
+  readonly notifyUp?: string;
+  readonly notifyDown?: string;
+  /** Connection limits: no new connections above uthreshold until below lthreshold (0: no limit). */
+  readonly uthreshold?: number;
+  readonly lthreshold?: number;
+  /** Unset: the virtual server's. */
+  readonly lvsMethod?: LbMethod;
+  /** Unset: the virtual server's (see resolve.ts checkerTiming). */
+  readonly delayLoopMs?: number;
+  readonly connectTimeoutMs?: number;
+  readonly retry?: number;
+  readonly delayBeforeRetryMs?: number;
+  readonly warmupMs?: number;
+  /** None: the real server is always up. */
+  readonly checkers: readonly Checker[];
+}
+
+/** Timing every checker may override; unset: the real server's, then the virtual server's. */
+export interface CheckerTimingSettings {
+  readonly delayLoopMs?: number;
+  readonly connectTimeoutMs?: number;
+  readonly retry?: number;
+  readonly delayBeforeRetryMs?: number;
+  readonly warmupMs?: number;
+}
+
+/** Where a network checker connects; unset: the real server's address and port (see resolve.ts). */
+export interface CheckerConnectSettings extends CheckerTimingSettings {
+  readonly connectIp?: string;
+  readonly connectPort?: number;
+  /** The local address to connect from. */
+  readonly bindto?: string;
+  readonly bindPort?: number;
+  /** Mark the checker's packets with this firewall mark. */
+  readonly fwmark?: number;
+}
+
+export interface TcpCheck extends CheckerConnectSettings {
+  readonly at: SourcePos;
+  readonly fieldAt: FieldPositions<TcpCheck>;
+  readonly kind: 'TCP_CHECK';
+}
+
+/** An inclusive range of HTTP status codes; a single code is a range of one. */
+export interface StatusCodeRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface HttpUrl {
+  readonly at: SourcePos;
+  readonly fieldAt: FieldPositions<HttpUrl>;
+  readonly path: string;
+  /** MD5 of the body, lowercase hex. */
+  readonly digest?: string;
+  /** Default: any 2xx. */
+  readonly statusCode: readonly StatusCodeRange[];
+  /** Unset: the checker's, then the virtual server's (see resolve.ts httpVirtualhost). */
+  readonly virtualhost?: string;
+  /** The body must match this (or must not, with regexNoMatch). */
+  readonly regex?: string;
+  readonly regexNoMatch: boolean;
+}
+
+export type HttpProtocol = '1.0' | '1.0C' | '1.1';
+
+export interface HttpCheck extends CheckerConnectSettings {
+  readonly at: SourcePos;
+  readonly fieldAt: FieldPositions<HttpCheck>;
+  readonly kind: 'HTTP_GET' | 'SSL_GET';
+  /** At least one; each must pass. */
+  readonly url: readonly HttpUrl[];
+  readonly virtualhost?: string;
+  /** SSL_GET: send SNI (sniName, else the virtualhost). */
+  readonly enableSni: boolean;
+  readonly sniName?: string;
+  /** Unset: HTTP/1.0. */
+  readonly httpProtocol?: HttpProtocol;
+  /** A failed server counts as up again after one success instead of after the retries. */
+  readonly fastRecovery: boolean;
+}
+
+export interface MiscCheck extends CheckerTimingSettings {
+  readonly at: SourcePos;
+  readonly fieldAt: FieldPositions<MiscCheck>;
+  readonly kind: 'MISC_CHECK';
+  /** The command line; exit 0 is success. */
+  readonly miscPath: string;
+  /** Unset: the checker's delay loop (see resolve.ts). */
+  readonly miscTimeoutMs?: number;
+  /** Exit codes 2..255 set the weight to the code minus 2. */
+  readonly miscDynamic: boolean;
+  readonly user?: ScriptUser;
+}
+
+export const DNS_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'PTR', 'SOA', 'TXT', 'SRV'] as const;
+export type DnsType = (typeof DNS_TYPES)[number];
+
+export interface DnsCheck extends CheckerConnectSettings {
+  readonly at: SourcePos;
+  readonly fieldAt: FieldPositions<DnsCheck>;
+  readonly kind: 'DNS_CHECK';
+  readonly type: DnsType;
+  readonly name: string;
+}
+
+export interface SmtpCheck extends CheckerConnectSettings {
+  readonly at: SourcePos;
+  readonly fieldAt: FieldPositions<SmtpCheck>;
+  readonly kind: 'SMTP_CHECK';
+  /** Unset: the global smtp_helo_name (see resolve.ts). */
+  readonly heloName?: string;
+}
+
+export type Checker = TcpCheck | HttpCheck | MiscCheck | DnsCheck | SmtpCheck;
+export type CheckerKind = Checker['kind'];
+
+export const VIRTUAL_SERVER_DEFAULTS = {
+  protocol: 'TCP',
+  lvsSched: 'wlc',
+  lvsMethod: 'NAT',
+  delayLoopMs: 60_000,
+  connectTimeoutMs: 5_000,
+  retry: 1,
+  sorryServerInhibit: false,
+  quorum: 1,
+  hysteresis: 0,
+  inhibitOnFailure: false,
+  alpha: false,
+  omega: false,
+  haSuspend: false,
+  realServers: [],
+} as const satisfies Partial<VirtualServer>;
+
+/** persistence_timeout written without a value. */
+export const PERSISTENCE_TIMEOUT_DEFAULT_MS = 360_000;
+
+export const VIRTUAL_SERVER_GROUP_DEFAULTS = { entries: [] } as const satisfies Partial<VirtualServerGroup>;
+
+export const REAL_SERVER_DEFAULTS = { weight: 1, checkers: [] } as const satisfies Partial<RealServer>;
+
+export const TCP_CHECK_DEFAULTS = {} as const satisfies Partial<TcpCheck>;
+export const HTTP_CHECK_DEFAULTS = { url: [], enableSni: false, fastRecovery: false } as const satisfies Partial<HttpCheck>;
+export const HTTP_URL_DEFAULTS = { statusCode: [{ from: 200, to: 299 }], regexNoMatch: false } as const satisfies Partial<HttpUrl>;
+export const MISC_CHECK_DEFAULTS = { miscDynamic: false } as const satisfies Partial<MiscCheck>;
+export const DNS_CHECK_DEFAULTS = { type: 'SOA', name: '.', connectPort: 53 } as const satisfies Partial<DnsCheck>;
+export const SMTP_CHECK_DEFAULTS = { connectPort: 25 } as const satisfies Partial<SmtpCheck>;

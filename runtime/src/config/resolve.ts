@@ -1,6 +1,10 @@
 // Effective values that depend on more than one node: what an instance inherits from global_defs or
-// from the trackers it references. Pure functions of a (validated) model.
-import type { Family, GlobalDefs, TrackRef, VrrpInstance, VrrpScript, VrrpVersion } from './model.ts';
+// from the trackers it references, and what a real server or checker inherits from the virtual server
+// above it. Pure functions of a (validated) model.
+import type {
+  Checker, CheckerTimingSettings, Family, GlobalDefs, HttpCheck, HttpUrl, LbMethod, MiscCheck, RealServer, SmtpCheck, TrackRef, VirtualServer, VirtualServerGroup,
+  VrrpInstance, VrrpScript, VrrpVersion,
+} from './model.ts';
 
 /**
  * The address family of an instance: its first virtual address's (validation makes them agree), else
@@ -72,4 +76,82 @@ export function trackWeight(ref: TrackRef, tracker?: { readonly weight: number; 
 
 export function scriptTimeoutMs(script: VrrpScript): number {
   return script.timeoutMs ?? script.intervalMs;
+}
+
+// Load balancing: what real servers and checkers inherit from the virtual server above them.
+
+/** A virtual server's family: its address's, else its group's first address's, else its first real server's, else IPv4. */
+export function virtualServerFamily(vs: VirtualServer, groups: readonly VirtualServerGroup[] = []): Family {
+  const group = vs.group === undefined ? undefined : groups.find((g) => g.name === vs.group);
+  const first = vs.address ?? group?.entries.find((e) => e.address !== undefined)?.address ?? vs.realServers[0]?.address;
+  return first?.includes(':') ? 6 : 4;
+}
+
+/** How messages and the dataplanes name a virtual server: "TCP 198.18.0.100 80", "fwmark 1" or "TCP group web". */
+export function virtualServerKey(vs: VirtualServer): string {
+  if (vs.group !== undefined) return `${vs.protocol} group ${vs.group}`;
+  return vs.fwmark !== undefined ? `fwmark ${vs.fwmark}` : `${vs.protocol} ${vs.address} ${vs.port}`;
+}
+
+/** The real server's port: its own, else the virtual server's, else 0 (fwmark or group: the port the client used). */
+export function realServerPort(vs: VirtualServer, rs: RealServer): number {
+  return rs.port ?? vs.port ?? 0;
+}
+
+export function realServerMethod(vs: VirtualServer, rs: RealServer): LbMethod {
+  return rs.lvsMethod ?? vs.lvsMethod;
+}
+
+export function realServerInhibitOnFailure(vs: VirtualServer, rs: RealServer): boolean {
+  return rs.inhibitOnFailure ?? vs.inhibitOnFailure;
+}
+
+export interface CheckerTiming {
+  readonly delayLoopMs: number;
+  readonly connectTimeoutMs: number;
+  readonly retry: number;
+  readonly delayBeforeRetryMs: number;
+  readonly warmupMs: number;
+}
+
+/** keepalived waits longer between HTTP retries than between the others'. */
+export const DELAY_BEFORE_RETRY_HTTP_MS = 3_000;
+export const DELAY_BEFORE_RETRY_MS = 1_000;
+
+/** A checker's timing: its own setting, else its real server's, else its virtual server's, else the default. */
+export function checkerTiming(vs: VirtualServer, rs: RealServer, checker: Checker): CheckerTiming {
+  const pick = <K extends keyof CheckerTimingSettings>(key: K): CheckerTimingSettings[K] => checker[key] ?? rs[key] ?? vs[key];
+  const http = checker.kind === 'HTTP_GET' || checker.kind === 'SSL_GET';
+  return {
+    delayLoopMs: pick('delayLoopMs') ?? vs.delayLoopMs,
+    connectTimeoutMs: pick('connectTimeoutMs') ?? vs.connectTimeoutMs,
+    retry: pick('retry') ?? vs.retry,
+    delayBeforeRetryMs: pick('delayBeforeRetryMs') ?? (http ? DELAY_BEFORE_RETRY_HTTP_MS : DELAY_BEFORE_RETRY_MS),
+    warmupMs: pick('warmupMs') ?? 0,
+  };
+}
+
+/** Where a network checker connects: connect_ip/connect_port, else the real server's (port 0: none known). */
+export function checkerTarget(vs: VirtualServer, rs: RealServer, checker: Exclude<Checker, MiscCheck>): { address: string; port: number } {
+  return { address: checker.connectIp ?? rs.address, port: checker.connectPort ?? realServerPort(vs, rs) };
+}
+
+/** MISC_CHECK's time limit: misc_timeout, else the checker's delay loop. */
+export function miscTimeoutMs(vs: VirtualServer, rs: RealServer, checker: MiscCheck): number {
+  return checker.miscTimeoutMs ?? checkerTiming(vs, rs, checker).delayLoopMs;
+}
+
+/** The Host header of one url: its own virtualhost, else the checker's, else the virtual server's. */
+export function httpVirtualhost(vs: VirtualServer, checker: HttpCheck, url: HttpUrl): string | undefined {
+  return url.virtualhost ?? checker.virtualhost ?? vs.virtualhost;
+}
+
+/** SMTP_CHECK's HELO name: its own, else the global smtp_helo_name, else the router id, else "localhost". */
+export function smtpCheckHeloName(globalDefs: GlobalDefs, checker: SmtpCheck): string {
+  return checker.heloName ?? globalDefs.smtpHeloName ?? globalDefs.routerId ?? 'localhost';
+}
+
+/** Whether a virtual server's checker transitions send mail: its smtp_alert, else smtp_alert_checker, else smtp_alert. */
+export function checkerSmtpAlert(globalDefs: GlobalDefs, vs: VirtualServer): boolean {
+  return vs.smtpAlert ?? globalDefs.smtpAlertChecker ?? globalDefs.smtpAlert;
 }

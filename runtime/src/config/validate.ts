@@ -1,10 +1,12 @@
 // Semantic checks of a loaded model, the same for every format: ranges, references between nodes,
-// address families and VRID clashes. Every problem is reported, at the setting (or entry) it is
+// address families, VRID clashes, and the load-balancing rules (ports, weights, duplicates, checkers). Every problem is reported, at the setting (or entry) it is
 // about, named and quantified as the user's format writes them (see Spelling).
 import { ipFamily } from '../net/ip.ts';
 import type { Diagnostics } from './diagnostics.ts';
-import type { FieldPositions, GlobalDefs, KeepaliveConfig, SourcePos, TrackRef, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
-import { instanceFamily, instanceVersion } from './resolve.ts';
+import type {
+  Checker, CheckerConnectSettings, FieldPositions, GlobalDefs, KeepaliveConfig, RealServer, SourcePos, TrackRef, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup,
+} from './model.ts';
+import { instanceFamily, instanceVersion, realServerMethod, realServerPort, virtualServerFamily, virtualServerKey } from './resolve.ts';
 
 /** How the user's format writes a setting's name and a value of it: advert_int 0.5 s, or advertIntCs 50. */
 export interface Spelling {
@@ -197,4 +199,149 @@ export function validateConfig(config: KeepaliveConfig, spelling: Spelling, diag
   }
   checkVridClashes(config.vrrpInstances, spelling, diagnostics);
   checkSyncGroups(config, instances, trackers, spelling, diagnostics);
+  checkVirtualServers(config, spelling, diagnostics);
+}
+
+// Load balancing.
+
+const PORT_MAX = 65535;
+const LB_WEIGHT_MAX = 65535;
+const FWMARK_MAX = 2 ** 32 - 1;
+const STATUS_MIN = 100;
+const STATUS_MAX = 599;
+/** IPVS keeps the persistence timeout in seconds, as a 32-bit number. */
+const PERSISTENCE_MAX_MS = (2 ** 32 - 1) * 1000;
+
+/** The timing settings shared by virtual servers, real servers and checkers. */
+function checkTiming<T extends { readonly delayLoopMs?: number; readonly connectTimeoutMs?: number; readonly retry?: number; readonly delayBeforeRetryMs?: number; readonly warmupMs?: number }>(
+  node: { readonly fieldAt: FieldPositions<T> } & T,
+  spelling: Spelling,
+  diagnostics: Diagnostics,
+): void {
+  // Every T here has these settings; TypeScript cannot see that through the type parameter.
+  const key = (k: 'delayLoopMs' | 'connectTimeoutMs' | 'retry' | 'delayBeforeRetryMs' | 'warmupMs') => k as Exclude<keyof T, 'at' | 'fieldAt'> & string;
+  checkRange(node, key('delayLoopMs'), 1, undefined, spelling, diagnostics);
+  checkRange(node, key('connectTimeoutMs'), 1, undefined, spelling, diagnostics);
+  checkRange(node, key('retry'), 0, undefined, spelling, diagnostics);
+  checkRange(node, key('delayBeforeRetryMs'), 0, undefined, spelling, diagnostics);
+  checkRange(node, key('warmupMs'), 0, undefined, spelling, diagnostics);
+}
+
+function checkChecker(vs: VirtualServer, rs: RealServer, c: Checker, spelling: Spelling, diagnostics: Diagnostics): void {
+  // The settings every checker kind shares, seen through one type (the union has a fieldAt per kind).
+  const shared = c as unknown as CheckerConnectSettings & { readonly fieldAt: FieldPositions<CheckerConnectSettings> };
+  checkTiming(shared, spelling, diagnostics);
+  const kind = c.kind;
+  if (c.kind === 'MISC_CHECK') {
+    if (c.fieldAt.miscPath && c.miscPath.trim() === '') diagnostics.error(c.fieldAt.miscPath, `${kind}: ${spelling.setting('miscPath')} is empty`);
+    checkRange(c, 'miscTimeoutMs', 1, undefined, spelling, diagnostics);
+    return;
+  }
+  checkRange(shared, 'connectPort', 1, PORT_MAX, spelling, diagnostics);
+  checkRange(shared, 'bindPort', 1, PORT_MAX, spelling, diagnostics);
+  checkRange(shared, 'fwmark', 1, FWMARK_MAX, spelling, diagnostics);
+  if (c.connectPort === undefined && realServerPort(vs, rs) === 0) {
+    diagnostics.error(c.at, `${kind} has no ${spelling.setting('connectPort')}, and real server ${rs.address} has no port to check (its virtual server is a fwmark service or a group)`);
+  }
+  const family = ipFamily(c.connectIp ?? rs.address);
+  if (c.bindto !== undefined && c.fieldAt.bindto && ipFamily(c.bindto) !== family) {
+    diagnostics.error(c.fieldAt.bindto, `${kind}: ${spelling.setting('bindto')} ${c.bindto} is not IPv${family} like the address it connects to`);
+  }
+  if (c.kind === 'HTTP_GET' || c.kind === 'SSL_GET') {
+    if (c.url.length === 0) diagnostics.error(c.at, `${kind} has no ${spelling.setting('url')}: give at least one url with a path`);
+    for (const url of c.url) {
+      if (url.fieldAt.path && !url.path.startsWith('/')) diagnostics.error(url.fieldAt.path, `${spelling.setting('path')} ${url.path} must start with /`);
+      for (const range of url.statusCode) {
+        if (range.from < STATUS_MIN || range.to > STATUS_MAX) {
+          const text = range.from === range.to ? `${range.from}` : `${range.from}-${range.to}`;
+          diagnostics.error(url.fieldAt.statusCode ?? url.at, `${spelling.setting('statusCode')} ${text} is out of range ${STATUS_MIN}..${STATUS_MAX}`);
+        }
+      }
+    }
+    if (c.kind === 'HTTP_GET' && c.enableSni && c.fieldAt.enableSni) diagnostics.warn(c.fieldAt.enableSni, `${spelling.setting('enableSni')} is ignored by HTTP_GET (SNI is TLS: use SSL_GET)`);
+  }
+}
+
+function checkRealServer(vs: VirtualServer, rs: RealServer, family: 4 | 6, spelling: Spelling, diagnostics: Diagnostics): void {
+  if (ipFamily(rs.address) !== family) diagnostics.error(rs.fieldAt.address ?? rs.at, `real server ${rs.address} is not IPv${family} like its virtual server ${virtualServerKey(vs)}`);
+  checkRange(rs, 'port', 1, PORT_MAX, spelling, diagnostics);
+  checkRange(rs, 'weight', 0, LB_WEIGHT_MAX, spelling, diagnostics);
+  checkRange(rs, 'uthreshold', 0, undefined, spelling, diagnostics);
+  checkRange(rs, 'lthreshold', 0, undefined, spelling, diagnostics);
+  if (rs.uthreshold !== undefined && rs.lthreshold !== undefined && rs.lthreshold > rs.uthreshold && rs.fieldAt.lthreshold) {
+    diagnostics.error(rs.fieldAt.lthreshold, `${spelling.setting('lthreshold')} ${rs.lthreshold} is above ${spelling.setting('uthreshold')} ${rs.uthreshold}`);
+  }
+  checkTiming(rs, spelling, diagnostics);
+  // DR and TUN deliver the packet unchanged: the real server gets the virtual server's (or, under fwmark, the client's) port.
+  const method = realServerMethod(vs, rs);
+  if (method !== 'NAT' && rs.port !== undefined && rs.fieldAt.port) {
+    if (vs.port === undefined) {
+      diagnostics.error(rs.fieldAt.port, `real server ${rs.address} port ${rs.port}: with ${method}, a fwmark or group service forwards to the client's destination port; write the real server without a port`);
+    } else if (rs.port !== vs.port) {
+      diagnostics.error(rs.fieldAt.port, `real server ${rs.address} port ${rs.port}: ${method} cannot change the port; it must be the virtual server's port ${vs.port}, or omitted`);
+    }
+  }
+  for (const checker of rs.checkers) checkChecker(vs, rs, checker, spelling, diagnostics);
+}
+
+function checkVirtualServer(vs: VirtualServer, groups: ReadonlyMap<string, VirtualServerGroup>, spelling: Spelling, diagnostics: Diagnostics): void {
+  checkRange(vs, 'port', 1, PORT_MAX, spelling, diagnostics);
+  checkRange(vs, 'fwmark', 1, FWMARK_MAX, spelling, diagnostics);
+  checkRange(vs, 'quorum', 1, undefined, spelling, diagnostics);
+  checkRange(vs, 'hysteresis', 0, undefined, spelling, diagnostics);
+  checkRange(vs, 'persistenceTimeoutMs', 1000, PERSISTENCE_MAX_MS, spelling, diagnostics);
+  checkTiming(vs, spelling, diagnostics);
+  const group = vs.group === undefined ? undefined : groups.get(vs.group);
+  if (vs.group !== undefined && !group) diagnostics.error(vs.fieldAt.group ?? vs.at, `no virtual_server_group named ${vs.group}`);
+  const family = virtualServerFamily(vs, group ? [group] : []);
+  if (vs.persistenceTimeoutMs !== undefined && vs.persistenceTimeoutMs % 1000 !== 0 && vs.fieldAt.persistenceTimeoutMs) {
+    diagnostics.error(vs.fieldAt.persistenceTimeoutMs, `${spelling.setting('persistenceTimeoutMs')} ${spelling.value('persistenceTimeoutMs', vs.persistenceTimeoutMs)} must be whole seconds`);
+  }
+  if (vs.persistenceGranularity !== undefined && vs.fieldAt.persistenceGranularity && vs.persistenceGranularity > (family === 4 ? 32 : 128)) {
+    diagnostics.error(vs.fieldAt.persistenceGranularity, `${spelling.setting('persistenceGranularity')} /${vs.persistenceGranularity} is longer than an IPv${family} address`);
+  }
+  if (vs.sorryServer) {
+    if (ipFamily(vs.sorryServer.address) !== family) diagnostics.error(vs.sorryServer.at, `${spelling.setting('sorryServer')} ${vs.sorryServer.address} is not IPv${family} like its virtual server`);
+    if (vs.sorryServer.port < 0 || vs.sorryServer.port > PORT_MAX) diagnostics.error(vs.sorryServer.at, `${spelling.setting('sorryServer')} port ${vs.sorryServer.port} is out of range 0..${PORT_MAX}`);
+  }
+  const seen = new Map<string, RealServer>();
+  for (const rs of vs.realServers) {
+    if (rs.address === undefined) continue;
+    checkRealServer(vs, rs, family, spelling, diagnostics);
+    if (group && rs.port === undefined && group.entries.some((e) => e.address !== undefined)) {
+      diagnostics.error(rs.fieldAt.address ?? rs.at, `real server ${rs.address} needs a port: virtual_server_group ${group.name} has addresses, and the real server's port is not implied by them`);
+    }
+    const key = `${rs.address} ${realServerPort(vs, rs)}`;
+    const first = seen.get(key);
+    if (first) diagnostics.error(rs.at, `real server ${rs.address} port ${realServerPort(vs, rs)} is listed twice in ${virtualServerKey(vs)} (first at ${where(first.at)})`);
+    else seen.set(key, rs);
+  }
+  if (vs.quorum > 0 && vs.hysteresis >= vs.quorum && vs.fieldAt.hysteresis) {
+    diagnostics.error(vs.fieldAt.hysteresis, `${spelling.setting('hysteresis')} ${vs.hysteresis} must be below ${spelling.setting('quorum')} ${vs.quorum}`);
+  }
+}
+
+function checkGroup(group: VirtualServerGroup, spelling: Spelling, diagnostics: Diagnostics): void {
+  const family = new Set<number>();
+  for (const e of group.entries) {
+    if (e.port !== undefined && (e.port < 1 || e.port > PORT_MAX)) diagnostics.error(e.at, `${spelling.setting('port')} ${e.port} is out of range 1..${PORT_MAX}`);
+    if (e.fwmark !== undefined && (e.fwmark < 1 || e.fwmark > FWMARK_MAX)) diagnostics.error(e.at, `${spelling.setting('fwmark')} ${e.fwmark} is out of range 1..${FWMARK_MAX}`);
+    if (e.address !== undefined) family.add(ipFamily(e.address) ?? 4);
+  }
+  if (family.size > 1) diagnostics.error(group.at, `virtual_server_group ${group.name} mixes IPv4 and IPv6 addresses: its real servers can only be of one family`);
+}
+
+function checkVirtualServers(config: KeepaliveConfig, spelling: Spelling, diagnostics: Diagnostics): void {
+  const groups = byName(config.virtualServerGroups, 'virtual_server_group', diagnostics);
+  for (const group of config.virtualServerGroups) checkGroup(group, spelling, diagnostics);
+  const seen = new Map<string, VirtualServer>();
+  for (const vs of config.virtualServers) {
+    // A virtual server or real server whose address could not be read was reported by its loader.
+    if (vs.address === undefined && vs.fwmark === undefined && vs.group === undefined) continue;
+    checkVirtualServer(vs, groups, spelling, diagnostics);
+    const key = virtualServerKey(vs);
+    const first = seen.get(key);
+    if (first) diagnostics.error(vs.at, `virtual server ${key} is defined twice (first at ${where(first.at)})`);
+    else seen.set(key, vs);
+  }
 }

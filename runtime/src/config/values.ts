@@ -83,3 +83,68 @@ export function parseAuthType(text: string): 'PASS' {
   if (text === 'AH') throw new ValueError('auth_type AH is not supported by keepalive (RFC 3768 dropped it, and it does not interoperate); use PASS or no authentication');
   throw new ValueError(`unknown auth_type ${JSON.stringify(text)}: expected PASS`);
 }
+
+/** A status_code entry: "200" or the inclusive range "200-299" (range limits are validate.ts's). */
+export function parseStatusRange(text: string): { from: number; to: number } {
+  const match = /^(\d{1,9})(?:-(\d{1,9}))?$/.exec(text);
+  if (!match) throw new ValueError(`expected a status code or a range like 200-299, got ${JSON.stringify(text)}`);
+  const from = Number(match[1]);
+  const to = match[2] === undefined ? from : Number(match[2]);
+  if (to < from) throw new ValueError(`status code range ${text} ends before it starts`);
+  return { from, to };
+}
+
+/** persistence_granularity: an IPv4 netmask (255.255.255.0) or a prefix length, as a prefix length. */
+export function parseGranularity(text: string): number {
+  if (/^\d+$/.test(text)) {
+    const length = Number(text);
+    if (length < 1 || length > 128) throw new ValueError(`prefix length ${text} is out of range 1..128`);
+    return length;
+  }
+  if (ipFamily(text) !== 4) throw new ValueError(`expected an IPv4 netmask or a prefix length, got ${JSON.stringify(text)}`);
+  const bits = text.split('.').map((part) => Number(part).toString(2).padStart(8, '0')).join('');
+  if (!/^1+0*$/.test(bits)) throw new ValueError(`${text} is not a contiguous netmask`);
+  return bits.indexOf('0') < 0 ? 32 : bits.indexOf('0');
+}
+
+/** An MD5 digest in hex, lowercased. */
+export function parseDigest(text: string): string {
+  if (!/^[0-9a-fA-F]{32}$/.test(text)) throw new ValueError(`expected an MD5 digest (32 hex digits), got ${JSON.stringify(text)}`);
+  return text.toLowerCase();
+}
+
+/** A word from a fixed list, with a message naming them all. */
+export function parseOneOf<V extends string>(what: string, values: readonly V[], text: string): V {
+  if ((values as readonly string[]).includes(text)) return text as V;
+  throw new ValueError(`unknown ${what} ${JSON.stringify(text)}: expected one of ${values.join(', ')}`);
+}
+
+/** lvs_method/lb_kind; TUN's encapsulation options are refused by the loaders. */
+export function parseLbMethod(text: string): 'NAT' | 'DR' | 'TUN' {
+  return parseOneOf('forwarding method', ['NAT', 'DR', 'TUN'] as const, text);
+}
+
+export function parseLbProtocol(text: string): 'TCP' | 'UDP' {
+  if (text === 'SCTP') throw new ValueError('protocol SCTP is not supported by keepalive: its dataplanes and checkers handle TCP and UDP');
+  return parseOneOf('protocol', ['TCP', 'UDP'] as const, text);
+}
+
+/** A virtual_server_group line: ["ADDR[-LAST]", "PORT"] or ["fwmark", "N"]; LAST replaces the last octet (IPv4) or group (IPv6). */
+export function parseGroupEntry(words: readonly string[]): { address?: string; lastAddress?: string; port?: number; fwmark?: number } {
+  if (words[0] === 'fwmark') {
+    if (words.length !== 2) throw new ValueError('expected "fwmark N"');
+    return { fwmark: parseInteger(words[1]!) };
+  }
+  if (words.length !== 2) throw new ValueError(`expected "ADDRESS PORT", "ADDRESS-LAST PORT" or "fwmark N", got ${JSON.stringify(words.join(' '))}`);
+  const [range, portText] = words as [string, string];
+  const port = parseInteger(portText);
+  const dash = range.lastIndexOf('-');
+  if (dash < 0) return { address: parseIp(range).address, port };
+  const { address, family } = parseIp(range.slice(0, dash));
+  const endText = range.slice(dash + 1);
+  const first = range.slice(0, dash);
+  const cut = family === 4 ? first.lastIndexOf('.') : first.lastIndexOf(':');
+  const [start, end] = family === 4 ? [Number(first.slice(cut + 1)), /^\d{1,3}$/.test(endText) ? Number(endText) : NaN] : [parseInt(first.slice(cut + 1) || '0', 16), /^[0-9a-f]{1,4}$/i.test(endText) ? parseInt(endText, 16) : NaN];
+  if (!(end <= (family === 4 ? 255 : 0xffff)) || end < start) throw new ValueError(`bad address range ${JSON.stringify(range)}: the part after "-" replaces the last ${family === 4 ? 'octet' : 'group'} and must not go below it`);
+  return { address, lastAddress: parseIp(`${first.slice(0, cut + 1)}${endText}`).address, port };
+}
