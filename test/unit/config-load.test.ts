@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../runtime/src/config/diagnostics.ts';
 import { detectFormat, loadConfig, parseConfigText } from '../../runtime/src/config/load.ts';
 import {
@@ -95,4 +96,13 @@ test('resolved tracker weights and script timeouts', () => {
 test('vrrp_strict turns accept mode off by default', () => {
   const { config } = parseConfigText(lines('global_defs {', '  vrrp_strict', '}', ...instance('VI_1', 1)), 's.conf');
   assert.equal(instanceAccept(config.globalDefs, config.vrrpInstances[0]!), false);
+});
+
+test('every YAML example in runtime/src/config/README.md loads and validates', () => {
+  const readme = readFileSync(new URL('../../runtime/src/config/README.md', import.meta.url), 'utf8');
+  const examples = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  assert.ok(examples.length >= 1);
+  for (const [i, text] of examples.entries()) {
+    assert.doesNotThrow(() => parseConfigText(text, `README example ${i + 1}`), `README example ${i + 1}`);
+  }
 });
