@@ -2,16 +2,14 @@
 // VRRPv2 password authentication, and sync groups moving together.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { Lab } from './lab/lab.ts';
 import { addressIn } from './lab/addressing.ts';
-import { keepalive, keepalived, renderVrrpConf, type VrrpInstanceOptions } from './lab/implementations.ts';
+import { keepalive, keepalived, keepaliveStatus, renderVrrpConf, type VrrpInstanceOptions } from './lab/implementations.ts';
 import { holders, waitForSoleHolder } from './lab/vrrp.ts';
 import { sleep, waitFor } from './lab/exec.ts';
-import type { DaemonStatus, InstanceStatus } from '../runtime/src/control/status.ts';
+import type { InstanceStatus } from '../runtime/src/control/status.ts';
 
 const T = { timeout: 180_000 };
-const CLI = fileURLToPath(new URL('../runtime/src/cli.ts', import.meta.url));
 
 async function pair(extra: Partial<VrrpInstanceOptions> = {}, peerExtra: Partial<VrrpInstanceOptions> = {}) {
   const lab = await Lab.create({ hosts: ['h1', 'h2'], ssh: false, management: false });
@@ -57,7 +55,7 @@ test('VRRPv2 passwords: a matching password interoperates; a wrong one is reject
   await keepalived.start(p.h2, p.theirs);
   await keepalive.start(p.h1, p.ours);
   const authRejects = async (): Promise<number> => {
-    const s = JSON.parse((await p.h1.exec([process.execPath, CLI, 'status', '--json', '--state-dir', '/run/keepalive'])).stdout) as DaemonStatus;
+    const s = await keepaliveStatus(p.h1);
     const instance = (s.children['vrrp']?.status as { instances: InstanceStatus[] } | undefined)?.instances[0];
     return instance?.counters.rejects['auth'] ?? 0;
   };

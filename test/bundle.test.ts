@@ -4,9 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab } from './lab/lab.ts';
 import { addressIn } from './lab/addressing.ts';
-import { keepaliveBundle, keepalived, renderVrrpConf } from './lab/implementations.ts';
+import { KEEPALIVE_BUNDLE, keepaliveBundle, keepalived, keepaliveStatus, renderVrrpConf } from './lab/implementations.ts';
 import { waitForSoleHolder } from './lab/vrrp.ts';
-import type { DaemonStatus } from '../runtime/src/control/status.ts';
 
 test('the bundled runtime elects itself over keepalived, reports status, and hands over on TERM', { timeout: 120_000 }, async () => {
   await using lab = await Lab.create({ hosts: ['h1', 'h2'], ssh: false, management: false });
@@ -16,8 +15,7 @@ test('the bundled runtime elects itself over keepalived, reports status, and han
   await keepalived.start(h2, conf('h2', 100));
   const ours = await keepaliveBundle.start(h1, conf('h1', 200));
   await waitForSoleHolder([h1, h2], vip, 'h1');
-  const bundle = new URL('../dist/runtime/keepalive.mjs', import.meta.url).pathname;
-  const status = JSON.parse((await h1.exec([process.execPath, bundle, 'status', '--json', '--state-dir', '/run/keepalive'])).stdout) as DaemonStatus;
+  const status = await keepaliveStatus(h1, KEEPALIVE_BUNDLE);
   assert.equal(status.children['vrrp']?.running, true);
   assert.equal(status.children['checker']?.running, true);
   assert.match((await h1.exec(['cat', `/proc/${status.children['vrrp']!.pid}/cmdline`])).stdout.replaceAll('\0', ' '), /keepalive\.mjs child vrrp/);

@@ -5,11 +5,10 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { Lab } from './lab/lab.ts';
 import { addressIn } from './lab/addressing.ts';
-import { keepalive, renderVrrpConf } from './lab/implementations.ts';
+import { keepalive, keepaliveStatus, renderVrrpConf } from './lab/implementations.ts';
 import { waitForSoleHolder } from './lab/vrrp.ts';
 import type { DaemonStatus, InstanceStatus } from '../runtime/src/control/status.ts';
 
-const CLI = fileURLToPath(new URL('../runtime/src/cli.ts', import.meta.url));
 const SENDER = fileURLToPath(new URL('./fixtures/vrrp-fuzz-sender.ts', import.meta.url));
 
 test('a fuzzed master counts and drops 100,000 bad packets and stays master', { timeout: 300_000 }, async () => {
@@ -18,7 +17,7 @@ test('a fuzzed master counts and drops 100,000 bad packets and stays master', { 
   const vip = addressIn(lab.segment().subnets.v4, 100);
   await keepalive.start(h1, renderVrrpConf({ routerId: 'h1', version: 3, vrid: 42, interfaceName: 'eth0', priority: 200, advertInt: 0.1, vips: [`${vip}/24`] }));
   await waitForSoleHolder([h1], vip, 'h1');
-  const status = async (): Promise<DaemonStatus> => JSON.parse((await h1.exec([process.execPath, CLI, 'status', '--json', '--state-dir', '/run/keepalive'])).stdout) as DaemonStatus;
+  const status = (): Promise<DaemonStatus> => keepaliveStatus(h1);
   const vrrp = (s: DaemonStatus) => s.children['vrrp']!.status as { instances: InstanceStatus[]; packets: { received: number; rejects: Record<string, number> } };
   const before = await status();
 

@@ -5,10 +5,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Lab } from './lab/lab.ts';
 import { addressIn } from './lab/addressing.ts';
-import { keepalive, keepalived, renderVrrpConf } from './lab/implementations.ts';
+import { KEEPALIVE_CLI as CLI, keepalive, keepalived, keepaliveStatus, renderVrrpConf } from './lab/implementations.ts';
 import { holders, nextAdvert, waitForSoleHolder } from './lab/vrrp.ts';
 import { waitFor } from './lab/exec.ts';
 import { processGone } from './lab/processes.ts';
@@ -16,12 +15,8 @@ import type { Host } from './lab/host.ts';
 import type { DaemonStatus, InstanceStatus } from '../runtime/src/control/status.ts';
 
 const T = { timeout: 240_000 };
-const CLI = fileURLToPath(new URL('../runtime/src/cli.ts', import.meta.url));
 
-async function status(host: Host): Promise<DaemonStatus> {
-  const { stdout } = await host.exec([process.execPath, CLI, 'status', '--json', '--state-dir', '/run/keepalive']);
-  return JSON.parse(stdout) as DaemonStatus;
-}
+const status = (host: Host): Promise<DaemonStatus> => keepaliveStatus(host);
 
 function instance(s: DaemonStatus, name = 'VI_1'): InstanceStatus {
   const found = ((s.children['vrrp']?.status as { instances: InstanceStatus[] } | undefined)?.instances ?? []).find((i) => i.name === name);

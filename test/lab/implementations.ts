@@ -3,6 +3,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Daemon, Host } from './host.ts';
+import type { DaemonStatus } from '../../runtime/src/control/status.ts';
 import { processGone } from './processes.ts';
 import { run } from './exec.ts';
 
@@ -40,17 +41,29 @@ export const keepalived: VrrpImplementation = {
 
 export const KEEPALIVE_CLI = fileURLToPath(new URL('../../runtime/src/cli.ts', import.meta.url));
 
+/** Where the lab runs keepalive's state: its pid file and control socket. */
+export const KEEPALIVE_STATE_DIR = '/run/keepalive';
+
+/** Writes the configuration into the host and runs `PROGRAM run` there (the CLI source or the bundle). */
+function startKeepalive(host: Host, config: string, program: string): Promise<Daemon> {
+  const file = '/etc/keepalive/keepalived.conf';
+  host.writeFile(file, config);
+  return host.startDaemon('keepalive', [process.execPath, program, 'run', '-f', file, '--state-dir', KEEPALIVE_STATE_DIR], { pidFile: `${KEEPALIVE_STATE_DIR}/keepalive.pid` });
+}
+
+/** `keepalive status --json` of the runtime running in the host. */
+export async function keepaliveStatus(host: Host, program = KEEPALIVE_CLI): Promise<DaemonStatus> {
+  const { stdout } = await host.exec([process.execPath, program, 'status', '--json', '--state-dir', KEEPALIVE_STATE_DIR]);
+  return JSON.parse(stdout) as DaemonStatus;
+}
+
 /** The project's runtime, from this checkout, run by the Node that runs the tests. */
 export const keepalive: VrrpImplementation = {
   name: 'keepalive',
-  async start(host, config) {
-    const file = '/etc/keepalive/keepalived.conf';
-    host.writeFile(file, config);
-    return host.startDaemon('keepalive', [process.execPath, KEEPALIVE_CLI, 'run', '-f', file, '--state-dir', '/run/keepalive'], { pidFile: '/run/keepalive/keepalive.pid' });
-  },
+  start: (host, config) => startKeepalive(host, config, KEEPALIVE_CLI),
 };
 
-const BUNDLE = fileURLToPath(new URL('../../dist/runtime/keepalive.mjs', import.meta.url));
+export const KEEPALIVE_BUNDLE = fileURLToPath(new URL('../../dist/runtime/keepalive.mjs', import.meta.url));
 const BUILD_RUNTIME = fileURLToPath(new URL('../../scripts/build-runtime.ts', import.meta.url));
 
 /** The bundled runtime (plain JavaScript, as installed on hosts), built from this checkout first. */
@@ -58,9 +71,7 @@ export const keepaliveBundle: VrrpImplementation = {
   name: 'keepalive-bundle',
   async start(host, config) {
     await run([process.execPath, BUILD_RUNTIME]);
-    const file = '/etc/keepalive/keepalived.conf';
-    host.writeFile(file, config);
-    return host.startDaemon('keepalive', [process.execPath, BUNDLE, 'run', '-f', file, '--state-dir', '/run/keepalive'], { pidFile: '/run/keepalive/keepalive.pid' });
+    return startKeepalive(host, config, KEEPALIVE_BUNDLE);
   },
 };
 
