@@ -1,14 +1,11 @@
-// The nftables dataplane with real traffic. A classic NAT director: the client on the front segment,
-// the real servers on the back segment, lb on both with the VIP on its front interface and IPv4
-// forwarding on (inside lb only). The real servers' default route is lb, so their replies come back
-// through it and conntrack undoes the DNAT: no SNAT is needed, and the backends see the real client
-// address (what source hashing and persistence key on). The client also has a route to the back
-// segment through lb, so it can reach a backend directly for the throughput comparison.
+// The nftables dataplane with real traffic, through the NAT director lab (lab/nat-director.ts). The
+// client can also reach a backend directly, for the throughput comparison.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { Lab } from './lab/lab.ts';
-import { addressIn, formatPrefix } from './lab/addressing.ts';
+import type { Lab } from './lab/lab.ts';
+import { addressIn } from './lab/addressing.ts';
+import { createNatDirectorLab, REAL_SERVERS } from './lab/nat-director.ts';
 import { waitFor } from './lab/exec.ts';
 import type { Host } from './lab/host.ts';
 import type { Destination, Scheduler, VirtualService } from '../runtime/src/lb/model.ts';
@@ -18,7 +15,6 @@ const BACKEND = `${FIXTURES}backend.ts`;
 const DATAPLANE = `${FIXTURES}dataplane.ts`;
 const CLIENT = `${FIXTURES}client.ts`;
 const T = { timeout: 120_000 };
-const REAL_SERVERS = ['rs1', 'rs2', 'rs3'] as const;
 
 interface Counted { counts: Record<string, number>; errors: Record<string, number>; ms: number }
 
@@ -29,25 +25,9 @@ let vip: string;
 let vip6: string;
 
 before(async () => {
-  lab = await Lab.create({
-    hosts: ['client', 'lb', ...REAL_SERVERS],
-    segments: ['front', 'back'],
-    wiring: { client: ['front'], lb: ['front', 'back'], rs1: ['back'], rs2: ['back'], rs3: ['back'] },
-    ssh: false,
-    management: false,
-  });
-  client = lab.host('client');
-  lb = lab.host('lb');
-  vip = addressIn(lab.segment('front').subnets.v4, 100);
-  await lb.exec(['ip', 'address', 'add', `${vip}/32`, 'dev', lb.iface('front').name]);
-  vip6 = addressIn(lab.segment('front').subnets.v6, 100);
-  await lb.exec(['ip', 'address', 'add', `${vip6}/128`, 'dev', lb.iface('front').name, 'nodad']);
-  await lb.exec(['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
-  await client.exec(['ip', 'route', 'add', formatPrefix(lab.segment('back').subnets.v4), 'via', lb.ipv4('front')]);
+  ({ lab, client, lb, vip, vip6 } = await createNatDirectorLab());
   for (const name of REAL_SERVERS) {
     const rs = lab.host(name);
-    await rs.exec(['ip', 'route', 'add', 'default', 'via', lb.ipv4('back')]);
-    await rs.exec(['ip', '-6', 'route', 'add', 'default', 'via', lb.ipv6('back')]);
     for (const [daemonName, address] of [['backend', rs.ipv4()], ['backend6', rs.ipv6()]] as const) {
       const daemon = await rs.startDaemon(daemonName, [process.execPath, BACKEND, name, address, '80']);
       await waitFor(`${name}'s HTTP server on ${address}`, () => (daemon.log().includes('listening') ? true : undefined));

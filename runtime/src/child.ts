@@ -1,8 +1,8 @@
-// The watchdog's children: `keepalive child vrrp|checker`, forked by the watchdog over IPC. Each loads
-// only its own role's modules.
+// The watchdog's children: `keepalive child vrrp|checker STATE_DIR`, forked by the watchdog over IPC.
+// Each loads only its own role's modules.
 import { runChild } from './watchdog/child.ts';
 
-export async function startChild(role: string | undefined): Promise<void> {
+export async function startChild(role: string | undefined, stateDir: string | undefined): Promise<void> {
   switch (role) {
     case 'vrrp': {
       const { VrrpDaemon } = await import('./vrrp/daemon.ts');
@@ -11,7 +11,7 @@ export async function startChild(role: string | undefined): Promise<void> {
     }
     case 'checker': {
       const { CheckerDaemon } = await import('./checker/daemon.ts');
-      runChild('checker', new CheckerDaemon());
+      runChild('checker', new CheckerDaemon(stateDir === undefined ? {} : { stateDir }));
       return;
     }
     default:

@@ -17,7 +17,7 @@ const USAGE = `keepalive ${pkg.version}: keepalived, rebuilt in TypeScript
 Usage:
   keepalive run -f FILE [--state-dir DIR]       run the daemon in the foreground (TERM/INT stop, HUP reloads)
   keepalive check -f FILE                       validate a configuration: keepalived.conf, JSON or YAML
-  keepalive status [--state-dir DIR] [--json]   show every VRRP instance: state, priority, timers, counters
+  keepalive status [--state-dir DIR] [--json]   show VRRP instances and virtual servers: state, health, dataplane
   keepalive reload [--state-dir DIR]            make the running daemon reload its configuration
 
 Options:
@@ -100,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
       // Not for users: how the watchdog starts its children (see watchdog.ts).
       if (!process.send) throw new UsageError('"child" is started by "keepalive run", not by hand');
       const { startChild } = await import('./child.ts');
-      await startChild(rest[0]);
+      await startChild(rest[0], rest[1]);
       return new Promise<number>(() => {}); // runs until the watchdog stops it
     }
     default:

@@ -69,7 +69,7 @@ test('retry 0 means down on the first failure', () => {
 });
 
 test('with alpha, checks start down and a server joins only after all its checks pass', () => {
-  const s = new CheckSchedule([{ id: 'rs1', weight: 2, checks: [{ id: 'tcp', timing }, { id: 'http', timing }] }], 0, { alpha: true });
+  const s = new CheckSchedule([{ id: 'rs1', weight: 2, checks: [{ id: 'tcp', timing, startUp: false }, { id: 'http', timing, startUp: false }] }], 0);
   assert.deepEqual(s.server('rs1'), { up: false, weight: 2 });
   assert.deepEqual(runAt(s, K, 0, pass()).map((e) => e.kind), ['check']);
   assert.deepEqual(runAt(s, checkKey('rs1', 'http'), 0, pass()), [
@@ -77,9 +77,17 @@ test('with alpha, checks start down and a server joins only after all its checks
     { kind: 'server', server: 'rs1', up: true, weight: 2 },
   ]);
   // An alpha check that fails is already down: no retries, straight to delay_loop.
-  const t = new CheckSchedule([{ id: 'rs1', weight: 2, checks: [{ id: 'tcp', timing }] }], 0, { alpha: true });
+  const t = new CheckSchedule([{ id: 'rs1', weight: 2, checks: [{ id: 'tcp', timing, startUp: false }] }], 0);
   assert.deepEqual(runAt(t, K, 0, fail), []);
   assert.equal(t.nextDueAt(), 1000);
+});
+
+test('a check with a first-run delay (warmup) is not due before it', () => {
+  const s = new CheckSchedule([{ id: 'rs1', weight: 1, checks: [{ id: 'tcp', timing, firstRunInMs: 250 }, { id: 'http', timing }] }], 0);
+  assert.deepEqual(s.startDue(0), [checkKey('rs1', 'http')]);
+  assert.equal(s.nextDueAt(), 250);
+  assert.deepEqual(s.startDue(249), []);
+  assert.deepEqual(s.startDue(250), [K]);
 });
 
 test('a server is down while any of its checks is down; a server without checks is always up', () => {
@@ -176,6 +184,7 @@ test('the timer adapter: a slow check runs one at a time and the fast one stays 
       return fail;
     },
   });
+  scheduler.start();
   await new Promise((r) => setTimeout(r, 1000));
   const stopping = performance.now();
   const startsBeforeStop = fastStarts.length;

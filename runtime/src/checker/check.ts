@@ -42,6 +42,9 @@ export interface HttpCheckSpec extends ConnectTarget {
   statusCodes: readonly StatusRange[];
   /** url { digest }: the MD5 of the body in lowercase hex, as keepalived's genhash prints it. */
   digest?: string;
+  /** url { regex }: the body must match it (or must not, with regexNoMatch). */
+  regex?: string;
+  regexNoMatch?: boolean;
   /** virtualhost: the Host header (default: the connect address). */
   virtualhost?: string;
   /** SSL_GET: the TLS server name sent as SNI and, when verifying, checked against the certificate. */
@@ -66,7 +69,7 @@ export interface MiscCheckSpec {
   user?: ScriptUser;
 }
 
-export const DNS_TYPES = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28 } as const;
+export const DNS_TYPES = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33 } as const;
 export type DnsType = keyof typeof DNS_TYPES;
 
 export interface DnsCheckSpec extends ConnectTarget {

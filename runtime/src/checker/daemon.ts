@@ -1,18 +1,347 @@
-// The checker child. It will run the health checks of virtual servers and keep the dataplane in step
-// with them; until load balancing lands it holds the configuration and reports that it has no work,
-// so that the process model (spawn, respawn, reload, stop) is the one the checkers will live in.
+// The checker child: runs every real server's health checks (scheduler.ts), turns their results into
+// each virtual server's destinations (pool.ts) and keeps the dataplane (IPVS or nftables) in step,
+// running notify_up/notify_down and quorum_up/quorum_down and sending alerts on the way.
+//
+// The kernel forwards on its own: while this process is dead (killed, respawning) the table it left
+// keeps forwarding. A respawned child picks up the health it saved in the state directory, so its
+// first apply reproduces that table instead of starting every server afresh; a graceful stop removes
+// the services, as keepalived does.
+//
+// A reload applies the new configuration to the dataplane before anything else changes: a
+// configuration the dataplane refuses (a scheduler the kernel lacks, DR under nftables) is refused
+// whole and the running one stays. Checks whose definition did not change keep their state.
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { ChildRole } from '../watchdog/child.ts';
+import type { Dataplane, VirtualService } from '../lb/model.ts';
+import { openDataplane } from '../lb/open.ts';
+import { Notifier } from '../notify/notifier.ts';
+import { log } from '../log.ts';
+import { checkerPlan, type CheckerPlan, type PlannedRealServer, type PlannedVirtualServer } from './from-config.ts';
+import { nextQuorum, poolDestinations, poolServices, poolWeight } from './pool.ts';
+import { CheckScheduler, checkKey, type ScheduleEvent, type ServerChecks, type ServerHealth } from './scheduler.ts';
+
+/** How often the kernel's table is read back and drift repaired. */
+const REPAIR_INTERVAL_MS = 10_000;
+/** Transitions kept for `keepalive status`. */
+const RECENT_EVENTS = 50;
+
+/** What a respawned child needs to resume: each check's state, by check key (scheduler.ts checkKey). */
+interface SavedHealth {
+  /** The watchdog the state belongs to: state saved under another one is stale. */
+  watchdogPid: number;
+  checks: Record<string, { definition: string; up: boolean }>;
+  quorum: Record<string, boolean>;
+}
+
+interface Running {
+  plan: CheckerPlan;
+  scheduler: CheckScheduler;
+  /** Real servers by id, with their virtual server. */
+  servers: Map<string, { vs: PlannedVirtualServer; rs: PlannedRealServer }>;
+  /** Each check's definition (spec and timing), by check key: what decides whether a reload keeps its state. */
+  definitions: Map<string, string>;
+  /** Whether each virtual server has quorum, by pool key. */
+  quorum: Map<string, boolean>;
+  /** Each real server's last health, for telling transitions. */
+  health: Map<string, ServerHealth>;
+}
+
+export interface CheckerDaemonOptions {
+  /** Where the health a respawned child resumes from is kept; unset: nowhere (every start is fresh). */
+  stateDir?: string;
+}
 
 export class CheckerDaemon implements ChildRole {
+  private readonly healthFile: string | undefined;
+  private running: Running | undefined;
+  private dataplane: Dataplane | undefined;
+  private dataplaneChoice: string | undefined;
+  private notifier: Notifier | undefined;
   private appliedAt: string | undefined;
+  private syncing: Promise<void> | undefined;
+  private syncAgain = false;
+  private lastSync: { at: string; ok: boolean; ms: number; error?: string } | undefined;
+  private repairs = { runs: 0, drifted: 0, last: [] as string[] };
+  private repairTimer: NodeJS.Timeout | undefined;
+  private readonly events: { at: string; message: string }[] = [];
 
-  async apply(): Promise<void> {
+  constructor({ stateDir }: CheckerDaemonOptions = {}) {
+    this.healthFile = stateDir === undefined ? undefined : `${stateDir}/checker-health.json`;
+  }
+
+  async apply(config: unknown): Promise<void> {
+    const plan = checkerPlan(config);
+    const previous = this.running;
+    const saved = previous ? undefined : this.readSavedHealth();
+    const next = this.prepare(plan, previous, saved);
+    await this.switchDataplane(plan);
+    // The new table first: if the dataplane refuses it, nothing else changed.
+    if (this.dataplane) {
+      try {
+        await this.serialized(() => this.dataplane!.apply(this.desiredServices(next)));
+      } catch (error) {
+        if (previous) await this.serialized(() => this.dataplane!.apply(this.desiredServices(previous))).catch(() => {});
+        next.scheduler.stop().catch(() => {});
+        throw error;
+      }
+    }
+    this.running = next;
+    this.notifier = new Notifier(plan.notifier);
+    void previous?.scheduler.stop();
+    next.scheduler.start();
     this.appliedAt = new Date().toISOString();
+    this.requestSync();
+    clearInterval(this.repairTimer);
+    this.repairTimer = this.dataplane ? setInterval(() => void this.repair(), REPAIR_INTERVAL_MS) : undefined;
+  }
+
+  /** The scheduler and state for a plan, carrying over what the previous one (or the saved file) knew. */
+  private prepare(plan: CheckerPlan, previous: Running | undefined, saved: SavedHealth | undefined): Running {
+    const servers = new Map<string, { vs: PlannedVirtualServer; rs: PlannedRealServer }>();
+    const definitions = new Map<string, string>();
+    const scheduled: ServerChecks[] = [];
+    for (const vs of plan.virtualServers) {
+      for (const rs of vs.realServers) {
+        servers.set(rs.id, { vs, rs });
+        scheduled.push({
+          id: rs.id,
+          weight: rs.weight,
+          checks: rs.checks.map((c) => {
+            const key = checkKey(rs.id, c.id);
+            const definition = JSON.stringify([c.spec, c.timing]);
+            definitions.set(key, definition);
+            const kept = previous?.definitions.get(key) === definition ? previous.scheduler.check(rs.id, c.id).up
+              : saved?.checks[key]?.definition === definition ? saved.checks[key].up : undefined;
+            return {
+              id: c.id, timing: c.timing, spec: c.spec,
+              startUp: kept ?? !vs.alpha,
+              ...(kept === undefined && c.warmupMs > 0 ? { firstRunInMs: Math.random() * c.warmupMs } : {}),
+            };
+          }),
+        });
+      }
+    }
+    const scheduler = new CheckScheduler(scheduled, { onEvent: (event) => this.onEvent(event) });
+    const health = new Map([...servers.keys()].map((id) => [id, scheduler.server(id)]));
+    const quorum = new Map<string, boolean>();
+    for (const vs of plan.virtualServers) {
+      const had = previous?.quorum.get(vs.pool.key) ?? saved?.quorum[vs.pool.key] ?? true;
+      quorum.set(vs.pool.key, nextQuorum(had, poolWeight(vs.pool, (id) => health.get(id)!), vs.pool.quorum, vs.pool.hysteresis));
+    }
+    return { plan, scheduler, servers, definitions, quorum, health };
+  }
+
+  /** Opens the dataplane the plan asks for, when it has virtual servers; a changed choice replaces the old one. */
+  private async switchDataplane(plan: CheckerPlan): Promise<void> {
+    const wanted = plan.virtualServers.length > 0 ? plan.dataplane : undefined;
+    if (wanted === this.dataplaneChoice) return;
+    if (this.dataplane) {
+      await this.serialized(() => this.dataplane!.close());
+      this.dataplane = undefined;
+    }
+    this.dataplaneChoice = undefined;
+    if (wanted === undefined) return;
+    this.dataplane = await openDataplane(wanted);
+    this.dataplaneChoice = wanted;
+    const { kind, reason } = this.dataplane.describe();
+    log('info', `dataplane ${kind}: ${reason}`);
+  }
+
+  private desiredServices(r: Running): VirtualService[] {
+    const health = (id: string) => r.scheduler.server(id);
+    return r.plan.virtualServers.flatMap((vs) => poolServices(vs.pool, poolDestinations(vs.pool, health, r.quorum.get(vs.pool.key)!)));
+  }
+
+  private onEvent(event: ScheduleEvent): void {
+    const r = this.running;
+    if (!r) return;
+    if (event.kind === 'check') {
+      this.record(`${event.server}: ${event.check} ${event.up ? 'passed' : 'failed'}: ${event.reason}`);
+      return;
+    }
+    const entry = r.servers.get(event.server);
+    if (!entry) return;
+    const { vs, rs } = entry;
+    const before = r.health.get(rs.id);
+    r.health.set(rs.id, { up: event.up, weight: event.weight });
+    if (before?.up !== event.up) {
+      this.record(`real server ${rs.name} of ${vs.pool.key} is ${event.up ? 'UP' : 'DOWN'}`);
+      const script = event.up ? rs.notifyUp : rs.notifyDown;
+      if (script) this.notifier?.script(script, [], `${event.up ? 'notify_up' : 'notify_down'} of ${rs.name}`);
+      if (vs.smtpAlert) {
+        this.notifier?.mail({
+          subject: `[${this.notifier.routerId}] Realserver ${rs.name} of virtual server ${vs.pool.key} - ${event.up ? 'UP' : 'DOWN'}`,
+          body: `=> ${event.up ? 'Real server passed its checks' : 'Real server failed a check'}: ${rs.name} of ${vs.pool.key} <=\n`,
+        });
+      }
+    } else {
+      this.record(`real server ${rs.name} of ${vs.pool.key}: weight ${before.weight} -> ${event.weight}`);
+    }
+    this.updateQuorum(r, vs);
+    this.requestSync();
+  }
+
+  private updateQuorum(r: Running, vs: PlannedVirtualServer): void {
+    const had = r.quorum.get(vs.pool.key)!;
+    const weight = poolWeight(vs.pool, (id) => r.scheduler.server(id));
+    const has = nextQuorum(had, weight, vs.pool.quorum, vs.pool.hysteresis);
+    if (has === had) return;
+    r.quorum.set(vs.pool.key, has);
+    const sorry = vs.pool.sorryServer ? `; sorry server ${has ? 'leaves' : 'takes over'}` : '';
+    this.record(`${vs.pool.key}: quorum ${has ? 'regained' : 'lost'} (weight ${weight}, quorum ${vs.pool.quorum}, hysteresis ${vs.pool.hysteresis})${sorry}`);
+    const script = has ? vs.quorumUp : vs.quorumDown;
+    if (script) this.notifier?.script(script, [], `${has ? 'quorum_up' : 'quorum_down'} of ${vs.pool.key}`);
+    if (vs.smtpAlert) {
+      this.notifier?.mail({
+        subject: `[${this.notifier.routerId}] Virtual server ${vs.pool.key} - quorum ${has ? 'UP' : 'DOWN'}`,
+        body: `=> Virtual server ${vs.pool.key}: quorum ${has ? 'regained' : 'lost'}, weight ${weight} <=\n`,
+      });
+    }
+  }
+
+  private record(message: string): void {
+    log('info', message);
+    this.events.push({ at: new Date().toISOString(), message });
+    if (this.events.length > RECENT_EVENTS) this.events.shift();
+  }
+
+  /** Dataplane calls run one at a time: a sync never interleaves with an apply or a repair. */
+  private dataplaneQueue: Promise<unknown> = Promise.resolve();
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.dataplaneQueue.then(work);
+    this.dataplaneQueue = result.catch(() => {});
+    return result;
+  }
+
+  /**
+   * Brings the dataplane in line with the current health. Transitions that arrive while a sync runs
+   * are coalesced into one more sync after it, so a burst of them costs two applies, not one each.
+   */
+  private requestSync(): void {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return;
+    }
+    this.syncing = (async () => {
+      do {
+        this.syncAgain = false;
+        const r = this.running;
+        if (!r || !this.dataplane) break;
+        const started = performance.now();
+        try {
+          await this.serialized(() => this.dataplane!.apply(this.desiredServices(r)));
+          this.lastSync = { at: new Date().toISOString(), ok: true, ms: performance.now() - started };
+          this.saveHealth(r);
+        } catch (error) {
+          this.lastSync = { at: new Date().toISOString(), ok: false, ms: performance.now() - started, error: (error as Error).message };
+          log('error', `dataplane: ${(error as Error).message}`);
+        }
+      } while (this.syncAgain);
+      this.syncing = undefined;
+    })();
+  }
+
+  private async repair(): Promise<void> {
+    if (!this.dataplane || this.syncing) return;
+    try {
+      const drift = await this.serialized(() => this.dataplane!.repair());
+      this.repairs.runs++;
+      if (drift.length > 0) {
+        this.repairs.drifted++;
+        this.repairs.last = drift.slice(0, 20);
+        this.record(`dataplane: repaired drift: ${drift.slice(0, 5).join('; ')}${drift.length > 5 ? ` (+${drift.length - 5} more)` : ''}`);
+      }
+    } catch (error) {
+      log('error', `dataplane drift check: ${(error as Error).message}`);
+    }
+  }
+
+  private readSavedHealth(): SavedHealth | undefined {
+    if (!this.healthFile) return undefined;
+    try {
+      const saved = JSON.parse(readFileSync(this.healthFile, 'utf8')) as SavedHealth;
+      return saved.watchdogPid === process.ppid ? saved : undefined;
+    } catch {
+      return undefined; // none yet, or unreadable: start fresh
+    }
+  }
+
+  private saveHealth(r: Running): void {
+    if (!this.healthFile) return;
+    const checks: SavedHealth['checks'] = {};
+    for (const [key, definition] of r.definitions) {
+      const [server, check] = key.split('\u0000') as [string, string];
+      checks[key] = { definition, up: r.scheduler.check(server, check).up };
+    }
+    const saved: SavedHealth = { watchdogPid: process.ppid, checks, quorum: Object.fromEntries(r.quorum) };
+    try {
+      writeFileSync(`${this.healthFile}.tmp`, JSON.stringify(saved));
+      renameSync(`${this.healthFile}.tmp`, this.healthFile);
+    } catch (error) {
+      log('warn', `cannot save checker health to ${this.healthFile}: ${(error as Error).message}`);
+    }
   }
 
   status(): unknown {
-    return { virtualServers: [], configAppliedAt: this.appliedAt };
+    const r = this.running;
+    return {
+      configAppliedAt: this.appliedAt,
+      dataplane: this.dataplane?.describe(),
+      lastSync: this.lastSync,
+      repairs: this.repairs,
+      virtualServers: r ? r.plan.virtualServers.map((vs) => {
+        const health = (id: string) => r.scheduler.server(id);
+        const hasQuorum = r.quorum.get(vs.pool.key)!;
+        const table = poolDestinations(vs.pool, health, hasQuorum);
+        return {
+          key: vs.pool.key,
+          services: vs.pool.services.map((s) => s.key),
+          scheduler: vs.pool.services[0]?.scheduler,
+          quorum: { up: hasQuorum, weight: poolWeight(vs.pool, health), quorum: vs.pool.quorum, hysteresis: vs.pool.hysteresis },
+          ...(vs.pool.sorryServer ? { sorryServer: { address: vs.pool.sorryServer.address, port: vs.pool.sorryServer.port, active: !hasQuorum } } : {}),
+          realServers: vs.realServers.map((rs, i) => {
+            const pool = vs.pool.realServers[i]!;
+            const h = health(rs.id);
+            const entry = table.find((d) => d.address === pool.address && d.port === pool.port);
+            return {
+              name: rs.name, up: h.up, weight: h.weight, configuredWeight: rs.weight,
+              // The weight the dataplane has for it, or null when it is out of the table.
+              inTable: entry ? entry.weight : null,
+              checks: rs.checks.map((c) => {
+                const state = r.scheduler.check(rs.id, c.id);
+                return { id: c.id, up: state.up, last: state.last ? { ok: state.last.ok, reason: state.last.reason, ms: Math.round(state.last.ms) } : null };
+              }),
+            };
+          }),
+        };
+      }) : [],
+      events: this.events.slice(-10),
+    };
   }
 
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    clearInterval(this.repairTimer);
+    const r = this.running;
+    this.running = undefined;
+    await r?.scheduler.stop();
+    if (r) {
+      for (const vs of r.plan.virtualServers) {
+        if (!vs.omega) continue;
+        if (vs.quorumDown) this.notifier?.script(vs.quorumDown, [], `quorum_down of ${vs.pool.key} (omega, at shutdown)`);
+        for (const rs of vs.realServers) {
+          if (rs.notifyDown && r.health.get(rs.id)?.up) this.notifier?.script(rs.notifyDown, [], `notify_down of ${rs.name} (omega, at shutdown)`);
+        }
+      }
+    }
+    await this.syncing;
+    if (this.dataplane) {
+      try {
+        await this.serialized(() => this.dataplane!.close());
+      } catch (error) {
+        log('error', `dataplane: cannot remove the services: ${(error as Error).message}`);
+      }
+    }
+    if (this.healthFile) rmSync(this.healthFile, { force: true });
+    await this.notifier?.drain();
+  }
 }

@@ -17,6 +17,17 @@ export function hostHeader(spec: HttpCheckSpec): string {
   return spec.port === defaultPort ? address : `${address}:${spec.port}`;
 }
 
+/** The verdict on a whole body: its digest and regex, whichever the spec sets. */
+function judgeBody(spec: HttpCheckSpec, status: number, digest: string, body: string | undefined, startedAt: number): CheckResult {
+  const expected = spec.digest?.toLowerCase();
+  if (expected !== undefined && digest !== expected) return failure(startedAt, `digest ${digest}, expected ${expected}`);
+  if (spec.regex !== undefined && body !== undefined) {
+    const matched = new RegExp(spec.regex).test(body);
+    if (matched === (spec.regexNoMatch ?? false)) return failure(startedAt, `body ${matched ? 'matches' : 'does not match'} ${spec.regex}`);
+  }
+  return success(startedAt, `status ${status}${expected !== undefined ? ', digest matches' : ''}${spec.regex !== undefined ? `, body ${spec.regexNoMatch ? 'does not match' : 'matches'} the regex` : ''}`);
+}
+
 export function httpCheck(spec: HttpCheckSpec): Promise<CheckResult> {
   const startedAt = performance.now();
   const maxBody = spec.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -55,21 +66,20 @@ export function httpCheck(spec: HttpCheckSpec): Promise<CheckResult> {
     const onResponse = (res: IncomingMessage): void => {
       const status = res.statusCode ?? 0;
       if (!statusAccepted(status, spec.statusCodes)) return finish(failure(startedAt, `status ${status}`));
-      if (spec.digest === undefined) return finish(success(startedAt, `status ${status}`));
-      const expected = spec.digest.toLowerCase();
+      if (spec.digest === undefined && spec.regex === undefined) return finish(success(startedAt, `status ${status}`));
       const declared = Number(res.headers['content-length']);
       if (declared > maxBody) return finish(failure(startedAt, `body of ${declared} bytes exceeds the ${maxBody} byte limit`));
       const md5 = createHash('md5');
+      // The body is kept only for a regex; a digest needs just the running hash.
+      const chunks: Buffer[] | undefined = spec.regex === undefined ? undefined : [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > maxBody) return finish(failure(startedAt, `body exceeds the ${maxBody} byte limit`));
         md5.update(chunk);
+        chunks?.push(chunk);
       });
-      res.on('end', () => {
-        const digest = md5.digest('hex');
-        finish(digest === expected ? success(startedAt, `status ${status}, digest matches`) : failure(startedAt, `digest ${digest}, expected ${expected}`));
-      });
+      res.on('end', () => finish(judgeBody(spec, status, md5.digest('hex'), chunks && Buffer.concat(chunks).toString('latin1'), startedAt)));
       res.on('error', (error) => finish(failure(startedAt, error.message)));
       res.on('close', () => finish(failure(startedAt, 'connection closed before the body ended')));
     };

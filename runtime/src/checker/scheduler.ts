@@ -8,7 +8,9 @@
 //   those fail too does the check go down. A failure of a check already down is not retried.
 // - One success brings a check back up (keepalived's rise of 1).
 // - A real server is up while all its checks are up (a server without checks is always up). Checks
-//   start up, or down with `alpha`, so that a server only joins the pool after passing.
+//   start up, or down (keepalived's `alpha`, so that a server only joins the pool after passing, or
+//   a check whose state a reload carries over).
+// - A check's first run is at once, or after its own delay (keepalived's `warmup`).
 // - A run reporting a weight (MISC_CHECK with misc_dynamic) sets the server's weight; a plain success
 //   restores the configured one. With several such checks, the first one in order that reported wins.
 // - A check is never run twice at once: it is not due again until its run finished.
@@ -30,13 +32,22 @@ export interface CheckTiming {
   delayBeforeRetryMs: number;
 }
 
+export interface ScheduledCheck {
+  /** Unique within its server. */
+  id: string;
+  timing: CheckTiming;
+  /** The state it starts in; default up. */
+  startUp?: boolean;
+  /** How long after the start its first run is due; default 0. */
+  firstRunInMs?: number;
+}
+
 export interface ScheduledServer {
   /** Unique among the servers, e.g. "VIP:port/RIP:port". */
   id: string;
   /** The configured weight. */
   weight: number;
-  /** Check ids are unique within their server. */
-  checks: readonly { id: string; timing: CheckTiming }[];
+  checks: readonly ScheduledCheck[];
 }
 
 export interface ServerHealth {
@@ -125,8 +136,8 @@ export class CheckSchedule {
   private readonly servers = new Map<string, { spec: ScheduledServer; health: ServerHealth }>();
   private readonly queue = new DueQueue();
 
-  /** Every check is first due at `now`. */
-  constructor(servers: readonly ScheduledServer[], now: number, { alpha = false }: { alpha?: boolean } = {}) {
+  /** Every check is first due at `now` plus its firstRunInMs. */
+  constructor(servers: readonly ScheduledServer[], now: number) {
     for (const server of servers) {
       if (this.servers.has(server.id)) throw new Error(`real server ${server.id} is listed twice`);
       for (const c of server.checks) {
@@ -136,8 +147,8 @@ export class CheckSchedule {
           throw new Error(`check ${c.id} of ${server.id}: delay_loop must be positive, retry a whole number, delay_before_retry not negative`);
         }
         const state: CheckState = {
-          server: server.id, check: c.id, timing: c.timing, up: !alpha, running: false, failures: 0,
-          dueAt: now, weight: undefined, last: undefined, generation: 0, order: this.checks.size,
+          server: server.id, check: c.id, timing: c.timing, up: c.startUp ?? true, running: false, failures: 0,
+          dueAt: now + (c.firstRunInMs ?? 0), weight: undefined, last: undefined, generation: 0, order: this.checks.size,
         };
         this.checks.set(key, state);
         this.enqueue(key, state);
@@ -249,14 +260,11 @@ export class CheckSchedule {
   }
 }
 
-export interface ServerChecks {
-  id: string;
-  weight: number;
-  checks: readonly { id: string; timing: CheckTiming; spec: CheckSpec }[];
+export interface ServerChecks extends ScheduledServer {
+  checks: readonly (ScheduledCheck & { spec: CheckSpec })[];
 }
 
 export interface CheckSchedulerOptions {
-  alpha?: boolean;
   /** Transitions, as they happen. */
   onEvent: (event: ScheduleEvent) => void;
   /** Every run, with when it started (performance.now()). */
@@ -273,16 +281,27 @@ export class CheckScheduler {
   private stopped = false;
   private readonly inFlight = new Set<Promise<void>>();
 
-  /** Starts at once: every check runs now, then on its own schedule until stop(). */
+  /**
+   * Nothing runs until start(): a caller can read the initial health (and decide against it) first.
+   * First runs are counted from the construction.
+   */
   constructor(servers: readonly ServerChecks[], options: CheckSchedulerOptions) {
     this.options = options;
-    this.schedule = new CheckSchedule(servers, performance.now(), { alpha: options.alpha ?? false });
+    this.schedule = new CheckSchedule(servers, performance.now());
     for (const s of servers) for (const c of s.checks) this.specs.set(checkKey(s.id, c.id), { server: s.id, check: c.id, spec: c.spec });
+  }
+
+  /** Runs the checks that are due, then each on its own schedule until stop(). */
+  start(): void {
     this.wake();
   }
 
   server(id: string): ServerHealth {
     return this.schedule.server(id);
+  }
+
+  check(server: string, check: string): Readonly<CheckState> {
+    return this.schedule.check(checkKey(server, check));
   }
 
   /**

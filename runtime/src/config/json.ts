@@ -6,7 +6,7 @@ import { finishNode, newDraft, setField, type Draft } from './build.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import type { Spelling } from './validate.ts';
 import {
-  DNS_CHECK_DEFAULTS, DNS_TYPES, GLOBAL_DEFAULTS, HTTP_CHECK_DEFAULTS, HTTP_URL_DEFAULTS, LB_SCHEDULERS, MISC_CHECK_DEFAULTS,
+  DNS_CHECK_DEFAULTS, DNS_TYPES, GLOBAL_DEFAULTS, HTTP_CHECK_DEFAULTS, HTTP_URL_DEFAULTS, LB_DATAPLANES, LB_SCHEDULERS, MISC_CHECK_DEFAULTS,
   REAL_SERVER_DEFAULTS, SMTP_CHECK_DEFAULTS, SMTP_DEFAULT_PORT, SYNC_GROUP_DEFAULTS, TCP_CHECK_DEFAULTS, TRACK_FILE_DEFAULTS,
   VIRTUAL_SERVER_DEFAULTS, VIRTUAL_SERVER_GROUP_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_SCRIPT_DEFAULTS,
   type Checker, type CheckerConnectSettings, type DnsCheck, type HttpCheck, type HttpUrl, type MiscCheck, type RealServer, type SmtpCheck,
@@ -267,6 +267,7 @@ function readGlobalDefs(r: DocumentReader, node: Node | undefined, at: SourcePos
     vrrpStrict: r.boolean,
     vrrpSkipCheckAdvAddr: r.boolean,
     maxAutoPriority: r.integer,
+    lbDataplane: r.oneOf(...LB_DATAPLANES),
   }, draft, GLOBAL_DEFAULTS, []);
 }
 

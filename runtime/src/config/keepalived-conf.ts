@@ -6,7 +6,7 @@ import { Diagnostics } from './diagnostics.ts';
 import { parseKeepalivedSyntax, type Statement, type Token } from './keepalived-syntax.ts';
 import type { Spelling } from './validate.ts';
 import {
-  DNS_CHECK_DEFAULTS, DNS_TYPES, GLOBAL_DEFAULTS, HTTP_CHECK_DEFAULTS, HTTP_URL_DEFAULTS, LB_SCHEDULERS, MISC_CHECK_DEFAULTS,
+  DNS_CHECK_DEFAULTS, DNS_TYPES, GLOBAL_DEFAULTS, HTTP_CHECK_DEFAULTS, HTTP_URL_DEFAULTS, LB_DATAPLANES, LB_SCHEDULERS, MISC_CHECK_DEFAULTS,
   PERSISTENCE_TIMEOUT_DEFAULT_MS, REAL_SERVER_DEFAULTS, SMTP_CHECK_DEFAULTS, SMTP_DEFAULT_PORT, SYNC_GROUP_DEFAULTS, TCP_CHECK_DEFAULTS,
   TRACK_FILE_DEFAULTS, VIRTUAL_SERVER_DEFAULTS, VIRTUAL_SERVER_GROUP_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_SCRIPT_DEFAULTS,
   type Checker, type CheckerConnectSettings, type CheckerTimingSettings, type DnsCheck, type HttpCheck, type HttpUrl, type MiscCheck,
@@ -267,6 +267,7 @@ function readGlobalDefs(r: Reader, s: Statement | undefined, at: SourcePos): Glo
         const [value] = r.words(t, 0, 1);
         setField(draft, 'maxAutoPriority', value ? r.convert(value, t.keyword, parseInteger) : 99, t.keyword.at);
       },
+      lb_dataplane: (t, draft) => setField(draft, 'lbDataplane', r.convert(r.words(t, 1, 1)[0]!, t.keyword, (text) => parseOneOf('dataplane', LB_DATAPLANES, text)), t.keyword.at),
     }, d);
   }
   return finishNode(d, GLOBAL_DEFAULTS, [], describe('global_defs'), r.diagnostics);

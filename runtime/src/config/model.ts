@@ -84,7 +84,15 @@ export interface GlobalDefs {
   readonly vrrpSkipCheckAdvAddr: boolean;
   /** Real-time scheduling priority ceiling for the daemons; `max_auto_priority` alone means 99. */
   readonly maxAutoPriority?: number;
+  /**
+   * keepalive's own setting (`lb_dataplane`): which dataplane forwards the virtual servers. auto: IPVS
+   * when the kernel has it, else nftables.
+   */
+  readonly lbDataplane: LbDataplane;
 }
+
+export const LB_DATAPLANES = ['auto', 'ipvs', 'nftables'] as const;
+export type LbDataplane = (typeof LB_DATAPLANES)[number];
 
 export interface VrrpScript {
   readonly at: SourcePos;
@@ -247,6 +255,7 @@ export const GLOBAL_DEFAULTS = {
   vrrpGnaIntervalMs: 0,
   vrrpStrict: false,
   vrrpSkipCheckAdvAddr: false,
+  lbDataplane: 'auto',
 } as const satisfies Partial<GlobalDefs>;
 
 export const SMTP_DEFAULT_PORT = 25;

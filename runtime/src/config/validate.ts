@@ -257,6 +257,14 @@ function checkChecker(vs: VirtualServer, rs: RealServer, c: Checker, spelling: S
           diagnostics.error(url.fieldAt.statusCode ?? url.at, `${spelling.setting('statusCode')} ${text} is out of range ${STATUS_MIN}..${STATUS_MAX}`);
         }
       }
+      if (url.regex !== undefined) {
+        // keepalived uses PCRE2, the checker JavaScript's RegExp: what both read alike is what works here.
+        try {
+          new RegExp(url.regex);
+        } catch (error) {
+          diagnostics.error(url.fieldAt.regex ?? url.at, `${spelling.setting('regex')} ${url.regex} is not a valid regular expression: ${(error as Error).message}`);
+        }
+      }
     }
     if (c.kind === 'HTTP_GET' && c.enableSni && c.fieldAt.enableSni) diagnostics.warn(c.fieldAt.enableSni, `${spelling.setting('enableSni')} is ignored by HTTP_GET (SNI is TLS: use SSL_GET)`);
   }

@@ -38,6 +38,30 @@ export interface InstanceStatus {
   transitions: TransitionRecord[];
 }
 
+export interface CheckerStatus {
+  configAppliedAt: string | undefined;
+  dataplane: { kind: 'ipvs' | 'nftables'; reason: string } | undefined;
+  lastSync: { at: string; ok: boolean; ms: number; error?: string } | undefined;
+  repairs: { runs: number; drifted: number; last: string[] };
+  virtualServers: {
+    key: string;
+    services: string[];
+    scheduler: string | undefined;
+    quorum: { up: boolean; weight: number; quorum: number; hysteresis: number };
+    sorryServer?: { address: string; port: number; active: boolean };
+    realServers: {
+      name: string;
+      up: boolean;
+      weight: number;
+      configuredWeight: number;
+      /** The weight the dataplane has for it; null: not in the table. */
+      inTable: number | null;
+      checks: { id: string; up: boolean; last: { ok: boolean; reason: string; ms: number } | null }[];
+    }[];
+  }[];
+  events: { at: string; message: string }[];
+}
+
 export interface DaemonStatus {
   pid: number;
   uptimeMs: number;
@@ -55,6 +79,32 @@ export interface DaemonStatus {
 
 export function vrrpInstances(status: DaemonStatus): InstanceStatus[] {
   return ((status.children['vrrp']?.status as { instances?: InstanceStatus[] } | undefined)?.instances) ?? [];
+}
+
+export function checkerStatus(status: DaemonStatus): CheckerStatus | undefined {
+  return status.children['checker']?.status as CheckerStatus | undefined;
+}
+
+function formatChecker(c: CheckerStatus): string[] {
+  if (!c.dataplane && c.virtualServers.length === 0) return [];
+  const lines = [''];
+  if (c.dataplane) {
+    const sync = c.lastSync ? `; last apply ${c.lastSync.ok ? `ok in ${c.lastSync.ms.toFixed(0)} ms` : `FAILED: ${c.lastSync.error}`} at ${c.lastSync.at}` : '';
+    lines.push(`dataplane ${c.dataplane.kind}: ${c.dataplane.reason}${sync}`);
+    if (c.repairs.drifted > 0) lines.push(`  drift repaired ${c.repairs.drifted} time(s); last: ${c.repairs.last.join('; ')}`);
+  }
+  for (const vs of c.virtualServers) {
+    const q = vs.quorum;
+    const sorry = vs.sorryServer ? `, sorry server ${vs.sorryServer.address}:${vs.sorryServer.port}${vs.sorryServer.active ? ' ACTIVE' : ''}` : '';
+    lines.push(`virtual server ${vs.key}: ${vs.scheduler ?? ''}, quorum ${q.up ? 'up' : 'DOWN'} (weight ${q.weight}, needs ${q.quorum}, hysteresis ${q.hysteresis})${sorry}`);
+    for (const rs of vs.realServers) {
+      const table = rs.inTable === null ? 'not in the table' : `in the table with weight ${rs.inTable}`;
+      const checks = rs.checks.map((ch) => `${ch.id} ${ch.up ? 'up' : 'DOWN'}${ch.last ? ` (${ch.last.reason}, ${ch.last.ms} ms)` : ''}`).join(', ');
+      lines.push(`  ${rs.name} ${rs.up ? 'UP' : 'DOWN'}, weight ${rs.weight}${rs.weight !== rs.configuredWeight ? ` (configured ${rs.configuredWeight})` : ''}, ${table}${checks ? `; ${checks}` : ''}`);
+    }
+  }
+  for (const e of c.events.slice(-5)) lines.push(`  ${e.at} ${e.message}`);
+  return lines;
 }
 
 export function formatStatus(status: DaemonStatus): string {
@@ -78,5 +128,7 @@ export function formatStatus(status: DaemonStatus): string {
     lines.push(`  adverts sent ${c.advertsSent} (priority 0: ${c.priorityZeroSent}), received ${c.advertsReceived} (priority 0: ${c.priorityZeroReceived}), rejected: ${rejects || 'none'}`);
     for (const tr of i.transitions.slice(-5)) lines.push(`  ${tr.at} ${tr.from} -> ${tr.to}: ${tr.reason}`);
   }
+  const checker = checkerStatus(status);
+  if (checker) lines.push(...formatChecker(checker));
   return `${lines.join('\n')}\n`;
 }

@@ -7,12 +7,20 @@ export type Protocol = 'tcp' | 'udp';
 /** IPVS scheduler names, as keepalived's `lvs_sched`/`lb_algo` spells them. */
 export type Scheduler = 'rr' | 'wrr' | 'lc' | 'wlc' | 'lblc' | 'lblcr' | 'sh' | 'dh' | 'mh' | 'sed' | 'nq' | 'fo' | 'ovf';
 
+/** Forwarding method, as keepalived's `lvs_method` spells it: masquerading, direct routing, IP-in-IP. */
+export type ForwardingMethod = 'NAT' | 'DR' | 'TUN';
+
 export interface Destination {
   address: string;
   /** 0 keeps the client's destination port (only meaningful for fwmark services). */
   port: number;
   /** 0..65535. Weight 0 keeps the destination in the table but gives it no new connections (inhibit_on_failure). */
   weight: number;
+  /** Unset: NAT. */
+  method?: ForwardingMethod;
+  /** Connection limits (uthreshold, lthreshold); unset or 0: none. */
+  upperThreshold?: number;
+  lowerThreshold?: number;
 }
 
 export interface VirtualService {
@@ -27,6 +35,8 @@ export interface VirtualService {
   scheduler: Scheduler;
   /** Set for persistent services: a client keeps its destination this long after its last new connection. */
   persistenceSeconds?: number;
+  /** persistence_granularity as a prefix length; unset: one client address (32 or 128). */
+  persistencePrefix?: number;
   destinations: readonly Destination[];
 }
 
@@ -39,6 +49,11 @@ export interface DataplaneDescription {
 export interface Dataplane {
   /** Makes the kernel forward exactly these services (services absent from the list are removed). */
   apply(services: readonly VirtualService[]): Promise<void>;
+  /**
+   * Reads the kernel's table back and, where someone changed it since the last apply, puts the last
+   * applied services back. Returns what differed (empty: nothing drifted).
+   */
+  repair(): Promise<string[]>;
   describe(): DataplaneDescription;
   /** Removes what the dataplane put in the kernel and releases its resources. */
   close(): Promise<void>;

@@ -1,8 +1,9 @@
 // What happens on a VRRP transition besides the protocol: notify scripts (the state's own, then the
 // generic one with keepalived's arguments: INSTANCE|GROUP, name, state, priority) and SMTP alerts.
 import { hostname } from 'node:os';
-import { insecureScriptPath, runScript, type ScriptUser } from './script.ts';
-import { Mailer, type SmtpSettings } from './smtp.ts';
+import { defaultScriptUser, insecureScriptPath, lookupUser, runScript, type ScriptUser } from './script.ts';
+import { Mailer, type Alert, type SmtpSettings } from './smtp.ts';
+import type { GlobalDefs } from '../config/model.ts';
 import type { InstanceSpec } from '../vrrp/spec.ts';
 import type { TransitionRecord } from '../control/status.ts';
 import { log } from '../log.ts';
@@ -14,6 +15,28 @@ export interface NotifierSettings {
   /** enable_script_security: scripts run as root only from paths nobody else can write. */
   scriptSecurity: boolean;
   smtp: SmtpSettings | undefined;
+}
+
+/** How long a notify script may run before it is killed (keepalived's default script timeout). */
+const NOTIFY_TIMEOUT_MS = 15_000;
+
+/** The notifier settings global_defs gives: script user and security, SMTP alerts. */
+export function notifierSettings(g: GlobalDefs): NotifierSettings {
+  const scriptUser = g.scriptUser ? lookupUser(g.scriptUser.user, g.scriptUser.group) : defaultScriptUser();
+  return {
+    routerId: g.routerId ?? hostname(),
+    scriptUser,
+    scriptTimeoutMs: NOTIFY_TIMEOUT_MS,
+    scriptSecurity: g.enableScriptSecurity,
+    smtp: g.smtpServer && g.notificationEmail.length > 0 ? {
+      server: g.smtpServer.host,
+      port: g.smtpServer.port,
+      ...(g.smtpHeloName ? { heloName: g.smtpHeloName } : {}),
+      connectTimeoutMs: g.smtpConnectTimeoutMs,
+      from: g.notificationEmailFrom ?? `keepalive@${hostname()}`,
+      to: g.notificationEmail,
+    } : undefined,
+  };
 }
 
 /** keepalived's names for the states, as notify scripts receive them. */
@@ -40,15 +63,29 @@ export class Notifier {
       if (own) await this.run(own, [], `notify_${state.toLowerCase()} of ${spec.name}`);
       if (spec.notify.any) await this.run(spec.notify.any, ['INSTANCE', spec.name, state, String(priority)], `notify of ${spec.name}`);
     })());
-    if (spec.smtpAlert && this.mailer) {
-      this.track(this.mailer.send({
+    if (spec.smtpAlert) {
+      this.mail({
         subject: `[${this.settings.routerId}] VRRP Instance ${spec.name} - Entering ${state} state`,
         body: `=> VRRP Instance ${spec.name} is now ${state} (priority ${priority}) on ${hostname()}: ${record.reason} <=\n`,
-      }));
+      });
     }
   }
 
-  private async run(command: string, args: string[], what: string): Promise<void> {
+  /** Runs a notify script in the background; `what` names it in the log. */
+  script(command: string, args: readonly string[], what: string): void {
+    this.track(this.run(command, args, what));
+  }
+
+  /** Sends an alert in the background, when SMTP alerts are configured. */
+  mail(alert: Alert): void {
+    if (this.mailer) this.track(this.mailer.send(alert));
+  }
+
+  get routerId(): string {
+    return this.settings.routerId;
+  }
+
+  private async run(command: string, args: readonly string[], what: string): Promise<void> {
     const insecure = this.settings.scriptSecurity ? insecureScriptPath(command, this.settings.scriptUser) : undefined;
     if (insecure) {
       log('error', `${what}: not run, enable_script_security: ${insecure}`);

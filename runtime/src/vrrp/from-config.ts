@@ -4,19 +4,15 @@ import type { KeepaliveConfig, VirtualAddress as ModelAddress, VrrpInstance } fr
 import {
   instanceFamily, instanceGarp, instanceMulticastGroup, instancePreemption, instanceVersion, scriptTimeoutMs, trackWeight, vrrpSmtpAlert,
 } from '../config/resolve.ts';
-import { defaultScriptUser, lookupUser } from '../notify/script.ts';
-import type { NotifierSettings } from '../notify/notifier.ts';
+import { lookupUser } from '../notify/script.ts';
+import { notifierSettings, type NotifierSettings } from '../notify/notifier.ts';
 import type { InstanceSpec, VirtualAddress } from './spec.ts';
-import { hostname } from 'node:os';
 
 export interface VrrpPlan {
   instances: InstanceSpec[];
   notifier: NotifierSettings;
   scriptUser: NotifierSettings['scriptUser'];
 }
-
-/** How long a notify script may run before it is killed (keepalived's default script timeout). */
-const NOTIFY_TIMEOUT_MS = 15_000;
 
 const SCOPES: Record<number, string> = { 0: 'global', 200: 'site', 253: 'link', 254: 'host' };
 
@@ -34,7 +30,7 @@ function address(v: ModelAddress): VirtualAddress {
 export function vrrpPlan(input: unknown): VrrpPlan {
   const config = input as KeepaliveConfig;
   const g = config.globalDefs;
-  const scriptUser = g.scriptUser ? lookupUser(g.scriptUser.user, g.scriptUser.group) : defaultScriptUser();
+  const notifier = notifierSettings(g);
   const syncGroupOf = new Map(config.vrrpSyncGroups.flatMap((sg) => sg.group.map((m) => [m.name, sg.name] as const)));
   const scripts = new Map(config.vrrpScripts.map((s) => [s.name, s]));
   const files = new Map(config.trackFiles.map((f) => [f.name, f]));
@@ -90,22 +86,5 @@ export function vrrpPlan(input: unknown): VrrpPlan {
     };
   };
 
-  return {
-    instances: config.vrrpInstances.map(instance),
-    scriptUser,
-    notifier: {
-      routerId: g.routerId ?? hostname(),
-      scriptUser,
-      scriptTimeoutMs: NOTIFY_TIMEOUT_MS,
-      scriptSecurity: g.enableScriptSecurity,
-      smtp: g.smtpServer && g.notificationEmail.length > 0 ? {
-        server: g.smtpServer.host,
-        port: g.smtpServer.port,
-        ...(g.smtpHeloName ? { heloName: g.smtpHeloName } : {}),
-        connectTimeoutMs: g.smtpConnectTimeoutMs,
-        from: g.notificationEmailFrom ?? `keepalive@${hostname()}`,
-        to: g.notificationEmail,
-      } : undefined,
-    },
-  };
+  return { instances: config.vrrpInstances.map(instance), scriptUser: notifier.scriptUser, notifier };
 }

@@ -36,7 +36,7 @@ export function runChild(name: ChildRoleName, role: ChildRole): void {
             await role.apply(m.config);
             send({ type: 'applied', generation: m.generation });
           } catch (error) {
-            log('error', `configuration ${m.generation}: ${(error as Error).message}`);
+            // The watchdog logs the refusal, and reports it to whoever asked for the reload.
             send({ type: 'applied', generation: m.generation, error: (error as Error).message });
           }
         });

@@ -15,6 +15,8 @@ import { ControlServer, type ControlRequest } from '../control/server.ts';
 const STOP_GRACE_MS = 5_000;
 /** How long a status request waits for a child. */
 const STATUS_TIMEOUT_MS = 2_000;
+/** How long a child may take to apply a configuration (the checker programs the whole dataplane). */
+const APPLY_TIMEOUT_MS = 60_000;
 
 export interface WatchdogOptions {
   configPath: string;
@@ -67,7 +69,38 @@ export class Watchdog {
     process.on('SIGHUP', () => { void this.reload(); });
     process.on('SIGTERM', () => { void this.stop('SIGTERM'); });
     process.on('SIGINT', () => { void this.stop('SIGINT'); });
+    // A configuration a child cannot carry out (a scheduler the kernel lacks, say) stops the start.
+    const refusals = await this.appliedBy([...this.children.values()], this.generation);
+    if (refusals.length > 0) {
+      log('error', `configuration refused:\n${refusals.join('\n')}`);
+      await this.stop('the configuration was refused', 1);
+    }
     log('info', `started with ${this.options.configPath}; state in ${this.options.stateDir}`);
+  }
+
+  /**
+   * Waits until each of these children applied configuration `generation`, and returns their
+   * refusals ("checker: ..."). A child that dies first is not a refusal: it gets the configuration
+   * again when it respawns.
+   */
+  private appliedBy(children: readonly Supervised[], generation: number): Promise<string[]> {
+    return Promise.all(children.map((s) => {
+      const child = s.process;
+      if (!child?.connected) return undefined;
+      return new Promise<string | undefined>((resolve) => {
+        const done = (error: string | undefined): void => {
+          clearTimeout(timer);
+          child.off('message', listener);
+          child.off('exit', onExit);
+          resolve(error === undefined ? undefined : `${s.role}: ${error}`);
+        };
+        const listener = (m: FromChild): void => { if (m.type === 'applied' && m.generation === generation) done(m.error); };
+        const onExit = (): void => done(undefined);
+        const timer = setTimeout(() => done(`no answer within ${APPLY_TIMEOUT_MS / 1000} s`), APPLY_TIMEOUT_MS);
+        child.on('message', listener);
+        child.on('exit', onExit);
+      });
+    })).then((errors) => errors.filter((e) => e !== undefined));
   }
 
   /** Refuses to start when another live instance holds the state directory. */
@@ -86,7 +119,7 @@ export class Watchdog {
     s.respawnTimer = undefined;
     // Children run the same program as the watchdog (`keepalive child ROLE`), whether that is the
     // TypeScript source or the bundled runtime.
-    const child = fork(process.argv[1]!, ['child', s.role], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(process.argv[1]!, ['child', s.role, this.options.stateDir], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     s.process = child;
     s.startedAt = Date.now();
     child.on('message', (m: FromChild) => this.onMessage(s, m));
@@ -117,24 +150,33 @@ export class Watchdog {
 
   /**
    * Re-reads the configuration. A bad one is refused with its errors and the running one stays in
-   * force; a good one goes to every child, which applies the difference.
+   * force; a good one goes to every child, which applies the difference. When a child refuses it
+   * (its dataplane cannot carry it out), the children that took it get the running one back.
    */
   async reload(): Promise<{ ok: boolean; errors?: string[] }> {
+    let errors: string[];
     try {
       const { config, warnings } = this.options.load(this.options.configPath);
       for (const w of warnings) log('warn', w);
-      this.config = config;
-      this.generation++;
-      for (const s of this.children.values()) this.send(s, { type: 'config', generation: this.generation, config });
-      log('info', `reloaded ${this.options.configPath} (configuration ${this.generation})`);
-      this.lastReload = { at: new Date().toISOString(), ok: true };
-      return { ok: true };
+      const generation = ++this.generation;
+      const children = [...this.children.values()];
+      for (const s of children) this.send(s, { type: 'config', generation, config });
+      errors = await this.appliedBy(children, generation);
+      if (errors.length === 0) {
+        this.config = config;
+        log('info', `reloaded ${this.options.configPath} (configuration ${generation})`);
+        this.lastReload = { at: new Date().toISOString(), ok: true };
+        return { ok: true };
+      }
+      const restore = ++this.generation;
+      for (const s of children) this.send(s, { type: 'config', generation: restore, config: this.config });
+      await this.appliedBy(children, restore);
     } catch (error) {
-      const errors = String((error as Error).message).split('\n');
-      log('error', `reload refused; the running configuration stays in force:\n${errors.join('\n')}`);
-      this.lastReload = { at: new Date().toISOString(), ok: false, errors };
-      return { ok: false, errors };
+      errors = String((error as Error).message).split('\n');
     }
+    log('error', `reload refused; the running configuration stays in force:\n${errors.join('\n')}`);
+    this.lastReload = { at: new Date().toISOString(), ok: false, errors };
+    return { ok: false, errors };
   }
 
   private async handle(request: ControlRequest): Promise<unknown> {
@@ -187,7 +229,7 @@ export class Watchdog {
   }
 
   /** Stops the children (each gets STOP_GRACE_MS, then KILL), cleans the state directory and exits. */
-  async stop(reason: string): Promise<void> {
+  async stop(reason: string, exitCode = 0): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     log('info', `stopping (${reason})`);
@@ -204,7 +246,7 @@ export class Watchdog {
     await this.control?.close();
     rmSync(this.pidFile, { force: true });
     log('info', 'stopped');
-    process.exit(0);
+    process.exit(exitCode);
   }
 }
 

@@ -121,6 +121,9 @@ function checkService(s: VirtualService, problems: string[]): CheckedService | u
   const fwmark = s.fwmark;
   if (fwmark !== undefined && !isInteger(fwmark, 1, 0xffff_ffff)) problems.push(`${where}: fwmark ${fwmark} is not an integer in 1..4294967295`);
   if (fwmark === undefined && !isInteger(s.port, 1, 65_535)) problems.push(`${where}: port ${s.port} is not an integer in 1..65535`);
+  if (s.persistencePrefix !== undefined && s.persistencePrefix !== (family === 6 ? 128 : 32)) {
+    problems.push(`${where}: persistence_granularity /${s.persistencePrefix} needs IPVS; nftables remembers whole client addresses`);
+  }
   if (s.persistenceSeconds !== undefined && !isInteger(s.persistenceSeconds, 1, MAX_PERSISTENCE_SECONDS)) {
     problems.push(`${where}: persistence ${s.persistenceSeconds} s is not an integer in 1..${MAX_PERSISTENCE_SECONDS}`);
   }
@@ -135,6 +138,10 @@ function checkService(s: VirtualService, problems: string[]): CheckedService | u
       problems.push(`${at}: port is not an integer in ${fwmark === undefined ? '1' : '0'}..65535${fwmark === undefined ? '' : ' (0 keeps the client\'s port)'}`);
     }
     if (!isInteger(d.weight, 0, MAX_WEIGHT)) problems.push(`${at}: weight ${d.weight} is not an integer in 0..${MAX_WEIGHT}`);
+    if (d.method !== undefined && d.method !== 'NAT') {
+      problems.push(`${at}: forwarding method ${d.method} needs IPVS; the nftables dataplane forwards by NAT only (lvs_method NAT)`);
+    }
+    if (d.upperThreshold || d.lowerThreshold) problems.push(`${at}: connection thresholds (uthreshold, lthreshold) need IPVS; nftables does not count connections per destination`);
     const address = checked.text;
     const id = `${address} ${d.port}`;
     if (seen.has(id)) problems.push(`${at}: listed twice`);

@@ -1,0 +1,257 @@
+// Load balancing by the runtime, end to end with real traffic: `keepalive run` on a NAT director with a
+// keepalived.conf of virtual servers, TCP checks against real HTTP backends, and a client counting
+// which backend answers. This kernel has no IPVS, so the runtime picks nftables by itself (the IPVS
+// side runs in the user-mode-linux lane, test/ipvs.test.ts).
+// The lab is the NAT director of lab/nat-director.ts.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import type { Lab } from './lab/lab.ts';
+import { createNatDirectorLab, REAL_SERVERS, type RealServerName } from './lab/nat-director.ts';
+import { waitFor } from './lab/exec.ts';
+import type { Daemon, Host } from './lab/host.ts';
+import { KEEPALIVE_CLI, KEEPALIVE_STATE_DIR, keepalive, keepaliveStatus } from './lab/implementations.ts';
+import { checkerStatus, type CheckerStatus } from '../runtime/src/control/status.ts';
+
+const FIXTURES = new URL('fixtures/lb/', import.meta.url).pathname;
+const BACKEND = `${FIXTURES}backend.ts`;
+const CLIENT = `${FIXTURES}client.ts`;
+const T = { timeout: 120_000 };
+const CONF = '/etc/keepalive/keepalived.conf';
+
+interface Counted { counts: Record<string, number>; errors: Record<string, number>; ms: number }
+
+let lab: Lab;
+let client: Host;
+let lb: Host;
+let vip: string;
+const backends = new Map<string, Daemon>();
+let backendsStarted = 0;
+
+/** Starts an HTTP backend answering with `name`; each start gets a log of its own, so "listening" is this start's. */
+async function startBackend(host: string, name = host, port = 80): Promise<void> {
+  const h = lab.host(host);
+  const daemon = await h.startDaemon(`backend-${name}-${port}-${++backendsStarted}`, [process.execPath, BACKEND, name, h.ipv4(), String(port)]);
+  await waitFor(`${name}'s HTTP server on port ${port}`, () => (daemon.log().includes('listening') ? true : undefined));
+  backends.set(`${name}:${port}`, daemon);
+}
+
+before(async () => {
+  ({ lab, client, lb, vip } = await createNatDirectorLab());
+  for (const name of REAL_SERVERS) await startBackend(name);
+  await startBackend('rs3', 'sorry', 8080);
+});
+
+after(() => lab?.destroy());
+
+async function kill(backend: string): Promise<void> {
+  const daemon = backends.get(backend)!;
+  daemon.signal('SIGKILL');
+  await daemon.exited();
+}
+
+interface RealServerOptions { weight?: number; extra?: string }
+
+/** A keepalived.conf with one virtual server on the VIP, port 80, TCP-checked every second. */
+function conf(settings: string, realServers: Partial<Record<RealServerName, RealServerOptions>>, globalDefs = ''): string {
+  const rsBlocks = Object.entries(realServers).map(([name, o]) => `
+  real_server ${lab.host(name).ipv4()} 80 {
+    weight ${o?.weight ?? 1}
+    ${o?.extra ?? ''}
+    TCP_CHECK {
+      connect_timeout 1
+    }
+  }`).join('');
+  return `global_defs {
+  router_id lb
+  ${globalDefs}
+}
+virtual_server ${vip} 80 {
+  delay_loop 1
+  retry 1
+  delay_before_retry 0.5
+  protocol TCP
+  ${settings}
+${rsBlocks}
+}
+`;
+}
+
+const ALL = { rs1: {}, rs2: {}, rs3: {} };
+
+async function count(requests: number, { concurrency = 10, reuse = false } = {}): Promise<Counted> {
+  const argv = [process.execPath, CLIENT, reuse ? 'count-reusing' : 'count', `http://${vip}/`, String(requests), String(concurrency)];
+  return JSON.parse((await client.exec(argv, { timeoutMs: 60_000 })).stdout) as Counted;
+}
+
+function answered(result: Counted): Record<string, number> {
+  assert.deepEqual(result.errors, {}, `failed requests: ${JSON.stringify(result)}`);
+  return result.counts;
+}
+
+async function checker(): Promise<CheckerStatus> {
+  const status = checkerStatus(await keepaliveStatus(lb));
+  assert.ok(status, 'the checker child answers status');
+  return status;
+}
+
+/** Waits until the checker's status satisfies `ready`, returning it; fails after `timeoutMs`. */
+async function checkerUntil(what: string, ready: (c: CheckerStatus) => boolean, timeoutMs = 15_000): Promise<CheckerStatus> {
+  return waitFor(what, async () => {
+    const c = checkerStatus(await keepaliveStatus(lb));
+    return c && ready(c) ? c : undefined;
+  }, { timeoutMs });
+}
+
+const realServer = (c: CheckerStatus, name: string) => c.virtualServers[0]!.realServers.find((r) => r.name === `${lab.host(name).ipv4()}:80`)!;
+
+/** Starts keepalive with this configuration, after restarting any backend an earlier test left dead. */
+async function run(config: string): Promise<Daemon> {
+  for (const name of REAL_SERVERS) if (!backends.get(`${name}:80`)!.running) await startBackend(name);
+  const daemon = await keepalive.start(lb, config);
+  await checkerUntil('the first apply', (c) => c.lastSync?.ok === true);
+  return daemon;
+}
+
+async function reload(config: string): Promise<{ code: number; stderr: string }> {
+  lb.writeFile(CONF, config);
+  const result = await lb.exec([process.execPath, KEEPALIVE_CLI, 'reload', '--state-dir', KEEPALIVE_STATE_DIR], { allowFailure: true });
+  return { code: result.code, stderr: result.stderr };
+}
+
+test('the runtime picks nftables where the kernel has no IPVS, says why, and rr spreads exactly', T, async () => {
+  const daemon = await run(conf('lb_algo rr\n  lb_kind NAT', ALL));
+  try {
+    const c = await checker();
+    assert.equal(c.dataplane?.kind, 'nftables');
+    assert.match(c.dataplane!.reason, /the kernel has no IPVS .*so nftables \(lb_dataplane auto\)/);
+    const text = (await lb.exec([process.execPath, KEEPALIVE_CLI, 'status', '--state-dir', KEEPALIVE_STATE_DIR])).stdout;
+    assert.match(text, /dataplane nftables: the kernel has no IPVS/);
+    assert.match(text, new RegExp(`virtual server TCP ${vip.replaceAll('.', '\\.')} 80: rr, quorum up`));
+    await checkerUntil('every real server checked up', (s) => s.virtualServers[0]!.realServers.every((r) => r.up && r.checks.every((ch) => ch.last?.ok)));
+    assert.deepEqual(answered(await count(300)), { rs1: 100, rs2: 100, rs3: 100 });
+  } finally {
+    await daemon.stop();
+  }
+  assert.doesNotMatch((await lb.exec(['nft', 'list', 'tables'])).stdout, /keepalive/, 'a graceful stop removes the table');
+});
+
+test('a killed backend leaves the rotation within delay_loop plus its timeouts, and comes back after recovery', T, async () => {
+  const daemon = await run(conf('lb_algo rr', ALL));
+  try {
+    await checkerUntil('every real server up', (s) => s.virtualServers[0]!.realServers.every((r) => r.up && r.checks[0]!.last?.ok));
+    const killedAt = performance.now();
+    await kill('rs2:80');
+    // delay_loop 1 s, then retry 1 after 0.5 s, each connect bounded by 1 s: at most 1 + 1 + 0.5 + 1 s.
+    const bound = 3_500;
+    const down = await checkerUntil('rs2 out of the table', (s) => realServer(s, 'rs2').inTable === null, bound + 2_000);
+    const leftMs = performance.now() - killedAt;
+    console.log(`# rs2 left the pool ${leftMs.toFixed(0)} ms after its backend was killed (bound ${bound} ms + status polling)`);
+    assert.ok(leftMs < bound + 500, `left after ${leftMs.toFixed(0)} ms`);
+    assert.equal(realServer(down, 'rs2').up, false);
+    assert.match(realServer(down, 'rs2').checks[0]!.last!.reason, /ECONNREFUSED|refused/i);
+    assert.deepEqual(answered(await count(200)), { rs1: 100, rs3: 100 });
+
+    await startBackend('rs2');
+    const back = performance.now();
+    await checkerUntil('rs2 back in the table', (s) => realServer(s, 'rs2').inTable === 1, 4_000);
+    console.log(`# rs2 rejoined ${(performance.now() - back).toFixed(0)} ms after its backend came back (delay_loop 1 s)`);
+    assert.deepEqual(answered(await count(300)), { rs1: 100, rs2: 100, rs3: 100 });
+  } finally {
+    await daemon.stop();
+  }
+});
+
+test('inhibit_on_failure keeps a failed server with weight 0; the sorry server takes over when quorum is lost', T, async () => {
+  const sorry = `${lab.host('rs3').ipv4()} 8080`;
+  // The scripts write under /run, which only root may: they run as root here.
+  const daemon = await run(conf(`lb_algo rr\n  quorum 2\n  sorry_server ${sorry}\n  quorum_down "/bin/touch /run/quorum-down"\n  quorum_up "/bin/touch /run/quorum-up"`, {
+    rs1: { extra: 'inhibit_on_failure' }, rs2: {},
+  }, 'script_user root'));
+  try {
+    await checkerUntil('both up', (s) => s.virtualServers[0]!.realServers.every((r) => r.up && r.checks[0]!.last?.ok));
+    assert.deepEqual(answered(await count(100)), { rs1: 50, rs2: 50 });
+
+    await kill('rs1:80');
+    const c = await checkerUntil('rs1 down', (s) => !realServer(s, 'rs1').up);
+    // rs1 is inhibited (weight 0, still in the table), and with weight 1 left of quorum 2 the sorry server serves.
+    assert.equal(realServer(c, 'rs1').inTable, 0);
+    assert.equal(c.virtualServers[0]!.quorum.up, false);
+    assert.equal(c.virtualServers[0]!.sorryServer?.active, true);
+    assert.equal(realServer(c, 'rs2').inTable, null, 'rs2 is up but leaves the pool to the sorry server');
+    assert.deepEqual(answered(await count(20)), { sorry: 20 });
+    await waitFor('quorum_down ran', () => (existsSync(lb.path('/run/quorum-down')) ? true : undefined));
+
+    await startBackend('rs1');
+    await checkerUntil('quorum back', (s) => s.virtualServers[0]!.quorum.up);
+    assert.deepEqual(answered(await count(100)), { rs1: 50, rs2: 50 });
+    await waitFor('quorum_up ran', () => (existsSync(lb.path('/run/quorum-up')) ? true : undefined));
+  } finally {
+    await daemon.stop();
+  }
+});
+
+test('a reload that changes one weight keeps an established connection; new connections follow the new weight', T, async () => {
+  const daemon = await run(conf('lb_algo wrr', ALL));
+  try {
+    await checkerUntil('every real server up', (s) => s.virtualServers[0]!.realServers.every((r) => r.up && r.checks[0]!.last?.ok));
+    const dir = `${lab.dir}/hold`;
+    mkdirSync(dir, { recursive: true });
+    const held = client.exec([process.execPath, CLIENT, 'hold', `http://${vip}/`, dir], { timeoutMs: 60_000 });
+    await waitFor('the first answer on the held connection', () => (existsSync(`${dir}/first`) ? true : undefined));
+    const { code, stderr } = await reload(conf('lb_algo wrr', { rs1: {}, rs2: { weight: 5 }, rs3: {} }));
+    assert.equal(code, 0, stderr);
+    await checkerUntil('rs2 with weight 5', (s) => realServer(s, 'rs2').inTable === 5);
+    writeFileSync(`${dir}/go`, '');
+    const result = JSON.parse((await held).stdout) as { first: string; second: string; sameSocket: boolean };
+    assert.equal(result.sameSocket, true, 'the second request went over the same TCP connection');
+    assert.equal(result.second, result.first, 'and reached the same backend');
+    assert.deepEqual(answered(await count(70)), { rs1: 10, rs2: 50, rs3: 10 });
+  } finally {
+    await daemon.stop();
+  }
+});
+
+test('a configuration the dataplane cannot carry out is refused: DR under nftables, at start and on reload', T, async () => {
+  lb.writeFile(CONF, conf('lb_algo rr\n  lb_kind DR', ALL));
+  const started = await lb.exec([process.execPath, KEEPALIVE_CLI, 'run', '-f', CONF, '--state-dir', KEEPALIVE_STATE_DIR], { allowFailure: true, timeoutMs: 30_000 });
+  assert.equal(started.code, 1, 'keepalive run exits 1');
+  assert.match(started.stderr, /configuration refused:\nchecker: invalid virtual services:\n.*forwarding method DR needs IPVS; the nftables dataplane forwards by NAT only/);
+
+  const daemon = await run(conf('lb_algo rr', ALL));
+  try {
+    const { code, stderr } = await reload(conf('lb_algo rr\n  lb_kind TUN', ALL));
+    assert.equal(code, 1);
+    assert.match(stderr, /reload refused; the running configuration stays in force:\nchecker: invalid virtual services:\n.*forwarding method TUN needs IPVS/);
+    await checkerUntil('every real server up', (s) => s.virtualServers[0]!.realServers.every((r) => r.up && r.checks[0]!.last?.ok));
+    assert.deepEqual(answered(await count(300)), { rs1: 100, rs2: 100, rs3: 100 }, 'the running configuration still forwards');
+  } finally {
+    await daemon.stop();
+  }
+});
+
+test('the checker child is killed and respawned while the dataplane keeps forwarding', T, async () => {
+  const daemon = await run(conf('lb_algo rr\n  alpha', ALL));
+  try {
+    await checkerUntil('every real server up', (s) => s.virtualServers[0]!.realServers.every((r) => r.up));
+    const before = await keepaliveStatus(lb);
+    const pid = before.children['checker']!.pid!;
+    // Requests over new connections throughout the kill and the respawn: none may fail.
+    const traffic = count(3000, { concurrency: 4 });
+    await new Promise((r) => setTimeout(r, 200));
+    await lb.exec(['kill', '-KILL', String(pid)]);
+    const after = await waitFor('a new checker child', async () => {
+      const s = await keepaliveStatus(lb);
+      const c = s.children['checker']!;
+      return c.running && c.pid !== pid && checkerStatus(s)?.lastSync?.ok ? s : undefined;
+    });
+    assert.equal(after.children['checker']!.restarts, 1);
+    const counted = answered(await traffic);
+    assert.equal(Object.values(counted).reduce((a, b) => a + b, 0), 3000);
+    // alpha would start every server down; the respawned child resumed from the saved health instead.
+    const c = checkerStatus(after)!;
+    assert.ok(c.virtualServers[0]!.realServers.every((r) => r.inTable === 1), JSON.stringify(c.virtualServers[0]));
+  } finally {
+    await daemon.stop();
+  }
+});
