@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { Lab } from './lab/lab.ts';
-import { createNatDirectorLab, REAL_SERVERS, type RealServerName } from './lab/nat-director.ts';
+import { createNatDirectorLab, REAL_SERVERS, renderVirtualServerConf, type RealServerName } from './lab/nat-director.ts';
 import { waitFor } from './lab/exec.ts';
 import type { Daemon, Host } from './lab/host.ts';
 import { KEEPALIVE_CLI, KEEPALIVE_STATE_DIR, keepalive, keepaliveStatus } from './lab/implementations.ts';
@@ -52,29 +52,10 @@ async function kill(backend: string): Promise<void> {
 
 interface RealServerOptions { weight?: number; extra?: string }
 
-/** A keepalived.conf with one virtual server on the VIP, port 80, TCP-checked every second. */
+/** The configuration of the virtual server on the VIP, with these of rs1..rs3 as its real servers. */
 function conf(settings: string, realServers: Partial<Record<RealServerName, RealServerOptions>>, globalDefs = ''): string {
-  const rsBlocks = Object.entries(realServers).map(([name, o]) => `
-  real_server ${lab.host(name).ipv4()} 80 {
-    weight ${o?.weight ?? 1}
-    ${o?.extra ?? ''}
-    TCP_CHECK {
-      connect_timeout 1
-    }
-  }`).join('');
-  return `global_defs {
-  router_id lb
-  ${globalDefs}
-}
-virtual_server ${vip} 80 {
-  delay_loop 1
-  retry 1
-  delay_before_retry 0.5
-  protocol TCP
-  ${settings}
-${rsBlocks}
-}
-`;
+  const list = Object.entries(realServers).map(([name, o]) => ({ address: lab.host(name).ipv4(), ...o }));
+  return renderVirtualServerConf(vip, settings, list, globalDefs);
 }
 
 const ALL = { rs1: {}, rs2: {}, rs3: {} };

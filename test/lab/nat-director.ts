@@ -47,3 +47,28 @@ export async function createNatDirectorLab(): Promise<NatDirectorLab> {
     throw error;
   }
 }
+
+export interface RealServerConf {
+  address: string;
+  weight?: number;
+  /** More lines for the real_server block, e.g. "inhibit_on_failure". */
+  extra?: string;
+}
+
+/**
+ * A keepalived.conf with one virtual server on `vip` port 80 whose real servers are TCP-checked every
+ * second (retry 1 after 0.5 s, connect_timeout 1 s), so that health changes show within seconds.
+ */
+export function renderVirtualServerConf(vip: string, settings: string, realServers: readonly RealServerConf[], globalDefs = ''): string {
+  const lines = [
+    'global_defs {', '  router_id lb', ...(globalDefs ? [`  ${globalDefs}`] : []), '}',
+    `virtual_server ${vip} 80 {`, '  delay_loop 1', '  retry 1', '  delay_before_retry 0.5', '  protocol TCP',
+    ...settings.split('\n').map((l) => `  ${l.trim()}`),
+    ...realServers.flatMap((rs) => [
+      `  real_server ${rs.address} 80 {`, `    weight ${rs.weight ?? 1}`, ...(rs.extra ? [`    ${rs.extra}`] : []),
+      '    TCP_CHECK {', '      connect_timeout 1', '    }', '  }',
+    ]),
+    '}',
+  ];
+  return `${lines.join('\n')}\n`;
+}
