@@ -22,6 +22,12 @@ import { CheckScheduler, checkKey, type ScheduleEvent, type ServerChecks, type S
 
 /** How often the kernel's table is read back and drift repaired. */
 const REPAIR_INTERVAL_MS = 10_000;
+/**
+ * First runs are staggered this far apart (10,000 a second): thousands of checks started in the same
+ * instant would overflow the real servers' SYN backlogs (a dropped SYN costs a 1 s retransmit) and
+ * would stay bunched in every later round, since each round follows the end of the one before.
+ */
+const FIRST_RUN_SPACING_MS = 0.1;
 /** Transitions kept for `keepalive status`. */
 const RECENT_EVENTS = 50;
 
@@ -100,6 +106,7 @@ export class CheckerDaemon implements ChildRole {
     const servers = new Map<string, { vs: PlannedVirtualServer; rs: PlannedRealServer }>();
     const definitions = new Map<string, string>();
     const scheduled: ServerChecks[] = [];
+    let order = 0;
     for (const vs of plan.virtualServers) {
       for (const rs of vs.realServers) {
         servers.set(rs.id, { vs, rs });
@@ -115,7 +122,7 @@ export class CheckerDaemon implements ChildRole {
             return {
               id: c.id, timing: c.timing, spec: c.spec,
               startUp: kept ?? !vs.alpha,
-              ...(kept === undefined && c.warmupMs > 0 ? { firstRunInMs: Math.random() * c.warmupMs } : {}),
+              firstRunInMs: kept === undefined && c.warmupMs > 0 ? Math.random() * c.warmupMs : FIRST_RUN_SPACING_MS * order++,
             };
           }),
         });
@@ -289,6 +296,7 @@ export class CheckerDaemon implements ChildRole {
       dataplane: this.dataplane?.describe(),
       lastSync: this.lastSync,
       repairs: this.repairs,
+      lateness: r?.scheduler.lateness.summary(),
       virtualServers: r ? r.plan.virtualServers.map((vs) => {
         const health = (id: string) => r.scheduler.server(id);
         const hasQuorum = r.quorum.get(vs.pool.key)!;

@@ -264,6 +264,27 @@ export interface ServerChecks extends ScheduledServer {
   checks: readonly (ScheduledCheck & { spec: CheckSpec })[];
 }
 
+/** The last LatenessWindow.SIZE lateness samples, in ms, and their percentiles. */
+export class LatenessWindow {
+  static readonly SIZE = 10_000;
+  private readonly samples = new Float64Array(LatenessWindow.SIZE);
+  private count = 0;
+
+  record(ms: number): void {
+    this.samples[this.count % LatenessWindow.SIZE] = ms;
+    this.count++;
+  }
+
+  /** Percentiles over the window; undefined before the first run. */
+  summary(): { runs: number; p50: number; p99: number; max: number } | undefined {
+    const n = Math.min(this.count, LatenessWindow.SIZE);
+    if (n === 0) return undefined;
+    const sorted = this.samples.slice(0, n).sort();
+    const at = (q: number): number => sorted[Math.min(n - 1, Math.floor(q * n))]!;
+    return { runs: this.count, p50: at(0.5), p99: at(0.99), max: sorted[n - 1]! };
+  }
+}
+
 export interface CheckSchedulerOptions {
   /** Transitions, as they happen. */
   onEvent: (event: ScheduleEvent) => void;
@@ -280,6 +301,8 @@ export class CheckScheduler {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly inFlight = new Set<Promise<void>>();
+  /** How late runs started against when they were due: the measure of an overloaded checker. */
+  readonly lateness = new LatenessWindow();
 
   /**
    * Nothing runs until start(): a caller can read the initial health (and decide against it) first.
@@ -319,7 +342,11 @@ export class CheckScheduler {
     if (this.stopped) return;
     clearTimeout(this.timer);
     this.timer = undefined;
-    for (const key of this.schedule.startDue(performance.now())) this.launch(key);
+    const now = performance.now();
+    for (const key of this.schedule.startDue(now)) {
+      this.lateness.record(now - this.schedule.check(key).dueAt);
+      this.launch(key);
+    }
     const next = this.schedule.nextDueAt();
     if (next !== undefined) this.timer = setTimeout(() => this.wake(), Math.max(0, next - performance.now()));
   }

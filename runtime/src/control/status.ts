@@ -43,6 +43,8 @@ export interface CheckerStatus {
   dataplane: { kind: 'ipvs' | 'nftables'; reason: string } | undefined;
   lastSync: { at: string; ok: boolean; ms: number; error?: string } | undefined;
   repairs: { runs: number; drifted: number; last: string[] };
+  /** How late check runs started, over the last 10,000 runs (ms). */
+  lateness: { runs: number; p50: number; p99: number; max: number } | undefined;
   virtualServers: {
     key: string;
     services: string[];
@@ -91,6 +93,7 @@ function formatChecker(c: CheckerStatus): string[] {
   if (c.dataplane) {
     const sync = c.lastSync ? `; last apply ${c.lastSync.ok ? `ok in ${c.lastSync.ms.toFixed(0)} ms` : `FAILED: ${c.lastSync.error}`} at ${c.lastSync.at}` : '';
     lines.push(`dataplane ${c.dataplane.kind}: ${c.dataplane.reason}${sync}`);
+    if (c.lateness) lines.push(`  checks: ${c.lateness.runs} runs, started late by p50 ${c.lateness.p50.toFixed(1)} ms, p99 ${c.lateness.p99.toFixed(1)} ms, max ${c.lateness.max.toFixed(1)} ms`);
     if (c.repairs.drifted > 0) lines.push(`  drift repaired ${c.repairs.drifted} time(s); last: ${c.repairs.last.join('; ')}`);
   }
   for (const vs of c.virtualServers) {
