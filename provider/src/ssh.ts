@@ -1,0 +1,192 @@
+// SSH to a host, as the provider deploys to it (ssh2): the host key is pinned (a host presenting another
+// key is refused before anything is sent), files are written atomically (a temporary file beside the
+// target, synced, then renamed over it with OpenSSH's posix-rename, so a reader or a crash sees the old
+// file or the new one, never half of one), and a file whose content hash already matches is not
+// written at all, so a no-op update makes no writes.
+//
+// `roundTrips` counts the requests this client waited for: connecting (version exchange, key exchange
+// and authentication, counted as one), each command, starting SFTP, and each SFTP request. It is the
+// cost model of the deploy benchmarks.
+import { createHash, randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
+import ssh2, { type Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import type { HostConnection } from './schema.ts';
+
+/** What is needed to reach a host: a Host's connection, or part of it. */
+export type SshTarget = Pick<HostConnection, 'address' | 'port' | 'user' | 'privateKey' | 'hostKey' | 'insecureAcceptUnknownHostKey'>;
+
+export interface ExecResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** OpenSSH's fingerprint of a public key blob: "SHA256:" and the unpadded base64 of its hash. */
+export function fingerprint(blob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
+
+export class HostKeyMismatchError extends Error {
+  readonly presented: string;
+  readonly expected: string;
+
+  constructor(target: SshTarget, presented: Buffer, expected: Buffer) {
+    super(`${target.address}:${target.port} presented host key ${fingerprint(presented)}, but hostKey pins ${fingerprint(expected)}: refusing to connect (if the host was reinstalled, pin its new key after checking it out of band)`);
+    this.name = 'HostKeyMismatchError';
+    this.presented = fingerprint(presented);
+    this.expected = fingerprint(expected);
+  }
+}
+
+/** Quotes a word for the remote POSIX shell. */
+export function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+export function sha256(content: Buffer | string): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+/** The host key algorithms that prove a key of this type; asking for exactly these makes the server present the pinned key. */
+function hostKeyAlgorithms(type: string): ConnectConfig['algorithms'] {
+  const serverHostKey = type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type];
+  return { serverHostKey: serverHostKey as NonNullable<NonNullable<ConnectConfig['algorithms']>['serverHostKey']> };
+}
+
+function parseHostKey(hostKey: string): { type: string; blob: Buffer } {
+  const [type = '', data = ''] = hostKey.trim().split(/\s+/);
+  return { type, blob: Buffer.from(data, 'base64') };
+}
+
+export class SshSession implements AsyncDisposable {
+  /** Starts at one: the connection itself. */
+  roundTrips = 1;
+  /** The key the host presented, as in known_hosts ("ssh-ed25519 AAAA..."). */
+  readonly presentedHostKey: string;
+  private readonly client: Client;
+  private sftpSession: Promise<SFTPWrapper> | undefined;
+
+  private constructor(client: Client, presentedHostKey: string) {
+    this.client = client;
+    this.presentedHostKey = presentedHostKey;
+  }
+
+  /**
+   * Connects and authenticates, accepting only the pinned host key (or, with the loud opt-in
+   * insecureAcceptUnknownHostKey, any key, which is then in `presentedHostKey`).
+   */
+  static connect(target: SshTarget, timeoutMs = 10_000): Promise<SshSession> {
+    const pinned = target.hostKey === undefined ? undefined : parseHostKey(target.hostKey);
+    if (!pinned && target.insecureAcceptUnknownHostKey !== true) {
+      return Promise.reject(new Error(`${target.address}: no hostKey pinned, and insecureAcceptUnknownHostKey is not set`));
+    }
+    return new Promise((resolve, reject) => {
+      const client = new ssh2.Client();
+      let presented: Buffer | undefined;
+      let presentedType = pinned?.type ?? '';
+      client.once('ready', () => resolve(new SshSession(client, `${presentedType} ${presented!.toString('base64')}`)));
+      client.once('error', (error) => {
+        client.end();
+        reject(pinned && presented && !presented.equals(pinned.blob) ? new HostKeyMismatchError(target, presented, pinned.blob) : error);
+      });
+      client.connect({
+        host: target.address,
+        port: target.port,
+        username: target.user,
+        privateKey: target.privateKey,
+        readyTimeout: timeoutMs,
+        ...(pinned && { algorithms: hostKeyAlgorithms(pinned.type) }),
+        hostVerifier: (key: Buffer) => {
+          presented = key;
+          // The blob starts with its own type, length-prefixed.
+          if (!pinned) presentedType = key.subarray(4, 4 + key.readUInt32BE(0)).toString();
+          return pinned ? key.equals(pinned.blob) : true;
+        },
+      });
+    });
+  }
+
+  /** Runs a command (through the login shell), with `stdin` as its input. */
+  exec(command: string, stdin?: Buffer | string): Promise<ExecResult> {
+    this.roundTrips++;
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (error, stream) => {
+        if (error) return reject(error);
+        const stdout: Buffer[] = [];
+        const stderr: Buffer[] = [];
+        stream.on('data', (b: Buffer) => stdout.push(b));
+        stream.stderr.on('data', (b: Buffer) => stderr.push(b));
+        stream.once('close', (code: number | null) => resolve({ code: code ?? -1, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() }));
+        stream.end(stdin);
+      });
+    });
+  }
+
+  /** The SHA-256 of each file (undefined for a missing one), in one command. */
+  async hashes(paths: readonly string[]): Promise<Map<string, string | undefined>> {
+    const result = await this.exec(`sha256sum -- ${paths.map(shellQuote).join(' ')} 2>/dev/null; true`);
+    return hashesFromOutput(paths, result.stdout);
+  }
+
+  private sftp(): Promise<SFTPWrapper> {
+    this.sftpSession ??= new Promise((resolve, reject) => {
+      this.roundTrips++;
+      this.client.sftp((error, sftp) => (error ? reject(error) : resolve(sftp)));
+    });
+    return this.sftpSession;
+  }
+
+  /** One SFTP request, counted. */
+  private request<T>(start: (done: (error: Error | null | undefined, value: T) => void) => void): Promise<T> {
+    this.roundTrips++;
+    return new Promise((resolve, reject) => start((error, value) => (error ? reject(error) : resolve(value))));
+  }
+
+  /**
+   * Makes `path` hold `content`, atomically, creating its directory if needed. Returns false, having
+   * written nothing, when the file already holds exactly that content.
+   */
+  async writeFile(path: string, content: Buffer | string, mode = 0o644): Promise<boolean> {
+    const data = Buffer.from(content);
+    // One command both makes sure the directory exists and reads the current hash.
+    const probe = await this.exec(`mkdir -p -- ${shellQuote(posix.dirname(path))} && { sha256sum -- ${shellQuote(path)} 2>/dev/null; true; }`);
+    if (probe.code !== 0) throw new Error(`cannot create ${posix.dirname(path)}: ${probe.stderr.trim()}`);
+    if (hashesFromOutput([path], probe.stdout).get(path) === sha256(data)) return false;
+
+    const sftp = await this.sftp();
+    const temp = posix.join(posix.dirname(path), `.${posix.basename(path)}.keepalive-${randomBytes(6).toString('hex')}`);
+    const handle = await this.request<Buffer>((done) => sftp.open(temp, 'w', { mode }, done));
+    try {
+      await this.request<void>((done) => sftp.write(handle, data, 0, data.length, 0, (error) => done(error, undefined)));
+      // On disk before the rename, so a crash cannot leave the new name on an empty file.
+      await this.request<void>((done) => sftp.ext_openssh_fsync(handle, (error) => done(error, undefined)));
+    } finally {
+      await this.request<void>((done) => sftp.close(handle, (error) => done(error, undefined)));
+    }
+    try {
+      await this.request<void>((done) => sftp.ext_openssh_rename(temp, path, (error) => done(error, undefined)));
+    } catch (error) {
+      await this.request<void>((done) => sftp.unlink(temp, () => done(undefined, undefined)));
+      throw error;
+    }
+    return true;
+  }
+
+  close(): void {
+    this.client.end();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+}
+
+/** Parses `sha256sum` output ("HASH  PATH" lines) for the given paths. */
+function hashesFromOutput(paths: readonly string[], stdout: string): Map<string, string | undefined> {
+  const found = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const match = /^([0-9a-f]{64}) [ *](.*)$/.exec(line);
+    if (match) found.set(match[2]!, match[1]!);
+  }
+  return new Map(paths.map((p) => [p, found.get(p)]));
+}
