@@ -21,7 +21,8 @@ Usage:
   keepalive reload [--state-dir DIR]            make the running daemon reload its configuration
 
 Options:
-  -f, --config FILE    the configuration file (keepalived.conf syntax, or the project's JSON/YAML)
+  -f, --config FILE    the configuration file (keepalived.conf syntax, or the project's JSON/YAML), or a
+                       directory of JSON/YAML fragments merged in name order
   --state-dir DIR      where the pid file and control socket live (default ${DEFAULT_STATE_DIR})
   -h, --help           show this help
   -v, --version        print the version

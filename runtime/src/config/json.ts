@@ -21,32 +21,45 @@ import {
 /** Converts one value node; throws ValueError for a bad value. */
 type Convert<V> = (node: Node) => V;
 
-/** Reads nodes of one document, turning offsets into positions. */
+/** Where a node was parsed: its file, that file's line counter, and its document (for aliases). */
+interface Origin {
+  file: string;
+  lines: LineCounter;
+  doc: Document.Parsed;
+}
+
+/**
+ * Reads the nodes of one document, or of several merged into one tree (fragments), turning offsets
+ * into positions in the file each node came from.
+ */
 class DocumentReader {
   readonly diagnostics: Diagnostics;
-  private readonly file: string;
-  private readonly lines: LineCounter;
-  private readonly doc: Document.Parsed;
+  private readonly origin: Origin;
+  /** For merged fragments: the origin of every node that came from a fragment other than `origin`'s. */
+  private readonly origins: WeakMap<Node, Origin> | undefined;
 
-  constructor(doc: Document.Parsed, lines: LineCounter, file: string, diagnostics: Diagnostics) {
-    this.doc = doc;
-    this.lines = lines;
-    this.file = file;
+  constructor(origin: Origin, diagnostics: Diagnostics, origins?: WeakMap<Node, Origin>) {
+    this.origin = origin;
     this.diagnostics = diagnostics;
+    this.origins = origins;
   }
 
-  pos(offset: number): SourcePos {
-    const { line, col } = this.lines.linePos(offset);
-    return { file: this.file, line, col };
+  private originOf(node: Node): Origin {
+    return this.origins?.get(node) ?? this.origin;
+  }
+
+  pos(offset: number, origin: Origin = this.origin): SourcePos {
+    const { line, col } = origin.lines.linePos(offset);
+    return { file: origin.file, line, col };
   }
 
   at(node: Node): SourcePos {
-    return this.pos(node.range?.[0] ?? 0);
+    return this.pos(node.range?.[0] ?? 0, this.originOf(node));
   }
 
-  /** Follows a YAML alias (*name) to the node it names. */
+  /** Follows a YAML alias (*name) to the node it names, in the document the alias is in. */
   resolve(node: Node): Node {
-    return isAlias(node) ? (node.resolve(this.doc) as Node) : node;
+    return isAlias(node) ? (node.resolve(this.originOf(node).doc) as Node) : node;
   }
 
   /** Calls `read` for each key of a mapping, reporting unknown keys and bad values at their place. */
@@ -523,16 +536,86 @@ export const jsonSpelling: Spelling = { setting: (key) => key, value: (_key, val
  * The model of a JSON or YAML text, before validation (see validate.ts). Errors and warnings go to
  * `diagnostics`; the returned model is only usable if no error was recorded.
  */
-export function readJsonOrYaml(text: string, file: string, diagnostics: Diagnostics): KeepaliveConfig {
+function parse(text: string, file: string, diagnostics: Diagnostics): Origin {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const r = new DocumentReader(doc, lines, file, diagnostics);
+  const origin = { file, lines, doc };
+  const r = new DocumentReader(origin, diagnostics);
   for (const error of doc.errors) diagnostics.error(r.pos(error.pos[0]), error.message);
+  return origin;
+}
 
+const isEmpty = (node: unknown): boolean => node === null || node === undefined || (isScalar(node) && node.value === null);
+
+export function readJsonOrYaml(text: string, file: string, diagnostics: Diagnostics): KeepaliveConfig {
+  const origin = parse(text, file, diagnostics);
+  const contents = origin.doc.errors.length === 0 ? origin.doc.contents : null;
+  return readDocument(new DocumentReader(origin, diagnostics), contents as Node | null, file);
+}
+
+/**
+ * Several JSON/YAML fragments of one configuration (a conf.d directory, in name order), deep-merged:
+ * mappings merge key by key, so one fragment can add a real server to a virtual server another
+ * defines; a key whose values differ in two fragments, unless both are mappings, is an error at the
+ * second, naming the first. Every position stays the one in the fragment the node came from.
+ */
+export function readJsonOrYamlFragments(fragments: readonly { text: string; file: string }[], directory: string, diagnostics: Diagnostics): KeepaliveConfig {
+  const origins = new WeakMap<Node, Origin>();
+  let root: YAMLMap | undefined;
+  let rootOrigin: Origin | undefined;
+  for (const { text, file } of fragments) {
+    const origin = parse(text, file, diagnostics);
+    const contents = origin.doc.contents as Node | null;
+    if (origin.doc.errors.length > 0 || isEmpty(contents)) continue;
+    const r = new DocumentReader(origin, diagnostics);
+    if (!isMap(contents)) {
+      diagnostics.error(r.at(contents!), 'a configuration fragment must be a mapping');
+      continue;
+    }
+    if (!root) {
+      root = contents as YAMLMap;
+      rootOrigin = origin;
+      continue;
+    }
+    visit(contents, (node) => origins.set(node, origin));
+    mergeMaps(root, contents as YAMLMap, new DocumentReader(rootOrigin!, diagnostics, origins), r);
+  }
+  const fallback: Origin = rootOrigin ?? { file: directory, lines: new LineCounter(), doc: parseDocument('') };
+  return readDocument(new DocumentReader(fallback, diagnostics, origins), root ?? null, directory);
+}
+
+/** Every node of a tree, aliases' targets excepted (they are nodes of the same tree). */
+function visit(node: unknown, each: (node: Node) => void): void {
+  if (!node || typeof node !== 'object') return;
+  each(node as Node);
+  if (isMap(node)) for (const pair of node.items) { visit(pair.key, each); visit(pair.value, each); }
+  else if (isSeq(node)) for (const item of node.items) visit(item, each);
+}
+
+function mergeMaps(target: YAMLMap, source: YAMLMap, targetReader: DocumentReader, sourceReader: DocumentReader): void {
+  for (const pair of source.items) {
+    const key = pair.key as Node;
+    const name = isScalar(key) ? key.value : undefined;
+    const existing = target.items.find((p) => isScalar(p.key) && (p.key as { value: unknown }).value === name);
+    if (!existing) {
+      target.items.push(pair);
+      continue;
+    }
+    const [a, b] = [existing.value ? targetReader.resolve(existing.value as Node) : null, pair.value ? sourceReader.resolve(pair.value as Node) : null];
+    if (isMap(a) && isMap(b)) {
+      mergeMaps(a as YAMLMap, b as YAMLMap, targetReader, sourceReader);
+    } else if (JSON.stringify((a as { toJSON?: () => unknown } | null)?.toJSON?.() ?? null) !== JSON.stringify((b as { toJSON?: () => unknown } | null)?.toJSON?.() ?? null)) {
+      const first = targetReader.at(existing.key as Node);
+      sourceReader.diagnostics.error(sourceReader.at(key), `${String(name)} is also given, differently, at ${first.file}:${first.line}:${first.col}`);
+    }
+  }
+}
+
+function readDocument(r: DocumentReader, contents: Node | null, file: string): KeepaliveConfig {
   const sections: Partial<Record<'globalDefs' | 'vrrpScripts' | 'trackFiles' | 'vrrpSyncGroups' | 'vrrpInstances' | 'virtualServerGroups' | 'virtualServers', { node: Node; at: SourcePos }>> = {};
-  if (doc.errors.length === 0 && doc.contents && !(isScalar(doc.contents) && doc.contents.value === null)) {
+  if (!isEmpty(contents)) {
     try {
-      r.fields(doc.contents, 'the configuration', Object.fromEntries(
+      r.fields(contents!, 'the configuration', Object.fromEntries(
         (['globalDefs', 'vrrpScripts', 'trackFiles', 'vrrpSyncGroups', 'vrrpInstances', 'virtualServerGroups', 'virtualServers'] as const).map((key) => [key, (node: Node, at: SourcePos) => { sections[key] = { node, at }; }]),
       ));
     } catch (error) {

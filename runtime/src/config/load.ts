@@ -1,8 +1,9 @@
 // Loading a configuration file of any supported format into the model: read, tell the format apart
 // by content, parse, validate. A bad configuration throws a ConfigError listing every problem.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { byPosition, ConfigError, Diagnostics, formatDiagnostic } from './diagnostics.ts';
-import { jsonSpelling, readJsonOrYaml } from './json.ts';
+import { jsonSpelling, readJsonOrYaml, readJsonOrYamlFragments } from './json.ts';
 import { keepalivedSpelling, readKeepalivedConf } from './keepalived-conf.ts';
 import type { KeepaliveConfig } from './model.ts';
 import { validateConfig } from './validate.ts';
@@ -38,12 +39,44 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
   return { config, warnings: [...diagnostics.warnings].sort(byPosition).map(formatDiagnostic) };
 }
 
+const cannotRead = (path: string, error: unknown): ConfigError =>
+  new ConfigError([{ file: path, line: 1, col: 1, message: `cannot read the configuration: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }]);
+
+/** Fragments a configuration directory holds: its *.json, *.yaml and *.yml files, not recursively. */
+const FRAGMENT = /\.(json|ya?ml)$/;
+
+/**
+ * Loads a configuration file, or a directory of JSON/YAML fragments (as a deploy tool writes one per
+ * resource), merged in name order into one configuration (see readJsonOrYamlFragments).
+ */
 export function loadConfig(path: string): LoadedConfig {
   let text: string;
   try {
+    if (statSync(path).isDirectory()) return loadFragments(path);
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError([{ file: path, line: 1, col: 1, message: `cannot read the configuration: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }]);
+    if (error instanceof ConfigError) throw error;
+    throw cannotRead(path, error);
   }
   return parseConfigText(text, path);
+}
+
+function loadFragments(directory: string): LoadedConfig {
+  const fragments = readdirSync(directory, { withFileTypes: true })
+    .filter((e) => e.isFile() && FRAGMENT.test(e.name))
+    .map((e) => e.name)
+    .sort()
+    .map((name) => {
+      const file = join(directory, name);
+      try {
+        return { file, text: readFileSync(file, 'utf8') };
+      } catch (error) {
+        throw cannotRead(file, error);
+      }
+    });
+  const diagnostics = new Diagnostics();
+  const config = readJsonOrYamlFragments(fragments, directory, diagnostics);
+  validateConfig(config, jsonSpelling, diagnostics);
+  diagnostics.throwIfErrors();
+  return { config, warnings: [...diagnostics.warnings].sort(byPosition).map(formatDiagnostic) };
 }
