@@ -5,10 +5,14 @@
 //   - how often each real server really got checked, seen from the listeners (a check is a
 //     connection): the interval between two checks of one server, p50/p99/max, against delay_loop;
 //   - for keepalive, its own record of how late check runs started (p99).
-//   npm run bench:checker -- [--impl keepalive,keepalived] [--servers 10000] [--seconds 30]
+//   npm run bench:checker -- [--lane host|uml] [--impl keepalive,keepalived] [--servers N] [--seconds S]
 //
-// keepalived runs with -C (checkers only). On a kernel without IPVS its checker cannot program the
-// table; whether it keeps checking is what the figures show (connections arriving at the listeners).
+// Two lanes. host: the daemon runs in a lab host on this machine. keepalived's checker cannot run
+// there: it exits at start when the kernel has no IPVS ("IPVS: Can't initialize ipvs"), so this lane
+// measures keepalive alone. uml: each daemon runs in turn inside the user-mode-linux guest (a real
+// IPVS kernel), wired to the lab segment where the listeners run natively; the same guest kernel for
+// both makes the ratio the figure to read (everything in the guest is slower than on the host, node
+// more than C).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -17,17 +21,24 @@ import { addressIn } from '../test/lab/addressing.ts';
 import { waitFor } from '../test/lab/exec.ts';
 import { processGroup } from '../test/lab/processes.ts';
 import type { Daemon, Host } from '../test/lab/host.ts';
-import { keepalive, keepaliveStatus } from '../test/lab/implementations.ts';
+import { KEEPALIVE_CLI, keepalive, keepaliveStatus } from '../test/lab/implementations.ts';
+import { runInUml } from '../test/lab/uml.ts';
 import { checkerStatus } from '../runtime/src/control/status.ts';
 
 const { values } = parseArgs({ options: {
-  impl: { type: 'string', default: 'keepalive,keepalived' },
-  servers: { type: 'string', default: '10000' },
+  lane: { type: 'string', default: 'host' },
+  impl: { type: 'string' },
+  servers: { type: 'string' },
   seconds: { type: 'string', default: '30' },
 } });
-const servers = Number(values.servers);
+const lane = values.lane;
+if (lane !== 'host' && lane !== 'uml') throw new Error('--lane host|uml');
+const servers = Number(values.servers ?? (lane === 'host' ? 10_000 : 1_000));
 const seconds = Number(values.seconds);
-const WARMUP_S = 10;
+const impls = (values.impl ?? (lane === 'host' ? 'keepalive' : 'keepalive,keepalived')).split(',');
+if (lane === 'host' && impls.includes('keepalived')) throw new Error('keepalived\'s checker needs IPVS: use --lane uml');
+// Starting a daemon (and, in the guest, node itself) takes a while before checks settle into rounds.
+const WARMUP_S = lane === 'host' ? 10 : 40;
 const FIRST_PORT = 20_000;
 const LISTENERS = fileURLToPath(new URL('../test/fixtures/lb/listeners.ts', import.meta.url));
 if (!(servers >= 1 && servers <= 40_000) || !(seconds >= 5 && seconds <= 600)) throw new Error('--servers 1..40000, --seconds 5..600');
@@ -56,8 +67,32 @@ async function startKeepalived(host: Host, config: string): Promise<Daemon> {
 }
 
 interface Result { impl: string; cpu: number; connections: number; checked: number; intervalMs: { p50: number; p99: number; max: number }; lateP99?: number }
+
+/**
+ * A guest script: starts the daemon, waits out the warm-up, and prints the CPU seconds (utime +
+ * stime, all its processes) used over the measured window as {"cpu": share}.
+ */
+function guestScript(impl: string, config: string): string {
+  const start = impl === 'keepalive'
+    ? `setsid ${process.execPath} ${KEEPALIVE_CLI} run -f /tmp/checkers.conf --state-dir /tmp/keepalive > /tmp/daemon.log 2>&1 &`
+    : 'setsid keepalived -n -l -G -C -f /tmp/checkers.conf -p /tmp/keepalived.pid -c /tmp/checkers.pid > /tmp/daemon.log 2>&1 &';
+  return [
+    "cat > /tmp/checkers.conf <<'EOF'", config.trimEnd(), 'EOF',
+    start, 'leader=$!',
+    // The daemon's processes: its session (setsid made the leader's PID the session id).
+    'cpu() { t=0; for s in /proc/[0-9]*/stat; do set -- $(cat "$s" 2>/dev/null); [ "$6" = "$leader" ] && t=$((t + ${14} + ${15})); done; echo $t; }',
+    `sleep ${WARMUP_S}`,
+    'c0=$(cpu); t0=$(date +%s%N)',
+    `sleep ${seconds}`,
+    'c1=$(cpu); t1=$(date +%s%N)',
+    // USER_HZ ticks over nanoseconds, as parts per million of one core.
+    `printf '{"cpu": %s}\\n' $(( (c1 - c0) * 10000000000000 / (t1 - t0) ))`,
+    'kill -TERM $leader; sleep 3; tail -5 /tmp/daemon.log >&2',
+  ].join('\n');
+}
+
 const results: Result[] = [];
-for (const impl of values.impl.split(',')) {
+for (const impl of impls) {
   await using lab = await Lab.create({ hosts: ['lb', 'rs'], ssh: false, management: false });
   const lb = lab.host('lb');
   const rs = lab.host('rs');
@@ -65,18 +100,29 @@ for (const impl of values.impl.split(',')) {
   const listeners = await rs.startDaemon('listeners', [process.execPath, LISTENERS, rs.ipv4(), String(FIRST_PORT), String(servers), String(WARMUP_S), String(seconds)]);
   await waitFor('the listeners', () => (listeners.log().includes('listening') ? true : undefined), { timeoutMs: 60_000 });
   const config = conf(vip, rs.ipv4());
-  const daemon = impl === 'keepalive' ? await keepalive.start(lb, config) : await startKeepalived(lb, config);
-  await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
-  const cpu0 = cpuSeconds(daemon);
-  const t0 = performance.now();
-  const report = await waitFor('the listeners\' report', () => listeners.log().split('\n').find((l) => l.startsWith('{')), { timeoutMs: (seconds + 60) * 1000, intervalMs: 200 });
-  const measured = JSON.parse(report) as { connections: number; servers: number; intervalMs: Result['intervalMs'] };
-  const cpu = (cpuSeconds(daemon) - cpu0) / ((performance.now() - t0) / 1000);
-  const lateP99 = impl === 'keepalive' ? checkerStatus(await keepaliveStatus(lb))?.lateness?.p99 : undefined;
+  const report = () => waitFor('the listeners\' report', () => listeners.log().split('\n').find((l) => l.startsWith('{')), { timeoutMs: (WARMUP_S + seconds + 60) * 1000, intervalMs: 200 });
+  let cpu: number;
+  let lateP99: number | undefined;
+  if (lane === 'uml') {
+    const guest = await runInUml(lab, guestScript(impl, config), { memoryMb: 1024, timeoutMs: (WARMUP_S + seconds + 120) * 1000, attach: { hostNumber: 200 } });
+    if (guest.code !== 0) throw new Error(`the guest run failed (${guest.code}): ${guest.stderr}`);
+    const line = guest.stdout.trim().split('\n').at(-1) ?? '';
+    if (!line.startsWith('{')) throw new Error(`the guest printed no figure:\n${guest.stdout}\n${guest.stderr}`);
+    cpu = (JSON.parse(line) as { cpu: number }).cpu / 1e6;
+  } else {
+    const daemon = impl === 'keepalive' ? await keepalive.start(lb, config) : await startKeepalived(lb, config);
+    await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
+    const cpu0 = cpuSeconds(daemon);
+    const t0 = performance.now();
+    await report();
+    cpu = (cpuSeconds(daemon) - cpu0) / ((performance.now() - t0) / 1000);
+    lateP99 = impl === 'keepalive' ? checkerStatus(await keepaliveStatus(lb))?.lateness?.p99 : undefined;
+    await daemon.stop();
+  }
+  const measured = JSON.parse(await report()) as { connections: number; servers: number; intervalMs: Result['intervalMs'] };
   results.push({ impl, cpu, connections: measured.connections, checked: measured.servers, intervalMs: measured.intervalMs, ...(lateP99 === undefined ? {} : { lateP99 }) });
-  await daemon.stop();
 }
-console.log(`checker scale: ${servers} real servers TCP-checked every 1 s, ${seconds} s measured after ${WARMUP_S} s of warm-up`);
+console.log(`checker scale (${lane} lane): ${servers} real servers TCP-checked every 1 s, ${seconds} s measured after ${WARMUP_S} s of warm-up`);
 for (const r of results) {
   console.log(`${r.impl}: CPU ${(r.cpu * 100).toFixed(1)}% of a core; ${r.connections} checks seen (${(r.connections / seconds).toFixed(0)}/s, ${r.checked} of ${servers} servers); `
     + `interval between checks of a server p50 ${r.intervalMs.p50.toFixed(0)} ms, p99 ${r.intervalMs.p99.toFixed(0)} ms, max ${r.intervalMs.max.toFixed(0)} ms`
