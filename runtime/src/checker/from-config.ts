@@ -117,8 +117,9 @@ function checks(g: GlobalDefs, vs: VirtualServer, rs: RealServer, checker: Check
             ...(url.regex !== undefined ? { regex: url.regex, regexNoMatch: url.regexNoMatch } : {}),
             ...(virtualhost !== undefined ? { virtualhost } : {}),
             ...(sni !== undefined ? { sni } : {}),
-            // keepalived's SSL_GET does not verify the certificate; neither does this.
-            verifyTls: false,
+            // keepalived's SSL_GET never verifies the certificate; this does when tls_verify asks.
+            verifyTls: checker.tlsVerify,
+            ...(checker.tlsCa !== undefined ? { caFile: checker.tlsCa } : {}),
           },
         };
       });

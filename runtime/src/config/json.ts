@@ -412,7 +412,7 @@ function readChecker(r: DocumentReader, context: string): Convert<Checker> {
       case 'SSL_GET':
         return readNode<HttpCheck>(r, node, where, {
           kind: r.oneOf(kind), ...connectReaders(r),
-          url: r.list(readUrl(r, `${where}.url`)), virtualhost: r.string, enableSni: r.boolean, sniName: r.string,
+          url: r.list(readUrl(r, `${where}.url`)), virtualhost: r.string, enableSni: r.boolean, sniName: r.string, tlsVerify: r.boolean, tlsCa: r.string,
           httpProtocol: r.oneOf('1.0', '1.0C', '1.1'), fastRecovery: r.boolean,
         }, newDraft<HttpCheck>(at), HTTP_CHECK_DEFAULTS, []);
       case 'MISC_CHECK':

@@ -534,6 +534,8 @@ function readChecker(r: Reader, s: Statement): Checker {
         virtualhost: r.string('virtualhost'),
         enable_sni: r.optionalBoolean('enableSni'),
         sni_name: r.string('sniName'),
+        tls_verify: r.optionalBoolean('tlsVerify'),
+        tls_ca: r.string('tlsCa'),
         http_protocol: (t, draft) => {
           const value = r.convert(r.words(t, 1, 1)[0]!, t.keyword, (text) => parseOneOf('HTTP protocol', ['1.0', '1.0C', '1.1'] as const, text));
           setField(draft, 'httpProtocol', value, t.keyword.at);

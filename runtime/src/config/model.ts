@@ -465,6 +465,14 @@ export interface HttpCheck extends CheckerConnectSettings {
   /** SSL_GET: send SNI (sniName, else the virtualhost). */
   readonly enableSni: boolean;
   readonly sniName?: string;
+  /**
+   * keepalive's own (`tls_verify`): SSL_GET verifies the server's certificate chain and name (the SNI
+   * name, else the virtualhost, else the address). keepalived never verifies, and neither does this
+   * unless asked.
+   */
+  readonly tlsVerify: boolean;
+  /** keepalive's own (`tls_ca FILE`): the PEM bundle to verify against instead of the system store. */
+  readonly tlsCa?: string;
   /** Unset: HTTP/1.0. */
   readonly httpProtocol?: HttpProtocol;
   /** A failed server counts as up again after one success instead of after the retries. */
@@ -531,7 +539,7 @@ export const VIRTUAL_SERVER_GROUP_DEFAULTS = { entries: [] } as const satisfies 
 export const REAL_SERVER_DEFAULTS = { weight: 1, checkers: [] } as const satisfies Partial<RealServer>;
 
 export const TCP_CHECK_DEFAULTS = {} as const satisfies Partial<TcpCheck>;
-export const HTTP_CHECK_DEFAULTS = { url: [], enableSni: false, fastRecovery: false } as const satisfies Partial<HttpCheck>;
+export const HTTP_CHECK_DEFAULTS = { url: [], enableSni: false, fastRecovery: false, tlsVerify: false } as const satisfies Partial<HttpCheck>;
 export const HTTP_URL_DEFAULTS = { statusCode: [{ from: 200, to: 299 }], regexNoMatch: false } as const satisfies Partial<HttpUrl>;
 export const MISC_CHECK_DEFAULTS = { miscDynamic: false } as const satisfies Partial<MiscCheck>;
 export const DNS_CHECK_DEFAULTS = { type: 'SOA', name: '.', connectPort: 53 } as const satisfies Partial<DnsCheck>;

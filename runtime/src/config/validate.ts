@@ -266,6 +266,10 @@ function checkChecker(vs: VirtualServer, rs: RealServer, c: Checker, spelling: S
         }
       }
     }
+    if (c.kind === 'HTTP_GET' && (c.fieldAt.tlsVerify || c.fieldAt.tlsCa)) {
+      diagnostics.warn((c.fieldAt.tlsVerify ?? c.fieldAt.tlsCa)!, `${spelling.setting('tlsVerify')} and ${spelling.setting('tlsCa')} are ignored by HTTP_GET (TLS settings: use SSL_GET)`);
+    }
+    if (c.tlsCa !== undefined && !c.tlsVerify) diagnostics.warn(c.fieldAt.tlsCa ?? c.at, `${spelling.setting('tlsCa')} has no effect without ${spelling.setting('tlsVerify')}`);
     if (c.kind === 'HTTP_GET' && c.enableSni && c.fieldAt.enableSni) diagnostics.warn(c.fieldAt.enableSni, `${spelling.setting('enableSni')} is ignored by HTTP_GET (SNI is TLS: use SSL_GET)`);
   }
 }
