@@ -69,6 +69,9 @@ export class IpvsDataplane implements Dataplane {
     const wanted = new Set(desired.map((v) => serviceId(v.service)));
     const current = (await this.ipvs.readTable()).filter((v) => wanted.has(serviceId(v.service)) || this.owned.has(serviceId(v.service)));
     const operations = diffTables(desired, current);
+    // Owned before anything is sent: when the kernel refuses an operation halfway, the services added
+    // before it must still be ours to roll back or remove.
+    this.owned = new Set([...this.owned, ...wanted]);
     await this.ipvs.apply(operations);
     this.owned = wanted;
     return operations;
