@@ -48,6 +48,8 @@ interface Running {
   definitions: Map<string, string>;
   /** Whether each virtual server has quorum, by pool key. */
   quorum: Map<string, boolean>;
+  /** Each virtual server's pool weight (pool.ts poolWeight), kept up to date by transitions, by pool key. */
+  weight: Map<string, number>;
   /** Each real server's last health, for telling transitions. */
   health: Map<string, ServerHealth>;
 }
@@ -131,11 +133,14 @@ export class CheckerDaemon implements ChildRole {
     const scheduler = new CheckScheduler(scheduled, { onEvent: (event) => this.onEvent(event) });
     const health = new Map([...servers.keys()].map((id) => [id, scheduler.server(id)]));
     const quorum = new Map<string, boolean>();
+    const weight = new Map<string, number>();
     for (const vs of plan.virtualServers) {
       const had = previous?.quorum.get(vs.pool.key) ?? saved?.quorum[vs.pool.key] ?? true;
-      quorum.set(vs.pool.key, nextQuorum(had, poolWeight(vs.pool, (id) => health.get(id)!), vs.pool.quorum, vs.pool.hysteresis));
+      const w = poolWeight(vs.pool, (id) => health.get(id)!);
+      weight.set(vs.pool.key, w);
+      quorum.set(vs.pool.key, nextQuorum(had, w, vs.pool.quorum, vs.pool.hysteresis));
     }
-    return { plan, scheduler, servers, definitions, quorum, health };
+    return { plan, scheduler, servers, definitions, quorum, weight, health };
   }
 
   /** Opens the dataplane the plan asks for, when it has virtual servers; a changed choice replaces the old one. */
@@ -171,6 +176,9 @@ export class CheckerDaemon implements ChildRole {
     const { vs, rs } = entry;
     const before = r.health.get(rs.id);
     r.health.set(rs.id, { up: event.up, weight: event.weight });
+    // The pool weight moves by this server's change alone: no pass over the pool per transition.
+    const counted = (h: ServerHealth | undefined): number => (h?.up ? h.weight : 0);
+    r.weight.set(vs.pool.key, r.weight.get(vs.pool.key)! - counted(before) + counted(event));
     if (before?.up !== event.up) {
       this.record(`real server ${rs.name} of ${vs.pool.key} is ${event.up ? 'UP' : 'DOWN'}`);
       const script = event.up ? rs.notifyUp : rs.notifyDown;
@@ -190,7 +198,7 @@ export class CheckerDaemon implements ChildRole {
 
   private updateQuorum(r: Running, vs: PlannedVirtualServer): void {
     const had = r.quorum.get(vs.pool.key)!;
-    const weight = poolWeight(vs.pool, (id) => r.scheduler.server(id));
+    const weight = r.weight.get(vs.pool.key)!;
     const has = nextQuorum(had, weight, vs.pool.quorum, vs.pool.hysteresis);
     if (has === had) return;
     r.quorum.set(vs.pool.key, has);
@@ -300,21 +308,21 @@ export class CheckerDaemon implements ChildRole {
       virtualServers: r ? r.plan.virtualServers.map((vs) => {
         const health = (id: string) => r.scheduler.server(id);
         const hasQuorum = r.quorum.get(vs.pool.key)!;
-        const table = poolDestinations(vs.pool, health, hasQuorum);
+        const table = new Map(poolDestinations(vs.pool, health, hasQuorum).map((d) => [`${d.address} ${d.port}`, d.weight]));
         return {
           key: vs.pool.key,
           services: vs.pool.services.map((s) => s.key),
           scheduler: vs.pool.services[0]?.scheduler,
-          quorum: { up: hasQuorum, weight: poolWeight(vs.pool, health), quorum: vs.pool.quorum, hysteresis: vs.pool.hysteresis },
+          quorum: { up: hasQuorum, weight: r.weight.get(vs.pool.key)!, quorum: vs.pool.quorum, hysteresis: vs.pool.hysteresis },
           ...(vs.pool.sorryServer ? { sorryServer: { address: vs.pool.sorryServer.address, port: vs.pool.sorryServer.port, active: !hasQuorum } } : {}),
           realServers: vs.realServers.map((rs, i) => {
             const pool = vs.pool.realServers[i]!;
             const h = health(rs.id);
-            const entry = table.find((d) => d.address === pool.address && d.port === pool.port);
+            const inTable = table.get(`${pool.address} ${pool.port}`);
             return {
               name: rs.name, up: h.up, weight: h.weight, configuredWeight: rs.weight,
               // The weight the dataplane has for it, or null when it is out of the table.
-              inTable: entry ? entry.weight : null,
+              inTable: inTable ?? null,
               checks: rs.checks.map((c) => {
                 const state = r.scheduler.check(rs.id, c.id);
                 return { id: c.id, up: state.up, last: state.last ? { ok: state.last.ok, reason: state.last.reason, ms: Math.round(state.last.ms) } : null };

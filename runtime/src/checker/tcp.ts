@@ -11,7 +11,11 @@ export function tcpCheck(spec: TcpCheckSpec): Promise<CheckResult> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      socket.destroy();
+      // A reset, not a FIN: a closing checker would keep every check's socket in TIME_WAIT for a
+      // minute (600,000 of them at 10,000 checks a second), and connect() slows down searching the
+      // ports they hold. HAProxy closes its health checks the same way.
+      if (socket.readyState === 'open') socket.resetAndDestroy();
+      else socket.destroy();
       resolve(result);
     };
     const timer = setTimeout(() => finish(failure(startedAt, `no connection within ${spec.timeoutMs} ms`)), spec.timeoutMs);

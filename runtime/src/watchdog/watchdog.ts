@@ -13,8 +13,8 @@ import { ControlServer, type ControlRequest } from '../control/server.ts';
 
 /** How long a child may take to stop (a VRRP master resigns first) before it is killed. */
 const STOP_GRACE_MS = 5_000;
-/** How long a status request waits for a child. */
-const STATUS_TIMEOUT_MS = 2_000;
+/** How long a status request waits for a child (a checker with 10,000 real servers answers in about 1.5 s). */
+const STATUS_TIMEOUT_MS = 5_000;
 /** How long a child may take to apply a configuration (the checker programs the whole dataplane). */
 const APPLY_TIMEOUT_MS = 60_000;
 
