@@ -168,24 +168,3 @@ test('drift is found and repaired; tables the runtime does not own are left alon
   assert.equal((await lb.exec(['nft', 'list', 'table', 'inet', 'other'])).stdout, other, 'apply, repair and close leave other tables as they were');
   await lb.exec(['nft', 'delete', 'table', 'inet', 'other']);
 });
-
-test('throughput: requests through the nftables DNAT against routing to the same backend', T, async () => {
-  await apply([web('rr', [rs('rs1')])]);
-  const direct = lab.host('rs1').ipv4();
-  const requests = 2000;
-  // Alternating rounds, best of each, so that the figure is the dataplane's cost more than the machine's noise.
-  for (const reuse of [false, true]) {
-    const rate = (r: Counted): number => { answered(r); return requests / (r.ms / 1000); };
-    const viaVip: number[] = [];
-    const viaRoute: number[] = [];
-    for (let round = 0; round < 3; round++) {
-      viaVip.push(rate(await count(requests, { concurrency: 20, reuse })));
-      viaRoute.push(rate(await count(requests, { concurrency: 20, to: direct, reuse })));
-    }
-    const [vipBest, routeBest] = [Math.max(...viaVip), Math.max(...viaRoute)];
-    const how = reuse ? '20 keep-alive connections' : 'a new TCP connection each, 20 at a time';
-    console.log(`# ${how}, best of 3 x ${requests} requests: nftables DNAT ${vipBest.toFixed(0)}/s, routed to the same backend ${routeBest.toFixed(0)}/s, ratio ${(vipBest / routeBest * 100).toFixed(1)}%`);
-    console.log(`#   rounds: DNAT ${viaVip.map((v) => v.toFixed(0)).join(', ')}; routed ${viaRoute.map((v) => v.toFixed(0)).join(', ')}`);
-    assert.ok(vipBest > 0 && routeBest > 0);
-  }
-});

@@ -3,7 +3,7 @@
 // interface and forwarding on (inside lb only). The real servers' default route is lb, so their
 // replies come back through it and conntrack undoes the DNAT: no SNAT is needed, and the backends
 // see the real client address. The client also routes the back segment through lb, so it can reach
-// a backend directly (the throughput comparison does).
+// a backend directly (bench/dataplane-cost.ts compares that with the DNAT).
 import { Lab } from './lab.ts';
 import { addressIn, formatPrefix } from './addressing.ts';
 import type { Host } from './host.ts';
