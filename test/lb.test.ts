@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { Lab } from './lab/lab.ts';
+import { addressIn } from './lab/addressing.ts';
 import { createNatDirectorLab, REAL_SERVERS, renderVirtualServerConf, type RealServerName } from './lab/nat-director.ts';
 import { waitFor } from './lab/exec.ts';
 import type { Daemon, Host } from './lab/host.ts';
@@ -232,6 +233,32 @@ test('the checker child is killed and respawned while the dataplane keeps forwar
     // alpha would start every server down; the respawned child resumed from the saved health instead.
     const c = checkerStatus(after)!;
     assert.ok(c.virtualServers[0]!.realServers.every((r) => r.inTable === 1), JSON.stringify(c.virtualServers[0]));
+  } finally {
+    await daemon.stop();
+  }
+});
+
+test('ha_suspend keeps a virtual server out of the kernel while the director does not hold its address', T, async () => {
+  const vip2 = addressIn(lab.segment('front').subnets.v4, 101);
+  const config = renderVirtualServerConf(vip2, 'lb_algo rr\nha_suspend', REAL_SERVERS.map((name) => ({ address: lab.host(name).ipv4() })));
+  const daemon = await run(config);
+  const table = async (): Promise<string> => (await lb.exec(['nft', 'list', 'table', 'inet', 'keepalive'])).stdout;
+  try {
+    const c = await checker();
+    assert.deepEqual(c.virtualServers[0]!.suspended, [`TCP ${vip2} 80`]);
+    assert.doesNotMatch(await table(), new RegExp(vip2.replaceAll('.', '\\.')));
+
+    // A VRRP instance would add the address on becoming master; adding it by hand is the same event.
+    await lb.exec(['ip', 'address', 'add', `${vip2}/32`, 'dev', lb.iface('front').name]);
+    await checkerUntil('the service back in the kernel', (s) => s.virtualServers[0]!.suspended.length === 0 && s.lastSync?.ok === true);
+    await waitFor('the DNAT for the address', async () => (new RegExp(`ip daddr ${vip2.replaceAll('.', '\\.')} tcp dport 80 dnat`).test(await table()) ? true : undefined));
+    await checkerUntil('every real server up', (s) => s.virtualServers[0]!.realServers.every((r) => r.up && r.checks[0]!.last?.ok));
+    const { stdout } = await client.exec([process.execPath, CLIENT, 'count', `http://${vip2}/`, '30', '3'], { timeoutMs: 60_000 });
+    assert.deepEqual(answered(JSON.parse(stdout) as Counted), { rs1: 10, rs2: 10, rs3: 10 });
+
+    await lb.exec(['ip', 'address', 'del', `${vip2}/32`, 'dev', lb.iface('front').name]);
+    await checkerUntil('suspended again', (s) => s.virtualServers[0]!.suspended.length === 1);
+    await waitFor('the DNAT gone', async () => (new RegExp(vip2.replaceAll('.', '\\.')).test(await table()) ? undefined : true));
   } finally {
     await daemon.stop();
   }

@@ -16,6 +16,7 @@ import type { Dataplane, VirtualService } from '../lb/model.ts';
 import { openDataplane } from '../lb/open.ts';
 import { Notifier } from '../notify/notifier.ts';
 import { log } from '../log.ts';
+import type { LocalAddresses } from './local-addresses.ts';
 import { checkerPlan, type CheckerPlan, type PlannedRealServer, type PlannedVirtualServer } from './from-config.ts';
 import { nextQuorum, poolDestinations, poolServices, poolWeight } from './pool.ts';
 import { CheckScheduler, checkKey, type ScheduleEvent, type ServerChecks, type ServerHealth } from './scheduler.ts';
@@ -72,6 +73,8 @@ export class CheckerDaemon implements ChildRole {
   private repairs = { runs: 0, drifted: 0, last: [] as string[] };
   private repairTimer: NodeJS.Timeout | undefined;
   private readonly events: { at: string; message: string }[] = [];
+  /** Opened only when a virtual server has ha_suspend. */
+  private localAddresses: LocalAddresses | undefined;
 
   constructor({ stateDir }: CheckerDaemonOptions = {}) {
     this.healthFile = stateDir === undefined ? undefined : `${stateDir}/checker-health.json`;
@@ -83,6 +86,7 @@ export class CheckerDaemon implements ChildRole {
     const saved = previous ? undefined : this.readSavedHealth();
     const next = this.prepare(plan, previous, saved);
     await this.switchDataplane(plan);
+    await this.watchAddresses(plan);
     // The new table first: if the dataplane refuses it, nothing else changed.
     if (this.dataplane) {
       try {
@@ -159,9 +163,27 @@ export class CheckerDaemon implements ChildRole {
     log('info', `dataplane ${kind}: ${reason}`);
   }
 
+  /** Follows the host's addresses while some virtual server has ha_suspend; a change is a sync. */
+  private async watchAddresses(plan: CheckerPlan): Promise<void> {
+    const wanted = plan.virtualServers.some((vs) => vs.haSuspend);
+    if (wanted && !this.localAddresses) {
+      const { LocalAddresses } = await import('./local-addresses.ts');
+      this.localAddresses = await LocalAddresses.open(() => this.requestSync());
+    } else if (!wanted && this.localAddresses) {
+      this.localAddresses.close();
+      this.localAddresses = undefined;
+    }
+  }
+
+  /** Whether a service is suspended (ha_suspend, and the host does not hold its address); fwmark services never are. */
+  private suspended(vs: PlannedVirtualServer, service: VirtualService): boolean {
+    return vs.haSuspend && service.fwmark === undefined && this.localAddresses?.has(service.address) === false;
+  }
+
   private desiredServices(r: Running): VirtualService[] {
     const health = (id: string) => r.scheduler.server(id);
-    return r.plan.virtualServers.flatMap((vs) => poolServices(vs.pool, poolDestinations(vs.pool, health, r.quorum.get(vs.pool.key)!)));
+    return r.plan.virtualServers.flatMap((vs) => poolServices(vs.pool, poolDestinations(vs.pool, health, r.quorum.get(vs.pool.key)!))
+      .filter((service) => !this.suspended(vs, service)));
   }
 
   private onEvent(event: ScheduleEvent): void {
@@ -312,6 +334,7 @@ export class CheckerDaemon implements ChildRole {
         return {
           key: vs.pool.key,
           services: vs.pool.services.map((s) => s.key),
+          suspended: vs.pool.services.filter((s) => this.suspended(vs, { ...s, destinations: [] })).map((s) => s.key),
           scheduler: vs.pool.services[0]?.scheduler,
           quorum: { up: hasQuorum, weight: r.weight.get(vs.pool.key)!, quorum: vs.pool.quorum, hysteresis: vs.pool.hysteresis },
           ...(vs.pool.sorryServer ? { sorryServer: { address: vs.pool.sorryServer.address, port: vs.pool.sorryServer.port, active: !hasQuorum } } : {}),
@@ -357,6 +380,7 @@ export class CheckerDaemon implements ChildRole {
         log('error', `dataplane: cannot remove the services: ${(error as Error).message}`);
       }
     }
+    this.localAddresses?.close();
     if (this.healthFile) rmSync(this.healthFile, { force: true });
     await this.notifier?.drain();
   }

@@ -43,6 +43,8 @@ export interface PlannedVirtualServer {
   alpha: boolean;
   /** At shutdown, run quorum_down and the real servers' notify_down. */
   omega: boolean;
+  /** ha_suspend: its address services stay out of the kernel while the host does not hold their address. */
+  haSuspend: boolean;
   quorumUp?: string;
   quorumDown?: string;
   smtpAlert: boolean;
@@ -162,7 +164,7 @@ export function checkerPlan(input: unknown): CheckerPlan {
       } : {}),
     };
     return {
-      pool, realServers, alpha: vs.alpha, omega: vs.omega,
+      pool, realServers, alpha: vs.alpha, omega: vs.omega, haSuspend: vs.haSuspend,
       ...(vs.quorumUp ? { quorumUp: vs.quorumUp } : {}),
       ...(vs.quorumDown ? { quorumDown: vs.quorumDown } : {}),
       smtpAlert: checkerSmtpAlert(g, vs),

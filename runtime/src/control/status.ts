@@ -48,6 +48,8 @@ export interface CheckerStatus {
   virtualServers: {
     key: string;
     services: string[];
+    /** Services left out of the kernel by ha_suspend: the host does not hold their address. */
+    suspended: string[];
     scheduler: string | undefined;
     quorum: { up: boolean; weight: number; quorum: number; hysteresis: number };
     sorryServer?: { address: string; port: number; active: boolean };
@@ -99,7 +101,8 @@ function formatChecker(c: CheckerStatus): string[] {
   for (const vs of c.virtualServers) {
     const q = vs.quorum;
     const sorry = vs.sorryServer ? `, sorry server ${vs.sorryServer.address}:${vs.sorryServer.port}${vs.sorryServer.active ? ' ACTIVE' : ''}` : '';
-    lines.push(`virtual server ${vs.key}: ${vs.scheduler ?? ''}, quorum ${q.up ? 'up' : 'DOWN'} (weight ${q.weight}, needs ${q.quorum}, hysteresis ${q.hysteresis})${sorry}`);
+    const suspended = vs.suspended.length > 0 ? `; suspended (ha_suspend, address not here): ${vs.suspended.join(', ')}` : '';
+    lines.push(`virtual server ${vs.key}: ${vs.scheduler ?? ''}, quorum ${q.up ? 'up' : 'DOWN'} (weight ${q.weight}, needs ${q.quorum}, hysteresis ${q.hysteresis})${sorry}${suspended}`);
     for (const rs of vs.realServers) {
       const table = rs.inTable === null ? 'not in the table' : `in the table with weight ${rs.inTable}`;
       const checks = rs.checks.map((ch) => `${ch.id} ${ch.up ? 'up' : 'DOWN'}${ch.last ? ` (${ch.last.reason}, ${ch.last.ms} ms)` : ''}`).join(', ');
