@@ -3,70 +3,23 @@
 // stubs (@pulumi/pulumi/proto). The engine side is a real gRPC Engine service that takes the plugin's
 // Log calls, which is where the topology preview goes.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { credentials, Server, ServerCredentials, status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import emptyProto from 'google-protobuf/google/protobuf/empty_pb.js';
-import structProto from 'google-protobuf/google/protobuf/struct_pb.js';
-import engineGrpc from '@pulumi/pulumi/proto/engine_grpc_pb.js';
 import engineProto from '@pulumi/pulumi/proto/engine_pb.js';
 import providerGrpc from '@pulumi/pulumi/proto/provider_grpc_pb.js';
 import providerProto from '@pulumi/pulumi/proto/provider_pb.js';
 import type { PluginInfo } from '@pulumi/pulumi/proto/plugin_pb.js';
 import type { CheckResponse, ConfigureResponse, DiffResponse, GetSchemaResponse } from '@pulumi/pulumi/proto/provider_pb.js';
-import { specialSecretSig, specialSigKey, unknownValue } from '@pulumi/pulumi/runtime/rpc.js';
+import { unknownValue } from '@pulumi/pulumi/runtime/rpc.js';
 import { packageSchema } from '../provider/src/schema.ts';
+import { call, secret, startEngine, startPlugin, toStruct, urn, type Props } from './fixtures/provider/engine.ts';
 
 const root = new URL('..', import.meta.url).pathname;
-const plugin = join(root, 'provider/bin/pulumi-resource-keepalive');
-
-type Props = Record<string, unknown>;
-const secret = (value: unknown): Props => ({ [specialSigKey]: specialSecretSig, value });
-const urn = (type: string, name: string): string => `urn:pulumi:lab::keepalive-example::keepalive:index:${type}::${name}`;
-
-interface LogLine { severity: number; message: string; urn: string }
-
-/** The engine's side of the protocol that a provider calls back: Log. */
-async function startEngine(): Promise<{ address: string; logs: LogLine[]; server: Server }> {
-  const logs: LogLine[] = [];
-  const server = new Server();
-  server.addService(engineGrpc.EngineService, {
-    log: (call: { request: InstanceType<typeof engineProto.LogRequest> }, callback: (error: null, reply: InstanceType<typeof emptyProto.Empty>) => void) => {
-      logs.push({ severity: call.request.getSeverity(), message: call.request.getMessage(), urn: call.request.getUrn() });
-      callback(null, new emptyProto.Empty());
-    },
-  });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
-  return { address: `127.0.0.1:${port}`, logs, server };
-}
-
-/** Starts the plugin as the engine does and reads the port it prints. */
-async function startPlugin(engineAddress: string): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
-  const child = spawn(plugin, [engineAddress], { stdio: ['ignore', 'pipe', 'pipe'], cwd: tmpdir() });
-  let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => { stderr += b.toString(); });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const line = out.split('\n')[0]!;
-      if (out.includes('\n')) (/^\d+$/.test(line.trim()) ? resolve(Number(line)) : reject(new Error(`the plugin printed ${JSON.stringify(line)} instead of its port`)));
-    });
-    child.once('exit', (code) => reject(new Error(`the plugin exited (${code}) before printing its port: ${stderr}`)));
-  });
-  return { child, port, stderr: () => stderr };
-}
-
-/** A unary call, as a promise: `call<Reply>((done) => client.method(request, done))`. */
-function call<Reply>(start: (done: (error: ServiceError | null, reply: Reply) => void) => unknown): Promise<Reply> {
-  return new Promise((resolve, reject) => start((error, reply) => (error ? reject(error) : resolve(reply))));
-}
-
-const toStruct = (o: Props) => structProto.Struct.fromJavaScript(o as Parameters<typeof structProto.Struct.fromJavaScript>[0]);
 
 describe('provider plugin over gRPC', () => {
   let engine: Awaited<ReturnType<typeof startEngine>>;

@@ -312,6 +312,32 @@ export function mergeHost(pieces: readonly Piece[]): { config: Record<string, un
   return { config: compact({ globalDefs: Object.keys(globalDefs).length > 0 ? globalDefs : undefined, vrrpScripts, trackFiles, vrrpInstances, virtualServers }), collisions };
 }
 
+/** A map with entries, or undefined, so empty sections stay out of a fragment. */
+function nonEmpty<T>(map: Readonly<Record<string, T>> | undefined): Readonly<Record<string, T>> | undefined {
+  return map !== undefined && Object.keys(map).length > 0 ? map : undefined;
+}
+
+/**
+ * The fragment file a resource writes on one host: its piece in the JSON form, without the tracing.
+ * The runtime merges a host's fragments key by key, so a real server's fragment names its virtual
+ * server by key and adds only itself: what the virtual server says (method, scheduler) stays in the
+ * virtual server's own fragment, and a change there never conflicts with a stale copy here.
+ */
+export function fragmentJson(piece: Piece): string {
+  const services = nonEmpty(piece.virtualServers);
+  const config = compact({
+    globalDefs: nonEmpty(piece.globalDefs),
+    vrrpScripts: nonEmpty(piece.vrrpScripts),
+    trackFiles: nonEmpty(piece.trackFiles),
+    vrrpInstances: nonEmpty(piece.vrrpInstances),
+    virtualServers: services && Object.fromEntries(Object.entries(services).map(([key, vs]) => [key, compact({
+      ...(vs.settings && (untraced(vs.settings) as Record<string, unknown>)),
+      realServers: nonEmpty(vs.realServers),
+    })])),
+  });
+  return `${JSON.stringify(untraced(config), null, 2)}\n`;
+}
+
 // Printing the JSON form with the origin of each line.
 
 /** Pretty JSON, one setting or list item per line, and for each line the origin of what it holds. */

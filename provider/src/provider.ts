@@ -16,16 +16,18 @@
 // Diff names the changed inputs and the ones that force a replacement (the schema's replaceOnChanges,
 // and a real server's virtual server by identity), and logs the topology change in words to the
 // engine, under the resource, where `pulumi preview` shows it.
-import type { CheckResult, DiffResult, Provider } from '@pulumi/pulumi/provider/provider.js';
+import type { CheckResult, CreateResult, DiffResult, Provider, ReadResult, UpdateResult } from '@pulumi/pulumi/provider/provider.js';
 import ssh2 from 'ssh2';
+import { runtimeBundle } from './bundle.ts';
 import type { EngineLog, Severity } from './engine-log.ts';
+import { Lifecycle, targets } from './lifecycle.ts';
 import {
   describeOwner, groupInputFailures, groupPieces, realServerPieces, resourceName, resourceType, validateHost, virtualServerKey,
   virtualServerPieces, virtualServerRef, type Failure, type Piece,
 } from './fragments.ts';
 import {
   GROUP_DEFAULTS, HOST_DEFAULTS, packageSchema, REAL_SERVER_DEFAULTS, resources, VERSION, VIRTUAL_SERVER_DEFAULTS,
-  type Inputs, type ResourceToken,
+  type FragmentState, type Inputs, type ResourceToken,
 } from './schema.ts';
 import { checkShape } from './shape.ts';
 import {
@@ -54,6 +56,13 @@ function hostView(urn: string, h: Inputs<typeof HOST>): HostView {
     name: resourceName(urn), address: h.address, port: h.port ?? HOST_DEFAULTS.port, user: h.user ?? HOST_DEFAULTS.user,
     installDir: h.installDir ?? HOST_DEFAULTS.installDir, serviceManager: h.serviceManager ?? HOST_DEFAULTS.serviceManager,
   };
+}
+
+/** The master a group's state says there is: the one last seen live, else the one expected. */
+function stateMaster(state: Props | undefined): string | undefined {
+  const live = state?.liveMaster;
+  if (typeof live === 'string' && live !== '' && !live.includes(',')) return live;
+  return state?.expectedMaster as string | undefined;
 }
 
 function groupView(g: Inputs<typeof GROUP>, master?: string): GroupView {
@@ -89,7 +98,7 @@ function realServerView(rs: Inputs<typeof REAL_SERVER>): RealServerView {
 function describeChange(urn: string, token: ResourceToken, before: Props | undefined, after: Props): string[] {
   switch (token) {
     case HOST: return describeHost(before && hostView(urn, before as Inputs<typeof HOST>), hostView(urn, after as Inputs<typeof HOST>));
-    case GROUP: return describeGroup(before && groupView(before as Inputs<typeof GROUP>, before.expectedMaster as string | undefined), groupView(after as Inputs<typeof GROUP>));
+    case GROUP: return describeGroup(before && groupView(before as Inputs<typeof GROUP>, stateMaster(before)), groupView(after as Inputs<typeof GROUP>));
     case VIRTUAL_SERVER: return describeVirtualServer(before && virtualServerView(before as Inputs<typeof VIRTUAL_SERVER>), virtualServerView(after as Inputs<typeof VIRTUAL_SERVER>));
     case REAL_SERVER: return describeRealServer(before && realServerView(before as Inputs<typeof REAL_SERVER>), realServerView(after as Inputs<typeof REAL_SERVER>));
   }
@@ -112,6 +121,7 @@ export class KeepaliveProvider implements Provider {
   readonly version = VERSION;
   readonly schema = JSON.stringify(packageSchema());
   private readonly engine: EngineLog;
+  private readonly lifecycle: Lifecycle;
   /** The pieces of host configuration of each resource checked in this process, by URN. */
   private readonly pieces = new Map<string, readonly Piece[]>();
   /** The key ("TCP ADDR PORT") of each virtual server checked in this process, by URN. */
@@ -119,6 +129,7 @@ export class KeepaliveProvider implements Provider {
 
   constructor(engine: EngineLog) {
     this.engine = engine;
+    this.lifecycle = new Lifecycle(engine);
   }
 
   private async say(severity: Severity, lines: readonly string[], urn: string): Promise<void> {
@@ -224,7 +235,7 @@ export class KeepaliveProvider implements Provider {
     const { failures, warnings } = this.validatePieces(urn, pieces);
     failures.unshift(...own);
     if (failures.length === 0) this.pieces.set(urn, pieces);
-    const master = expectedMaster(groupView(g), before?.expectedMaster as string | undefined);
+    const master = expectedMaster(groupView(g), stateMaster(before));
     return { failures, warnings, computed: master === undefined ? {} : { expectedMaster: master } };
   }
 
@@ -278,11 +289,60 @@ export class KeepaliveProvider implements Provider {
       if (!samePlain(identity(before.virtualServer), identity(after.virtualServer))) replaces.push('virtualServer');
     }
     if (changed.length > 0 && !containsUnknown(after)) await this.say('info', describeChange(urn, token, before, after), urn);
+    // With the inputs unchanged, what is on the hosts may still differ from what they give.
+    const drift = changed.length === 0 && !containsUnknown(after) ? this.drift(urn, token, before, after) : [];
+    if (drift.length > 0) await this.say('info', drift, urn);
     return {
-      changes: changed.length > 0,
+      changes: changed.length > 0 || drift.length > 0,
       replaces,
       // A group's VIPs can be held by one virtual router at a time: the old one goes before the new one comes.
       deleteBeforeReplace: token === GROUP && replaces.length > 0,
     };
+  }
+
+  /**
+   * Drift the state shows (after a refresh): a fragment whose recorded hash is not that of the
+   * fragment the inputs give (edited by hand, or missing), or a host whose runtime is not the one this
+   * provider installs. The update that follows rewrites or reinstalls it.
+   */
+  private drift(urn: string, token: ResourceToken, before: Props, after: Props): string[] {
+    if (token === HOST) {
+      const installed = before.runtimeHash;
+      if (typeof installed !== 'string') return [];
+      const bundle = runtimeBundle();
+      if (installed === bundle.hash) return [];
+      return [`host ${resourceName(urn)}: runtime ${installed ? installed.slice(0, 16) : '(none)'} -> ${bundle.id}: it is installed and restarted`];
+    }
+    const recorded = before.fragments as FragmentState[] | undefined;
+    if (!Array.isArray(recorded)) return [];
+    const wanted = targets(token, urn, after);
+    const lines: string[] = [];
+    for (const [host, target] of wanted) {
+      const found = recorded.find((f) => f.host === host);
+      if (!found || found.sha256 === '') lines.push(`${host}: fragment ${target.fragment.file} is missing: it is written again`);
+      else if (found.sha256 !== target.fragment.hash) lines.push(`${host}: ${found.path} differs from the declared fragment (edited by hand?): it is rewritten`);
+    }
+    for (const f of recorded) if (!wanted.has(f.host)) lines.push(`${f.host}: ${f.path} is no longer declared: it is removed`);
+    return lines;
+  }
+
+  async create(urn: string, news: Props): Promise<CreateResult> {
+    const token = tokenOf(urn);
+    return token === HOST ? this.lifecycle.createHost(urn, news) : this.lifecycle.create(token, urn, news);
+  }
+
+  async read(id: string, urn: string, props: Props = {}): Promise<ReadResult> {
+    const token = tokenOf(urn);
+    return token === HOST ? this.lifecycle.readHost(id, urn, props) : this.lifecycle.read(token, id, urn, props);
+  }
+
+  async update(id: string, urn: string, olds: Props, news: Props): Promise<UpdateResult> {
+    const token = tokenOf(urn);
+    return token === HOST ? this.lifecycle.updateHost(urn, news) : this.lifecycle.update(token, id, urn, olds, news);
+  }
+
+  async delete(id: string, urn: string, props: Props): Promise<void> {
+    const token = tokenOf(urn);
+    return token === HOST ? this.lifecycle.deleteHost(urn, props) : this.lifecycle.delete(token, id, urn, props);
   }
 }

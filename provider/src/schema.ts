@@ -215,6 +215,60 @@ const TYPES = {
     },
     required: ['urn', 'protocol', 'address', 'port', 'method', 'directors'],
   },
+  'keepalive:index:FragmentState': {
+    type: 'object',
+    description: 'One configuration fragment a resource wrote on a host, as last written or read: a hash that differs from what the inputs give is drift (an edit by hand), which the next update rewrites.',
+    properties: {
+      host: { type: 'string', description: 'The Host resource\'s name.' },
+      path: { type: 'string', description: 'The fragment\'s path on the host.' },
+      sha256: { type: 'string', description: 'SHA-256 of its content; empty when the file is missing.' },
+    },
+    required: ['host', 'path', 'sha256'],
+  },
+  'keepalive:index:HostInterface': {
+    type: 'object',
+    description: 'A network interface of a host and its own addresses (virtual IPs held by keepalive left out).',
+    properties: {
+      name: { type: 'string', description: 'Interface name.' },
+      mac: { type: 'string', description: 'Link-layer address.' },
+      state: { type: 'string', description: 'Operational state: up, down, unknown.' },
+      addresses: { type: 'array', items: { type: 'string' }, description: '"ADDR/LEN" of each address.' },
+    },
+    required: ['name', 'mac', 'state', 'addresses'],
+  },
+  'keepalive:index:HostFacts': {
+    type: 'object',
+    description: 'What the host is, read over SSH.',
+    properties: {
+      arch: { type: 'string', description: 'CPU (uname -m).' },
+      kernel: { type: 'string', description: 'Kernel release (uname -r).' },
+      interfaces: { type: 'array', items: { $ref: ref('HostInterface') }, description: 'Interfaces and addresses (ip address).' },
+    },
+    required: ['arch', 'kernel', 'interfaces'],
+  },
+  'keepalive:index:RealServerHealth': {
+    type: 'object',
+    description: 'A real server as one director sees it.',
+    properties: {
+      host: { type: 'string', description: 'The director (Host name).' },
+      up: { type: 'boolean', description: 'Its health checks pass.' },
+      weight: { type: 'integer', description: 'Its current weight.' },
+      inTable: { type: 'boolean', description: 'The dataplane sends it traffic.' },
+    },
+    required: ['host', 'up', 'weight', 'inTable'],
+  },
+  'keepalive:index:VirtualServerHealth': {
+    type: 'object',
+    description: 'A virtual server as one director runs it.',
+    properties: {
+      host: { type: 'string', description: 'The director (Host name).' },
+      dataplane: { type: 'string', description: 'ipvs or nftables.' },
+      quorumUp: { type: 'boolean', description: 'The pool has its quorum.' },
+      realServersUp: { type: 'integer', description: 'Real servers whose checks pass.' },
+      realServers: { type: 'integer', description: 'Real servers configured.' },
+    },
+    required: ['host', 'dataplane', 'quorumUp', 'realServersUp', 'realServers'],
+  },
 } as const;
 
 const HOST_INPUTS = {
@@ -273,6 +327,11 @@ const RESOURCES = {
     properties: {
       ...HOST_INPUTS,
       connection: { $ref: ref('HostConnection'), description: 'Everything the resources on this host need to reach it: pass it as a VrrpGroup member\'s host or a VirtualServer director.' },
+      runtimeVersion: { type: 'string', description: 'The installed runtime\'s version (keepalive --version on the host).' },
+      runtimeHash: { type: 'string', description: 'SHA-256 of the installed runtime\'s manifest; another hash in the provider means an update installs it.' },
+      node: { type: 'string', description: 'The Node the runtime runs on: its version and path (the host\'s own when new enough, else one uploaded beside the runtime).' },
+      running: { type: 'boolean', description: 'Whether the runtime runs (it does while any resource has a fragment on the host).' },
+      facts: { $ref: ref('HostFacts'), description: 'CPU, kernel, interfaces and addresses.' },
     },
     required: ['address', 'port', 'user', 'privateKey', 'installDir', 'configDir', 'serviceManager', 'connection'],
   },
@@ -283,6 +342,8 @@ const RESOURCES = {
     properties: {
       ...GROUP_INPUTS,
       expectedMaster: { type: 'string', description: 'The member expected to be master once this configuration is applied: the highest priority (ties: the highest address), or, with preempt off, the current master while it stays a member.' },
+      liveMaster: { type: 'string', description: 'The member that is master, as last seen on the hosts (several, comma-separated, in a split brain; empty: none).' },
+      fragments: { type: 'array', items: { $ref: ref('FragmentState') }, description: 'The group\'s fragment on each member.' },
     },
     required: ['vrid', 'interface', 'virtualIps', 'members', 'preempt', 'preemptDelayMs', 'unicast', 'expectedMaster'],
   },
@@ -293,6 +354,8 @@ const RESOURCES = {
     properties: {
       ...VIRTUAL_SERVER_INPUTS,
       ref: { $ref: ref('VirtualServerRef'), description: 'Pass it as a RealServer\'s virtualServer.' },
+      fragments: { type: 'array', items: { $ref: ref('FragmentState') }, description: 'The virtual server\'s fragment on each director.' },
+      health: { type: 'array', items: { $ref: ref('VirtualServerHealth') }, description: 'The service on each director, as last seen.' },
     },
     required: ['address', 'port', 'protocol', 'scheduler', 'method', 'directors', 'ref'],
   },
@@ -300,7 +363,11 @@ const RESOURCES = {
     description: 'A backend of a virtual server, health-checked by the directors.',
     inputProperties: REAL_SERVER_INPUTS,
     requiredInputs: ['virtualServer', 'address'],
-    properties: REAL_SERVER_INPUTS,
+    properties: {
+      ...REAL_SERVER_INPUTS,
+      fragments: { type: 'array', items: { $ref: ref('FragmentState') }, description: 'The real server\'s fragment on each director.' },
+      health: { type: 'array', items: { $ref: ref('RealServerHealth') }, description: 'Its health on each director, as last seen.' },
+    },
     required: ['virtualServer', 'address', 'weight'],
   },
 } as const;
@@ -332,6 +399,16 @@ export type Inputs<T extends ResourceToken> = ObjectValue<Resources[T]['inputPro
 export type SchemaType<T extends TypeToken> = TypeValue<T>;
 
 export type HostConnection = SchemaType<'keepalive:index:HostConnection'>;
+export type FragmentState = SchemaType<'keepalive:index:FragmentState'>;
+export type HostFactsOutput = SchemaType<'keepalive:index:HostFacts'>;
+export type RealServerHealth = SchemaType<'keepalive:index:RealServerHealth'>;
+export type VirtualServerHealth = SchemaType<'keepalive:index:VirtualServerHealth'>;
+
+/** The properties a resource has beyond its inputs (Check's computed ones and the deploy's outputs). */
+export function outputKeys(token: ResourceToken): string[] {
+  const spec = RESOURCES[token];
+  return Object.keys(spec.properties).filter((key) => !Object.hasOwn(spec.inputProperties, key));
+}
 export type VirtualServerRef = SchemaType<'keepalive:index:VirtualServerRef'>;
 
 // The schema as the shape checker reads it.

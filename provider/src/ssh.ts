@@ -65,10 +65,23 @@ export class SshSession implements AsyncDisposable {
   readonly presentedHostKey: string;
   private readonly client: Client;
   private sftpSession: Promise<SFTPWrapper> | undefined;
+  /** Rejects when the connection goes away, so that no request waits for an answer that cannot come. */
+  private readonly lost: Promise<never>;
 
-  private constructor(client: Client, presentedHostKey: string) {
+  private constructor(client: Client, presentedHostKey: string, target: SshTarget) {
     this.client = client;
     this.presentedHostKey = presentedHostKey;
+    this.lost = new Promise<never>((_, reject) => {
+      const gone = (error?: Error): void => reject(new Error(`the SSH connection to ${target.address}:${target.port} was lost${error ? `: ${error.message}` : ''}`));
+      client.on('error', gone); // 'on': a second error must not go unhandled and end the plugin
+      client.once('close', () => gone());
+    });
+    this.lost.catch(() => {}); // only a request in flight cares
+  }
+
+  /** The request's answer, or the connection's loss, whichever comes first. */
+  private answer<T>(request: Promise<T>): Promise<T> {
+    return Promise.race([request, this.lost]);
   }
 
   /**
@@ -84,7 +97,7 @@ export class SshSession implements AsyncDisposable {
       const client = new ssh2.Client();
       let presented: Buffer | undefined;
       let presentedType = pinned?.type ?? '';
-      client.once('ready', () => resolve(new SshSession(client, `${presentedType} ${presented!.toString('base64')}`)));
+      client.once('ready', () => resolve(new SshSession(client, `${presentedType} ${presented!.toString('base64')}`, target)));
       client.once('error', (error) => {
         client.end();
         reject(pinned && presented && !presented.equals(pinned.blob) ? new HostKeyMismatchError(target, presented, pinned.blob) : error);
@@ -95,6 +108,9 @@ export class SshSession implements AsyncDisposable {
         username: target.user,
         privateKey: target.privateKey,
         readyTimeout: timeoutMs,
+        // A host that stops answering (a partition, a dead sshd) is given up after about 15 s.
+        keepaliveInterval: 5_000,
+        keepaliveCountMax: 3,
         ...(pinned && { algorithms: hostKeyAlgorithms(pinned.type) }),
         hostVerifier: (key: Buffer) => {
           presented = key;
@@ -109,17 +125,21 @@ export class SshSession implements AsyncDisposable {
   /** Runs a command (through the login shell), with `stdin` as its input. */
   exec(command: string, stdin?: Buffer | string): Promise<ExecResult> {
     this.roundTrips++;
-    return new Promise((resolve, reject) => {
+    return this.answer(new Promise((resolve, reject) => {
       this.client.exec(command, (error, stream) => {
         if (error) return reject(error);
         const stdout: Buffer[] = [];
         const stderr: Buffer[] = [];
         stream.on('data', (b: Buffer) => stdout.push(b));
         stream.stderr.on('data', (b: Buffer) => stderr.push(b));
-        stream.once('close', (code: number | null) => resolve({ code: code ?? -1, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() }));
+        stream.once('close', (code: number | null, signal?: string) => {
+          // No exit status: the command was killed by a signal, or the channel went away under it.
+          if (code === null || code === undefined) reject(new Error(`${command.split('\n')[0]}: ${signal ? `killed by ${signal}` : 'no exit status (the connection was lost)'}`));
+          else resolve({ code, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() });
+        });
         stream.end(stdin);
       });
-    });
+    }));
   }
 
   /** The SHA-256 of each file (undefined for a missing one), in one command. */
@@ -129,17 +149,33 @@ export class SshSession implements AsyncDisposable {
   }
 
   private sftp(): Promise<SFTPWrapper> {
-    this.sftpSession ??= new Promise((resolve, reject) => {
+    this.sftpSession ??= this.answer(new Promise((resolve, reject) => {
       this.roundTrips++;
       this.client.sftp((error, sftp) => (error ? reject(error) : resolve(sftp)));
-    });
+    }));
     return this.sftpSession;
   }
 
   /** One SFTP request, counted. */
   private request<T>(start: (done: (error: Error | null | undefined, value: T) => void) => void): Promise<T> {
     this.roundTrips++;
-    return new Promise((resolve, reject) => start((error, value) => (error ? reject(error) : resolve(value))));
+    return this.answer(new Promise((resolve, reject) => start((error, value) => (error ? reject(error) : resolve(value)))));
+  }
+
+  /**
+   * Writes a new file at `path` over SFTP, synced to disk, without a hash probe or a rename: for files
+   * that go into a staging directory, which is itself renamed into place once complete.
+   */
+  async putFile(path: string, content: Buffer | string, mode = 0o644): Promise<void> {
+    const data = Buffer.from(content);
+    const sftp = await this.sftp();
+    const handle = await this.request<Buffer>((done) => sftp.open(path, 'w', { mode }, done));
+    try {
+      await this.request<void>((done) => sftp.write(handle, data, 0, data.length, 0, (error) => done(error, undefined)));
+      await this.request<void>((done) => sftp.ext_openssh_fsync(handle, (error) => done(error, undefined)));
+    } finally {
+      await this.request<void>((done) => sftp.close(handle, (error) => done(error, undefined))).catch(() => {});
+    }
   }
 
   /**

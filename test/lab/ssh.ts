@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Client } from 'ssh2';
 import { run, waitFor } from './exec.ts';
+import { LAB_ENV } from './processes.ts';
 import type { Lab } from './lab.ts';
 import type { SshTarget } from './host.ts';
 
@@ -30,6 +31,9 @@ export async function startSshd(lab: Lab): Promise<void> {
       'UsePAM no',
       'StrictModes no',
       'Subsystem sftp internal-sftp',
+      // What runs over SSH (a runtime the provider starts) carries the lab's mark like every process
+      // the lab starts itself, so teardown finds and stops it.
+      `SetEnv ${LAB_ENV}=${lab.id}`,
       '',
     ].join('\n'));
     await host.startDaemon('sshd', ['/usr/sbin/sshd', '-D', '-e', '-f', config], { pidFile: '/run/sshd.pid' });
