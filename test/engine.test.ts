@@ -1,103 +1,108 @@
-// The real Pulumi engine (the CLI that scripts/pulumi-engine builds from the Go module proxy) driving
-// this repository's provider plugin against lab hosts with their own sshd. Programs run inline through
-// the Automation API, where @pulumi/pulumi serves the language runtime to the CLI itself (no Node
-// language host binary is to be had here: see scripts/pulumi-engine). The state lives in a file
-// backend in the lab's directory, secrets are encrypted with a passphrase, and the CLI is kept from
-// any service: no update check, no plugin downloads (the plugin is found on PATH).
+// The real Pulumi engine (the CLI that scripts/pulumi-engine builds from the Go module proxy) taking
+// the example program (examples/ha-pair.ts, through provider/sdk) through preview, up, a priority
+// change, refresh and destroy, with this repository's provider plugin, on lab hosts with their own
+// sshd (see lab/pulumi.ts for how the engine runs here).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import * as pulumi from '@pulumi/pulumi';
-import { LocalWorkspace, PulumiCommand, type Stack } from '@pulumi/pulumi/automation/index.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Stack } from '@pulumi/pulumi/automation/index.js';
 import { Lab } from './lab/lab.ts';
 import { addressIn } from './lab/addressing.ts';
-import { run } from './lab/exec.ts';
+import { waitFor } from './lab/exec.ts';
+import type { Host } from './lab/host.ts';
+import { answeringHost, exampleProgram, exampleStack, type ExampleTopology } from './lab/pulumi.ts';
+import { leftoversOn, stopRuntimes } from './fixtures/provider/lab.ts';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
 const T = { timeout: 300_000 };
-const HOSTS = ['h1', 'h2', 'h3'] as const;
+const DIRECTORS = ['lb1', 'lb2'] as const;
+const BACKENDS = ['rs1', 'rs2', 'rs3'] as const;
 
 let lab: Lab;
 let stack: Stack;
 let vip: string;
+let topology: ExampleTopology;
 
-/** A Host resource, with the output its groups take. */
-class Host extends pulumi.CustomResource {
-  declare readonly connection: pulumi.Output<unknown>;
-  constructor(name: string, args: Record<string, pulumi.Input<unknown>>, opts?: pulumi.CustomResourceOptions) {
-    super('keepalive:index:Host', name, { ...args, connection: undefined }, opts);
-  }
-}
+const answeringDirector = (): Promise<string | undefined> => answeringHost(lab, 'client', vip, DIRECTORS);
 
-class VrrpGroup extends pulumi.CustomResource {
-  declare readonly expectedMaster: pulumi.Output<string>;
-  constructor(name: string, args: Record<string, pulumi.Input<unknown>>, opts?: pulumi.CustomResourceOptions) {
-    super('keepalive:index:VrrpGroup', name, { ...args, expectedMaster: undefined }, opts);
-  }
-}
-
-/** The HA topology: three hosts, one VRRP group over them with these priorities. */
-function program(priorities: Record<(typeof HOSTS)[number], number>): () => Promise<Record<string, unknown>> {
-  return async () => {
-    const hosts = HOSTS.map((name) => {
-      const ssh = lab.host(name).ssh!;
-      return new Host(name, {
-        address: ssh.host, port: ssh.port, user: ssh.username, privateKey: pulumi.secret(ssh.privateKey.toString()), hostKey: ssh.hostKey,
-        serviceManager: 'none',
-      });
-    });
-    const group = new VrrpGroup('web', {
-      vrid: 51, interface: 'eth0', virtualIps: [`${vip}/24`], version: 3, advertIntervalMs: 100,
-      members: hosts.map((h, i) => ({ host: h.connection, priority: priorities[HOSTS[i]!] })),
-    });
-    return { expectedMaster: group.expectedMaster };
-  };
-}
-
-/** The engine's binary directory: built (or reused from the cache) by scripts/pulumi-engine. */
-async function engine(): Promise<string> {
-  const { stdout } = await run(['bash', join(REPO, 'scripts/pulumi-engine')], { timeoutMs: 30 * 60_000 });
-  return stdout.trim().split('\n').at(-1)!;
-}
+let output = '';
+const collect = { onOutput: (text: string) => { output += text; } };
 
 before(async () => {
-  lab = await Lab.create({ hosts: [...HOSTS] });
+  lab = await Lab.create({ hosts: [...DIRECTORS, ...BACKENDS, 'client'] });
   vip = addressIn(lab.segment().subnets.v4, 100);
-  const bin = await engine();
-  const home = join(lab.dir, 'pulumi-home');
-  const backend = join(lab.dir, 'pulumi-state');
-  mkdirSync(home, { recursive: true });
-  mkdirSync(backend, { recursive: true });
-  const envVars = {
-    PULUMI_HOME: home,
-    PULUMI_BACKEND_URL: `file://${backend}`,
-    PULUMI_CONFIG_PASSPHRASE: 'lab passphrase',
-    PULUMI_SKIP_UPDATE_CHECK: 'true',
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
-    // The plugin (provider/bin) and the Node it runs on come from this checkout.
-    PATH: [join(REPO, 'provider/bin'), join(REPO, 'node_modules/.bin'), bin, process.env.PATH].join(':'),
-  };
-  const pulumiCommand = await PulumiCommand.get({ root: dirname(bin), skipVersionCheck: false });
-  stack = await LocalWorkspace.createOrSelectStack(
-    { stackName: 'lab', projectName: 'keepalive-engine-test', program: program({ h1: 200, h2: 150, h3: 100 }) },
-    { envVars, pulumiCommand, workDir: join(lab.dir) },
-  );
+  topology = { directors: DIRECTORS, backends: BACKENDS, vip: `${vip}/24` };
+  stack = await exampleStack(lab, topology, [200, 150]);
 });
 
-after(() => lab?.destroy());
+after(async () => {
+  if (lab) await stopRuntimes([...DIRECTORS].map((name) => lab.host(name)));
+  lab?.destroy();
+});
 
-test('pulumi preview names the topology: the expected master of the group, before anything exists', T, async () => {
-  let output = '';
-  const preview = await stack.preview({ onOutput: (text) => { output += text; } });
-  assert.deepEqual(preview.changeSummary, { create: 5 }, output);
-  assert.match(output, /VrrpGroup web +vrid 51: master h1 \(priority 200 > 150\)/, output);
-  assert.match(output, new RegExp(`VrrpGroup web +VIP ${vip.replaceAll('.', '\\.')}/24 comes up on h1`), output);
-  assert.match(output, /expectedMaster: "h1"/);
-  // The state file holds no private key in plain text.
-  const files = readdirSync(join(lab.dir, 'pulumi-state'), { recursive: true }).map(String);
-  for (const file of files.filter((f) => f.endsWith('.json'))) {
-    assert.doesNotMatch(readFileSync(join(lab.dir, 'pulumi-state', file), 'utf8'), /PRIVATE KEY/);
+test('preview names the topology: the master, the VIP, the backends joining', T, async () => {
+  output = '';
+  const preview = await stack.preview(collect);
+  assert.deepEqual(preview.changeSummary, { create: 8 }, output);
+  assert.match(output, /VrrpGroup vip +vrid 51: master lb1 \(priority 200 > 150\)/, output);
+  assert.match(output, new RegExp(`VrrpGroup vip +VIP ${vip.replaceAll('.', '\\.')}/24 comes up on lb1`), output);
+  for (const name of BACKENDS) {
+    assert.match(output, new RegExp(`RealServer ${name} .*real server ${lab.host(name).ipv4().replaceAll('.', '\\.')}:80 joins ${vip.replaceAll('.', '\\.')}:80`), output);
   }
+});
+
+test('up deploys the runtime and the VIP answers on the expected master', T, async () => {
+  output = '';
+  const up = await stack.up(collect);
+  assert.equal(up.summary.result, 'succeeded', output);
+  assert.equal(up.outputs['expectedMaster']?.value, 'lb1');
+  assert.equal(await waitFor('the VIP to answer', answeringDirector, { timeoutMs: 15_000 }), 'lb1');
+});
+
+test('a priority change is previewed as a master move, then happens', T, async () => {
+  stack.workspace.program = exampleProgram(lab, topology, [200, 250]);
+  output = '';
+  const preview = await stack.preview(collect);
+  assert.deepEqual(preview.changeSummary, { same: 7, update: 1 }, output);
+  assert.match(output, /vrid 51: master lb1 -> lb2 \(priority 250 > 200, preempt\)/, output);
+  assert.match(output, new RegExp(`VIP ${vip.replaceAll('.', '\\.')}/24 moves with it`), output);
+  output = '';
+  const up = await stack.up(collect);
+  assert.equal(up.summary.result, 'succeeded', output);
+  assert.equal(up.outputs['expectedMaster']?.value, 'lb2');
+  assert.equal(await waitFor('the VIP on lb2', async () => ((await answeringDirector()) === 'lb2' ? 'lb2' : undefined), { timeoutMs: 15_000 }), 'lb2');
+});
+
+test('a hand edit on a host shows up as drift in refresh', T, async () => {
+  const lb1: Host = lab.host('lb1');
+  const fragments = (await lb1.exec(['sh', '-c', 'ls /etc/keepalive/conf.d/*.json'])).stdout.trim().split('\n');
+  const group = fragments.find((f) => f.endsWith('/vrrpgroup-vip.json'));
+  assert.ok(group, fragments.join(', '));
+  const before = (await lb1.exec(['cat', group])).stdout;
+  await lb1.exec(['sed', '-i', 's/"priority": *200/"priority": 201/', group]);
+  assert.notEqual((await lb1.exec(['cat', group])).stdout, before, 'the hand edit changed the fragment');
+  output = '';
+  const refresh = await stack.refresh(collect);
+  assert.equal(refresh.summary.result, 'succeeded', output);
+  assert.deepEqual(refresh.summary.resourceChanges, { same: 7, update: 1 }, output);
+  // The next preview wants to put the declared fragment back.
+  output = '';
+  const preview = await stack.preview(collect);
+  assert.equal(preview.changeSummary['update'], 1, output);
+});
+
+test('destroy leaves the hosts clean, and the SSH private key never appears in the state or the output', T, async () => {
+  output = '';
+  const destroyed = await stack.destroy(collect);
+  assert.equal(destroyed.summary.result, 'succeeded', output);
+  for (const name of DIRECTORS) assert.deepEqual(await leftoversOn(lab.host(name)), [], `${name} is clean`);
+  assert.equal(await answeringDirector(), undefined, 'nobody answers for the VIP');
+  const keyBody = lab.host('lb1').ssh!.privateKey.toString().split('\n')[1]!;
+  const stateFiles = readdirSync(join(lab.dir, 'pulumi-state'), { recursive: true }).map(String).filter((f) => f.endsWith('.json') || f.endsWith('.bak'));
+  assert.ok(stateFiles.length > 0);
+  for (const file of stateFiles) {
+    const text = readFileSync(join(lab.dir, 'pulumi-state', file), 'utf8');
+    assert.ok(!text.includes(keyBody) && !text.includes('PRIVATE KEY'), `${file} holds the private key in plain text`);
+  }
+  assert.ok(!output.includes(keyBody), 'the output shows the private key');
 });
