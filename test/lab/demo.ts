@@ -1,13 +1,19 @@
 #!/usr/bin/env node
-// The main job on the local lab: a VRRP group on lab hosts, its master killed, the takeover measured;
-// then keepalive load balancing a virtual service over three real servers, one of which is killed.
+// The main job on the local lab, in three parts:
+//   1. HA topology as code: the example program (examples/ha-pair.ts) taken by the real Pulumi engine
+//      through this provider onto lab hosts: preview in words, up, the live topology, a priority
+//      change previewed and carried out, destroy;
+//   2. a VRRP group on lab hosts, its master killed, the takeover measured;
+//   3. keepalive load balancing a virtual service over three real servers, one of which is killed.
 //   npm run demo -- [--impl keepalive|keepalived] [--version 2|3] [--advert-int SECONDS]
 import { parseArgs } from 'node:util';
 import { implementation, keepalive, KEEPALIVE_CLI } from './implementations.ts';
 import { sleep, waitFor } from './exec.ts';
 import { FailoverRig } from './failover.ts';
 import { currentAdvertisers, holders } from './vrrp.ts';
-import { leftovers } from './lab.ts';
+import { Lab, leftovers } from './lab.ts';
+import { addressIn } from './addressing.ts';
+import { answeringHost, exampleProgram, exampleStack, type ExampleTopology } from './pulumi.ts';
 import { createNatDirectorLab, REAL_SERVERS, renderVirtualServerConf } from './nat-director.ts';
 import { checkerStatus } from '../../runtime/src/control/status.ts';
 import { keepaliveStatus } from './implementations.ts';
@@ -25,7 +31,49 @@ if (!version) throw new Error('--version is 2 or 3');
 const advertInt = Number(values['advert-int']);
 const say = (text: string): void => console.log(text);
 
-say(`keepalive demo: ${impl.name}, VRRPv${version} with advert_int ${advertInt}, on three lab routers and a client`);
+const indent = (text: string): string => text.trimEnd().split('\n').map((l) => `  ${l}`).join('\n');
+/** The provider's words in an engine's output: the lines about masters, VIPs and real servers, once each. */
+const topologyWords = (output: string): string => [...new Set(output.split('\n')
+  .filter((l) => /^ {4}keepalive:index:\w+ \S+ {2}/.test(l)).map((l) => l.trim()))].join('\n');
+
+say('keepalive demo, part 1: HA topology as code. The example program (examples/ha-pair.ts), run by the real Pulumi engine, deploys keepalive over SSH to two lab directors');
+{
+  await using lab = await Lab.create({ hosts: ['lb1', 'lb2', 'rs1', 'rs2', 'rs3', 'client'] });
+  const vip = addressIn(lab.segment().subnets.v4, 100);
+  const topology: ExampleTopology = { directors: ['lb1', 'lb2'], backends: ['rs1', 'rs2', 'rs3'], vip: `${vip}/24` };
+  say(lab.describe());
+  for (const name of topology.backends) {
+    const rs = lab.host(name);
+    const backend = await rs.startDaemon('backend', [process.execPath, new URL('../fixtures/lb/backend.ts', import.meta.url).pathname, name, rs.ipv4(), '80']);
+    await waitFor(`${name}'s HTTP server`, () => (backend.log().includes('listening') ? true : undefined));
+  }
+  say('\npreparing the Pulumi CLI (scripts/pulumi-engine)...');
+  const stack = await exampleStack(lab, topology, [200, 150]);
+  let output = '';
+  const collect = { onOutput: (text: string) => { output += text; } };
+  const preview = await stack.preview(collect);
+  say(`\npulumi preview (${JSON.stringify(preview.changeSummary)}), in the provider's words:\n${indent(topologyWords(output))}`);
+  say('\npulumi up...');
+  const started = performance.now();
+  const up = await stack.up(collect);
+  say(`up: ${up.summary.result} in ${((performance.now() - started) / 1000).toFixed(1)} s; expected master ${String(up.outputs['expectedMaster']?.value)}, runtime ${JSON.stringify(up.outputs['runtimeVersions']?.value)}`);
+  const answering = (): Promise<string | undefined> => answeringHost(lab, 'client', vip, topology.directors);
+  say(`the client pings ${vip}: answered by ${await waitFor('the VIP to answer', answering, { timeoutMs: 15_000 })}`);
+  const { stdout } = await lab.host('lb1').exec(['sh', '-c', '/opt/keepalive/current/keepalive status --state-dir /run/keepalive 2>&1 || true']);
+  say(`\nthe live topology: keepalive status on lb1:\n${indent(stdout)}`);
+
+  stack.workspace.program = exampleProgram(lab, topology, [200, 250]);
+  output = '';
+  await stack.preview(collect);
+  say(`\nlb2's priority raised to 250; pulumi preview says:\n${indent(topologyWords(output))}`);
+  await stack.up(collect);
+  say(`pulumi up: the client's ping is now answered by ${await waitFor('the VIP on lb2', async () => ((await answering()) === 'lb2' ? 'lb2' : undefined), { timeoutMs: 15_000 })}`);
+  say('\npulumi destroy...');
+  const destroyed = await stack.destroy(collect);
+  say(`destroy: ${destroyed.summary.result}; nobody answers for ${vip} any more: ${(await answering()) === undefined}`);
+}
+
+say(`\nkeepalive demo, part 2: failover. ${impl.name}, VRRPv${version} with advert_int ${advertInt}, on three lab routers and a client`);
 {
   await using rig = await FailoverRig.create(impl, version, advertInt, { routers: 3 });
   say(rig.lab.describe());
@@ -52,7 +100,7 @@ say(`keepalive demo: ${impl.name}, VRRPv${version} with advert_int ${advertInt},
 }
 
 const LB_FIXTURES = new URL('../fixtures/lb/', import.meta.url).pathname;
-say('\nload balancing: keepalive on a NAT director "lb", a virtual service on its VIP port 80, real servers rs1..rs3 behind it');
+say('\nkeepalive demo, part 3: load balancing. keepalive on a NAT director "lb", a virtual service on its VIP port 80, real servers rs1..rs3 behind it');
 {
   const { lab, client, lb, vip } = await createNatDirectorLab();
   try {

@@ -99,6 +99,12 @@ export class CheckerDaemon implements ChildRole {
     }
     this.running = next;
     this.notifier = new Notifier(plan.notifier);
+    // A reload can move quorum by itself (real servers added or removed): that is a transition too.
+    for (const vs of plan.virtualServers) {
+      const had = previous?.quorum.get(vs.pool.key);
+      const has = next.quorum.get(vs.pool.key)!;
+      if (had !== undefined && had !== has) this.quorumChanged(vs, has, next.weight.get(vs.pool.key)!);
+    }
     void previous?.scheduler.stop();
     next.scheduler.start();
     this.appliedAt = new Date().toISOString();
@@ -224,6 +230,11 @@ export class CheckerDaemon implements ChildRole {
     const has = nextQuorum(had, weight, vs.pool.quorum, vs.pool.hysteresis);
     if (has === had) return;
     r.quorum.set(vs.pool.key, has);
+    this.quorumChanged(vs, has, weight);
+  }
+
+  /** Records a quorum transition and runs what it triggers (quorum_up/quorum_down, an alert). */
+  private quorumChanged(vs: PlannedVirtualServer, has: boolean, weight: number): void {
     const sorry = vs.pool.sorryServer ? `; sorry server ${has ? 'leaves' : 'takes over'}` : '';
     this.record(`${vs.pool.key}: quorum ${has ? 'regained' : 'lost'} (weight ${weight}, quorum ${vs.pool.quorum}, hysteresis ${vs.pool.hysteresis})${sorry}`);
     const script = has ? vs.quorumUp : vs.quorumDown;
