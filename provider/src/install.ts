@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { MIN_NODE_MAJOR, nodeBinaryFor, unameArch, type NodeBinary, type RuntimeBundle } from './bundle.ts';
+import type { DaemonStatus } from '../../runtime/src/control/status.ts';
 import type { HostConnection } from './schema.ts';
 import { hostPaths, serviceShell, shellVars, systemdUnit, UNIT_NAME, UNIT_PATH, type HostPaths } from './service.ts';
 import { sha256, type SshSession } from './ssh.ts';
@@ -52,6 +53,8 @@ export interface HostProbe {
   readonly interfaces: readonly HostInterfaceFacts[];
   /** The virtual addresses the runtime holds as master, which are not the host's own. */
   readonly heldVips: readonly string[];
+  /** The running runtime's `keepalive status --json` (with `live`). */
+  readonly status?: DaemonStatus;
 }
 
 /** Splits a deploy script's output: `key=value` lines, then `--- name` sections of free text. */
@@ -133,11 +136,13 @@ true`;
   const cmdline = one('cmdline') ?? '';
   const runningId = new RegExp(`${escapeRegExp(paths.install)}/([0-9a-f]{16})/keepalive\\.mjs`).exec(cmdline)?.[1];
   let heldVips: string[] = [];
+  let status: DaemonStatus | undefined;
   const statusText = sections.get('status');
   if (statusText) {
     try {
-      const status = JSON.parse(statusText) as { children?: Record<string, { status?: { instances?: { state: string; virtualAddresses: string[] }[] } }> };
-      heldVips = (status.children?.['vrrp']?.status?.instances ?? []).filter((i) => i.state === 'master').flatMap((i) => i.virtualAddresses);
+      status = JSON.parse(statusText) as DaemonStatus;
+      const parsed = status as { children?: Record<string, { status?: { instances?: { state: string; virtualAddresses: string[] }[] } }> };
+      heldVips = (parsed.children?.['vrrp']?.status?.instances ?? []).filter((i) => i.state === 'master').flatMap((i) => i.virtualAddresses);
     } catch { /* a runtime that does not answer holds nothing we can tell */ }
   }
   return {
@@ -160,6 +165,7 @@ true`;
     ...(one('runtimehash') !== undefined && { runtimeHash: one('runtimehash')! }),
     interfaces: parseFacts(sections.get('ip') ?? '[]', heldVips),
     heldVips,
+    ...(status && { status }),
   };
 }
 

@@ -414,12 +414,17 @@ function verifyService(token: FragmentToken, inputs: Props, status: DaemonStatus
   }
 }
 
-/** The members whose runtime says they are master of the group, comma-separated. */
-function masterOf(byHost: ReadonlyMap<string, DaemonStatus>, group: string): string {
-  return [...byHost].filter(([, status]) => vrrpInstances(status).some((i) => i.name === group && i.state === 'master')).map(([host]) => host).join(', ');
+/** The members whose runtime says they are master of the group. */
+export function mastersOf(byHost: ReadonlyMap<string, DaemonStatus>, group: string): string[] {
+  return [...byHost].filter(([, status]) => vrrpInstances(status).some((i) => i.name === group && i.state === 'master')).map(([host]) => host);
 }
 
-function virtualServerHealth(vs: Inputs<typeof VIRTUAL_SERVER>, byHost: ReadonlyMap<string, DaemonStatus>): VirtualServerHealth[] {
+/** The members whose runtime says they are master of the group, comma-separated (the liveMaster output). */
+function masterOf(byHost: ReadonlyMap<string, DaemonStatus>, group: string): string {
+  return mastersOf(byHost, group).join(', ');
+}
+
+export function virtualServerHealth(vs: Inputs<typeof VIRTUAL_SERVER>, byHost: ReadonlyMap<string, DaemonStatus>): VirtualServerHealth[] {
   const key = virtualServerKey(vs.protocol ?? VIRTUAL_SERVER_DEFAULTS.protocol, vs.address, vs.port);
   return [...byHost].flatMap(([host, status]) => {
     const checker = checkerStatus(status);
@@ -432,7 +437,7 @@ function virtualServerHealth(vs: Inputs<typeof VIRTUAL_SERVER>, byHost: Readonly
   });
 }
 
-function realServerHealth(rs: Inputs<typeof REAL_SERVER>, byHost: ReadonlyMap<string, DaemonStatus>): RealServerHealth[] {
+export function realServerHealth(rs: Inputs<typeof REAL_SERVER>, byHost: ReadonlyMap<string, DaemonStatus>): RealServerHealth[] {
   const ref = rs.virtualServer;
   const key = virtualServerKey(ref.protocol, ref.address, ref.port);
   const port = rs.port ?? ref.port;

@@ -4,6 +4,9 @@
 //   keepalive check -f FILE                        validate; one file:line:col error per problem
 //   keepalive status [--state-dir DIR] [--json]    state, priorities, timers and counters
 //   keepalive reload [--state-dir DIR]             reload the running daemon's configuration
+//   keepalive topology --state FILE [--live] [--svg OUT.svg]   a Pulumi stack's HA topology (the provider's)
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config/load.ts';
 import { controlRequest } from './control/client.ts';
@@ -19,6 +22,9 @@ Usage:
   keepalive check -f FILE                       validate a configuration: keepalived.conf, JSON or YAML
   keepalive status [--state-dir DIR] [--json]   show VRRP instances and virtual servers: state, health, dataplane
   keepalive reload [--state-dir DIR]            make the running daemon reload its configuration
+  keepalive topology --state FILE [--live] [--svg OUT.svg]
+                                                show a Pulumi stack's hosts, groups, masters, VIPs, virtual and
+                                                real servers and health (from a checkout: the provider's command)
 
 Options:
   -f, --config FILE    the configuration file (keepalived.conf syntax, or the project's JSON/YAML), or a
@@ -96,6 +102,16 @@ async function main(argv: string[]): Promise<number> {
       }
       process.stderr.write(`reload refused; the running configuration stays in force:\n${(result.errors ?? []).join('\n')}\n`);
       return 1;
+    }
+    case 'topology': {
+      // The provider's command (Pulumi state, SSH): loaded from the checkout by a path esbuild does not
+      // follow, so the runtime bundle that hosts run does not carry the provider.
+      const url = new URL('../../provider/src/topology-cli.ts', import.meta.url);
+      if (!existsSync(fileURLToPath(url))) {
+        throw new Error(`topology is a command of the keepalive provider, which is not here (${fileURLToPath(url)}): run \`npx keepalive topology\` in a checkout of keepalive`);
+      }
+      const { topologyMain } = await import(url.href) as typeof import('../../provider/src/topology-cli.ts');
+      return topologyMain(rest);
     }
     case 'child': {
       // Not for users: how the watchdog starts its children (see watchdog.ts).
