@@ -8,7 +8,8 @@
 //   npm run demo -- [--impl keepalive|keepalived] [--version 2|3] [--advert-int SECONDS]
 import { parseArgs } from 'node:util';
 import { implementation, keepalive, KEEPALIVE_CLI } from './implementations.ts';
-import { sleep, waitFor } from './exec.ts';
+import { run, sleep, waitFor } from './exec.ts';
+import { writeFileSync } from 'node:fs';
 import { FailoverRig } from './failover.ts';
 import { currentAdvertisers, holders } from './vrrp.ts';
 import { Lab, leftovers } from './lab.ts';
@@ -59,8 +60,13 @@ say('keepalive demo, part 1: HA topology as code. The example program (examples/
   say(`up: ${up.summary.result} in ${((performance.now() - started) / 1000).toFixed(1)} s; expected master ${String(up.outputs['expectedMaster']?.value)}, runtime ${JSON.stringify(up.outputs['runtimeVersions']?.value)}`);
   const answering = (): Promise<string | undefined> => answeringHost(lab, 'client', vip, topology.directors);
   say(`the client pings ${vip}: answered by ${await waitFor('the VIP to answer', answering, { timeoutMs: 15_000 })}`);
-  const { stdout } = await lab.host('lb1').exec(['sh', '-c', '/opt/keepalive/current/keepalive status --state-dir /run/keepalive 2>&1 || true']);
-  say(`\nthe live topology: keepalive status on lb1:\n${indent(stdout)}`);
+  // keepalive topology reads the stack's state (exported with its secrets: the SSH key, hence a file
+  // only root may read) and, with --live, asks every host over SSH who is master and who is healthy.
+  const state = `${lab.dir}/stack-state.json`;
+  writeFileSync(state, JSON.stringify(await stack.exportStack()), { mode: 0o600 });
+  const topologyCommand = [process.execPath, KEEPALIVE_CLI, 'topology', '--state', state, '--live', '--svg', `${lab.dir}/topology.svg`];
+  const shown = await run(topologyCommand, { allowFailure: true });
+  say(`\nthe live topology (npx keepalive topology --state STATE --live --svg topology.svg):\n${indent(shown.stdout || shown.stderr)}`);
 
   stack.workspace.program = exampleProgram(lab, topology, [200, 250]);
   output = '';
