@@ -5,7 +5,7 @@
 //   - how often each real server really got checked, seen from the listeners (a check is a
 //     connection): the interval between two checks of one server, p50/p99/max, against delay_loop;
 //   - for keepalive, its own record of how late check runs started (p99).
-//   npm run bench:checker -- [--lane host|uml] [--impl keepalive,keepalived] [--servers N] [--seconds S]
+//   npm run bench:checker -- [--lane host|uml] [--impl keepalive,keepalived] [--servers N] [--seconds S] [--warmup S]
 //
 // Two lanes. host: the daemon runs in a lab host on this machine. keepalived's checker cannot run
 // there: it exits at start when the kernel has no IPVS ("IPVS: Can't initialize ipvs"), so this lane
@@ -30,6 +30,7 @@ const { values } = parseArgs({ options: {
   impl: { type: 'string' },
   servers: { type: 'string' },
   seconds: { type: 'string', default: '30' },
+  warmup: { type: 'string' },
 } });
 const lane = values.lane;
 if (lane !== 'host' && lane !== 'uml') throw new Error('--lane host|uml');
@@ -38,7 +39,8 @@ const seconds = Number(values.seconds);
 const impls = (values.impl ?? (lane === 'host' ? 'keepalive' : 'keepalive,keepalived')).split(',');
 if (lane === 'host' && impls.includes('keepalived')) throw new Error('keepalived\'s checker needs IPVS: use --lane uml');
 // Starting a daemon (and, in the guest, node itself) takes a while before checks settle into rounds.
-const WARMUP_S = lane === 'host' ? 10 : 40;
+const WARMUP_S = Number(values.warmup ?? (lane === 'host' ? 10 : 40));
+if (!(WARMUP_S >= 1 && WARMUP_S <= 600)) throw new Error('--warmup 1..600 seconds');
 const FIRST_PORT = 20_000;
 const LISTENERS = fileURLToPath(new URL('../test/fixtures/lb/listeners.ts', import.meta.url));
 if (!(servers >= 1 && servers <= 40_000) || !(seconds >= 5 && seconds <= 600)) throw new Error('--servers 1..40000, --seconds 5..600');
@@ -66,7 +68,7 @@ async function startKeepalived(host: Host, config: string): Promise<Daemon> {
   return host.startDaemon('keepalived', ['keepalived', '-n', '-l', '-G', '-C', '-f', '/etc/keepalived/keepalived.conf', '-p', '/run/keepalived.pid', '-c', '/run/keepalived_checkers.pid'], { pidFile: '/run/keepalived.pid' });
 }
 
-interface Result { impl: string; cpu: number; connections: number; checked: number; intervalMs: { p50: number; p99: number; max: number }; lateP99?: number }
+interface Result { impl: string; cpu: number; connections: number; checked: number; intervalMs: { p50: number | null; p99: number; max: number }; lateP99?: number }
 
 /**
  * A guest script: starts the daemon, waits out the warm-up, and prints the CPU seconds (utime +
@@ -125,10 +127,13 @@ for (const impl of impls) {
 console.log(`checker scale (${lane} lane): ${servers} real servers TCP-checked every 1 s, ${seconds} s measured after ${WARMUP_S} s of warm-up`);
 for (const r of results) {
   console.log(`${r.impl}: CPU ${(r.cpu * 100).toFixed(1)}% of a core; ${r.connections} checks seen (${(r.connections / seconds).toFixed(0)}/s, ${r.checked} of ${servers} servers); `
-    + `interval between checks of a server p50 ${r.intervalMs.p50.toFixed(0)} ms, p99 ${r.intervalMs.p99.toFixed(0)} ms, max ${r.intervalMs.max.toFixed(0)} ms`
+    // No server checked twice in the window leaves no interval to report (JSON turns the NaN into null).
+    + (r.intervalMs.p50 === null ? 'no server was checked twice in the window'
+      : `interval between checks of a server p50 ${r.intervalMs.p50.toFixed(0)} ms, p99 ${r.intervalMs.p99.toFixed(0)} ms, max ${r.intervalMs.max.toFixed(0)} ms`)
     + (r.lateP99 === undefined ? '' : `; runs started late p99 ${r.lateP99.toFixed(1)} ms`));
 }
 const [ours, theirs] = [results.find((r) => r.impl === 'keepalive'), results.find((r) => r.impl === 'keepalived')];
 if (ours && theirs && theirs.connections > 0) {
-  console.log(`keepalive / keepalived: CPU ${(ours.cpu / theirs.cpu).toFixed(2)}x, checks per second ${(ours.connections / theirs.connections).toFixed(2)}x, p99 interval ${(ours.intervalMs.p99 / theirs.intervalMs.p99).toFixed(2)}x`);
+  console.log(`keepalive / keepalived: CPU ${(ours.cpu / theirs.cpu).toFixed(2)}x, checks per second ${(ours.connections / theirs.connections).toFixed(2)}x`
+    + (ours.intervalMs.p50 !== null && theirs.intervalMs.p50 !== null ? `, p99 interval ${(ours.intervalMs.p99 / theirs.intervalMs.p99).toFixed(2)}x` : ''));
 }
