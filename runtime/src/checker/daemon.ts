@@ -92,6 +92,8 @@ export class CheckerDaemon implements ChildRole {
       try {
         await this.serialized(() => this.dataplane!.apply(this.desiredServices(next)));
       } catch (error) {
+        // Put the running table back; if even that fails, the refusal below is still what the caller
+        // must hear (the next sync or drift repair tries again).
         if (previous) await this.serialized(() => this.dataplane!.apply(this.desiredServices(previous))).catch(() => {});
         next.scheduler.stop().catch(() => {});
         throw error;
@@ -105,6 +107,7 @@ export class CheckerDaemon implements ChildRole {
       const has = next.quorum.get(vs.pool.key)!;
       if (had !== undefined && had !== has) this.quorumChanged(vs, has, next.weight.get(vs.pool.key)!);
     }
+    // The old checks' runs under way end within their own timeouts; their results are dropped.
     void previous?.scheduler.stop();
     next.scheduler.start();
     this.appliedAt = new Date().toISOString();
