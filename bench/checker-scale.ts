@@ -89,7 +89,7 @@ function guestScript(impl: string, config: string): string {
     'c1=$(cpu); t1=$(date +%s%N)',
     // USER_HZ ticks over nanoseconds, as parts per million of one core.
     `printf '{"cpu": %s}\\n' $(( (c1 - c0) * 10000000000000 / (t1 - t0) ))`,
-    'kill -TERM $leader; sleep 3; tail -5 /tmp/daemon.log >&2',
+    'kill -TERM $leader; sleep 3; tail -20 /tmp/daemon.log >&2',
   ].join('\n');
 }
 
@@ -105,9 +105,11 @@ for (const impl of impls) {
   const report = () => waitFor('the listeners\' report', () => listeners.log().split('\n').find((l) => l.startsWith('{')), { timeoutMs: (WARMUP_S + seconds + 60) * 1000, intervalMs: 200 });
   let cpu: number;
   let lateP99: number | undefined;
+  let daemonLog = '';
   if (lane === 'uml') {
     const guest = await runInUml(lab, guestScript(impl, config), { memoryMb: 1024, timeoutMs: (WARMUP_S + seconds + 120) * 1000, attach: { hostNumber: 200 } });
     if (guest.code !== 0) throw new Error(`the guest run failed (${guest.code}): ${guest.stderr}`);
+    daemonLog = guest.stderr;
     const line = guest.stdout.trim().split('\n').at(-1) ?? '';
     if (!line.startsWith('{')) throw new Error(`the guest printed no figure:\n${guest.stdout}\n${guest.stderr}`);
     cpu = (JSON.parse(line) as { cpu: number }).cpu / 1e6;
@@ -119,9 +121,11 @@ for (const impl of impls) {
     await report();
     cpu = (cpuSeconds(daemon) - cpu0) / ((performance.now() - t0) / 1000);
     lateP99 = impl === 'keepalive' ? checkerStatus(await keepaliveStatus(lb))?.lateness?.p99 : undefined;
+    daemonLog = daemon.log().split('\n').slice(-20).join('\n');
     await daemon.stop();
   }
   const measured = JSON.parse(await report()) as { connections: number; servers: number; intervalMs: Result['intervalMs'] };
+  if (measured.connections === 0) console.log(`${impl}: no check reached the listeners; the daemon's last words:\n${daemonLog}`);
   results.push({ impl, cpu, connections: measured.connections, checked: measured.servers, intervalMs: measured.intervalMs, ...(lateP99 === undefined ? {} : { lateP99 }) });
 }
 console.log(`checker scale (${lane} lane): ${servers} real servers TCP-checked every 1 s, ${seconds} s measured after ${WARMUP_S} s of warm-up`);

@@ -4,6 +4,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Lab } from './lab/lab.ts';
 import type { Host } from './lab/host.ts';
@@ -91,6 +92,21 @@ test('the socket addon: datagrams with poll callbacks, null on EAGAIN, errors wi
   assert.throws(() => native.bind(-1, Buffer.alloc(0)), (e: Error) => native.isSystemError(e, 'EBADF'));
   assert.throws(() => native.setsockopt(0, 1, 2, 'x' as unknown as Buffer), TypeError);
   assert.equal(native.ifIndexToName(native.ifNameToIndex('lo')), 'lo');
+});
+
+test('the socket addon raises the open-file limit, never lowers it, and stops at the hard limit it may not move', () => {
+  const limits = (): { soft: number; hard: number } => {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'))!;
+    const [soft, hard] = line.replace('Max open files', '').trim().split(/\s+/).map(Number);
+    return { soft: soft!, hard: hard! };
+  };
+  const before = limits();
+  assert.equal(native.raiseFileLimit(16), before.soft, 'a smaller wish changes nothing');
+  assert.deepEqual(limits(), before);
+  // Beyond the kernel's ceiling (fs.nr_open) nobody may go, root included: the soft limit ends at the hard one.
+  const ceiling = Number(readFileSync('/proc/sys/fs/nr_open', 'utf8'));
+  assert.equal(native.raiseFileLimit(Math.min(ceiling + 1, 2 ** 31 - 1)), before.hard);
+  assert.deepEqual(limits(), { soft: before.hard, hard: before.hard });
 });
 
 test('rtnetlink adds and deletes IPv4 and IPv6 VIPs; a duplicate add is EEXIST, a missing delete EADDRNOTAVAIL', T, async () => {

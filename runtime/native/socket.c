@@ -11,6 +11,7 @@
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -228,6 +229,28 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// raiseFileLimit(wanted) -> the soft RLIMIT_NOFILE now in force. Raises the soft limit to `wanted`
+// (the hard one too, where the process may: root), never lowers either; when the hard limit cannot
+// move, the soft one goes as high as it allows. Node has no setrlimit, and a checker with thousands
+// of checks in flight needs a descriptor for each.
+static napi_value js_raise_file_limit(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t wanted;
+  if (!arg_int(env, argv, argc, 0, &wanted)) return NULL;
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) < 0) return throw_errno(env, "getrlimit", errno);
+  if (limit.rlim_cur >= (rlim_t)wanted) return int_value(env, (int64_t)limit.rlim_cur);
+  struct rlimit raised = { (rlim_t)wanted, limit.rlim_max > (rlim_t)wanted ? limit.rlim_max : (rlim_t)wanted };
+  if (setrlimit(RLIMIT_NOFILE, &raised) < 0) {
+    raised.rlim_cur = limit.rlim_max;
+    raised.rlim_max = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) < 0) return throw_errno(env, "setrlimit", errno);
+  }
+  return int_value(env, (int64_t)raised.rlim_cur);
+}
+
 // ifNameToIndex(name) -> index
 static napi_value js_if_name_to_index(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -416,6 +439,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "sendmsg", NULL, js_sendmsg, NULL, NULL, NULL, napi_enumerable, NULL },
     { "recvmsg", NULL, js_recvmsg, NULL, NULL, NULL, napi_enumerable, NULL },
     { "close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "raiseFileLimit", NULL, js_raise_file_limit, NULL, NULL, NULL, napi_enumerable, NULL },
     { "ifNameToIndex", NULL, js_if_name_to_index, NULL, NULL, NULL, napi_enumerable, NULL },
     { "ifIndexToName", NULL, js_if_index_to_name, NULL, NULL, NULL, napi_enumerable, NULL },
     { "poll", NULL, js_poll, NULL, NULL, NULL, napi_enumerable, NULL },

@@ -17,6 +17,7 @@ import { openDataplane } from '../lb/open.ts';
 import { Notifier } from '../notify/notifier.ts';
 import { log } from '../log.ts';
 import type { LocalAddresses } from './local-addresses.ts';
+import { raiseFileLimit } from '../net/native.ts';
 import { checkerPlan, type CheckerPlan, type PlannedRealServer, type PlannedVirtualServer } from './from-config.ts';
 import { nextQuorum, poolDestinations, poolServices, poolWeight } from './pool.ts';
 import { CheckScheduler, checkKey, type ScheduleEvent, type ServerChecks, type ServerHealth } from './scheduler.ts';
@@ -29,6 +30,8 @@ const REPAIR_INTERVAL_MS = 10_000;
  * would stay bunched in every later round, since each round follows the end of the one before.
  */
 const FIRST_RUN_SPACING_MS = 0.1;
+/** Descriptors beyond one per check: netlink and nft pipes, notify scripts, the IPC channel. */
+const SPARE_DESCRIPTORS = 256;
 /** Transitions kept for `keepalive status`. */
 const RECENT_EVENTS = 50;
 
@@ -82,6 +85,7 @@ export class CheckerDaemon implements ChildRole {
 
   async apply(config: unknown): Promise<void> {
     const plan = checkerPlan(config);
+    this.ensureDescriptors(plan);
     const previous = this.running;
     const saved = previous ? undefined : this.readSavedHealth();
     const next = this.prepare(plan, previous, saved);
@@ -114,6 +118,19 @@ export class CheckerDaemon implements ChildRole {
     this.requestSync();
     clearInterval(this.repairTimer);
     this.repairTimer = this.dataplane ? setInterval(() => void this.repair(), REPAIR_INTERVAL_MS) : undefined;
+  }
+
+  /**
+   * Every check may be in flight at once, each holding a socket (or a script's pipes): the default
+   * limit of 1,024 open files would fail checks with EMFILE from about a thousand real servers on.
+   */
+  private ensureDescriptors(plan: CheckerPlan): void {
+    const checks = plan.virtualServers.reduce((n, vs) => n + vs.realServers.reduce((m, rs) => m + rs.checks.length, 0), 0);
+    const wanted = checks + SPARE_DESCRIPTORS;
+    const limit = raiseFileLimit(wanted);
+    if (limit < wanted) {
+      log('warn', `${checks} checks may run at once, but the open-file limit is ${limit}: checks beyond it fail with EMFILE until the limit is raised (LimitNOFILE= in a systemd unit, ulimit -n)`);
+    }
   }
 
   /** The scheduler and state for a plan, carrying over what the previous one (or the saved file) knew. */

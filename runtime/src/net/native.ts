@@ -21,6 +21,7 @@ interface Addon {
   sendmsg(fd: number, data: Uint8Array, addr: Uint8Array | null, control: Uint8Array | null): number;
   recvmsg(fd: number, maxBytes: number): { data: Buffer; addr: Buffer; control: Buffer; flags: number } | null;
   close(fd: number): void;
+  raiseFileLimit(wanted: number): number;
   ifNameToIndex(name: string): number;
   ifIndexToName(index: number): string;
   poll(fd: number, callback: (error: Error | null) => void): PollHandle;
@@ -73,6 +74,11 @@ export function recvmsg(fd: number, maxBytes: number): Received | null {
   return r && { data: r.data, addr: r.addr, cmsgs: decodeCmsgs(r.control), flags: r.flags };
 }
 export function close(fd: number): void { load().close(fd); }
+/**
+ * Raises this process's open-file limit (RLIMIT_NOFILE) to at least `wanted` where it may (the hard
+ * limit too, as root), else as far as the hard limit allows; returns the soft limit now in force.
+ */
+export function raiseFileLimit(wanted: number): number { return load().raiseFileLimit(wanted); }
 /** if_nametoindex(3) in the calling process's network namespace; throws ENODEV for an unknown name. */
 export function ifNameToIndex(name: string): number { return load().ifNameToIndex(name); }
 export function ifIndexToName(index: number): string { return load().ifIndexToName(index); }
