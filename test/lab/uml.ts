@@ -1,9 +1,10 @@
 // The real-kernel IPVS lane. This machine's kernel has no IPVS; Debian's user-mode-linux kernel has it
-// as modules. A guest boots with the host's root mounted read-only over hostfs, runs one shell script
+// as modules (the one scripts/uml-kernel finds booting on this CPU: the machine's, or unstable's). A
+// guest boots with the host's root mounted read-only over hostfs, runs one shell script
 // (uml/init.sh is its PID 1), writes the script's output and exit code back into a job directory on
 // the host, and powers off. A run takes about 2 s; node inside the guest is 15-20 times slower than
 // outside, so tests keep what they run there to shell tools (ipvsadm, ip) where they can.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,16 @@ import type { Lab } from './lab.ts';
 
 const INIT = fileURLToPath(new URL('./uml/init.sh', import.meta.url));
 const REPO = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
+
+let kernelDir: string | undefined;
+/** The directory with `linux` and `modules/`, from scripts/uml-kernel (a path when cached, else a download). */
+function umlKernel(): string {
+  if (kernelDir) return kernelDir;
+  const r = spawnSync('bash', [`${REPO}/scripts/uml-kernel`], { encoding: 'utf8', timeout: 10 * 60_000 });
+  if (r.status !== 0) throw new Error(`scripts/uml-kernel failed (${r.signal ?? r.status}): ${r.stderr.trim()}`);
+  kernelDir = r.stdout.trim().split('\n').at(-1)!;
+  return kernelDir;
+}
 
 export interface UmlOptions {
   /** Modules to load before the script runs; default ip_vs. Others load on demand. */
@@ -33,6 +44,7 @@ let runs = 0;
 
 /** Boots a guest, runs `script` with /bin/sh inside it, and returns its output once it powers off. */
 export async function runInUml(lab: Lab, script: string, options: UmlOptions = {}): Promise<UmlResult> {
+  const kernel = umlKernel();
   const job = `${lab.dir}/uml-${++runs}`;
   mkdirSync(`${job}/umid`, { recursive: true });
   writeFileSync(`${job}/cmd.sh`, script);
@@ -42,8 +54,9 @@ export async function runInUml(lab: Lab, script: string, options: UmlOptions = {
     'con=null', 'con0=null,fd:1', 'ssl=null', 'quiet', 'loglevel=0',
     'zswap.enabled=0', 'pty.legacy_count=0', `uml_dir=${job}/umid`,
     `keepalive_job=${job}`, `keepalive_mods=${(options.modules ?? ['ip_vs']).join(',')}`, `keepalive_repo=${REPO}`,
+    `keepalive_kernel=${kernel}`,
   ];
-  let argv = ['linux', ...params];
+  let argv = [`${kernel}/linux`, ...params];
   if (options.attach) {
     const { netns, ifname, address } = await lab.addTap(`uml${runs}`, options.attach.hostNumber, options.attach.segment);
     // gro=1: without it, large transfers into the guest stall.
