@@ -2,11 +2,13 @@
 // user-mode-linux guest (lab/uml.ts), with a keepalived.conf of virtual servers. The guest is the
 // director on a lab segment whose hosts run the HTTP backend of test/lb.test.ts; ipvsadm, a separate
 // implementation, reads back what the runtime programmed; a client in the guest counts which backend
-// answers. The nftables side of the same runtime is test/lb.test.ts.
+// answers over NAT, and a client on a lab host sends its connections through the guest to backends
+// that answer it directly (direct routing). The nftables side of the same runtime is test/lb.test.ts.
 //
 // One boot runs the whole scenario (node in the guest is slow to start: every process costs seconds)
 // and prints each step's output under a "=== name" line; the tests below each check some of them.
 import { after, before, test } from 'node:test';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { Lab } from './lab/lab.ts';
@@ -20,15 +22,19 @@ const CLIENT = fileURLToPath(new URL('./fixtures/lb/client.ts', import.meta.url)
 const CLI = fileURLToPath(new URL('../runtime/src/cli.ts', import.meta.url));
 const T = { timeout: 240_000 };
 /**
- * The direct-routing service's fwmark. It carries no traffic here: the guest kernel has neither
- * nftables for IPv4 nor the iptables command to mark any with.
+ * The fwmark service's mark. It carries no traffic here: the guest kernel has neither nftables for
+ * IPv4 nor the iptables command to mark any with. The direct-routing traffic goes to the DR VIP.
  */
 const FWMARK = 7;
 const GUEST_HOST_NUMBER = 10;
 
 let lab: Lab;
 let vip: string;
+/** The direct-routing service's address: the guest answers ARP for it, rs1 and rs2 hold it on lo. */
+let drVip: string;
 let guest: string;
+/** What the lab client got from the DR VIP, while the guest waited for it. */
+let drTraffic: string;
 let result: UmlResult;
 /** The guest's output by step. */
 let steps: Map<string, string>;
@@ -81,6 +87,14 @@ ${realServer('rs3', { port: 80, weight: 1 })}
 ${realServer('rs1', { port: 81, weight: 1 })}
 ${realServer('rs2', { port: 81, weight: 4, extra: 'inhibit_on_failure' })}
 }
+virtual_server ${drVip} 80 {
+  delay_loop 1
+  lb_algo rr
+  lb_kind DR
+  protocol TCP
+${realServer('rs1', { port: 80, weight: 1 })}
+${realServer('rs2', { port: 80, weight: 1 })}
+}
 virtual_server fwmark ${FWMARK} {
   delay_loop 1
   lb_algo ${fwmarkScheduler}
@@ -115,17 +129,31 @@ ${file('b.conf', conf({ rs2Weight: 5 }))}
 ${file('mh-reload.conf', conf({ rs2Weight: 5, fwmarkScheduler: 'mh', extraService: true }))}
 ${file('mh-start.conf', conf({ fwmarkScheduler: 'mh' }))}
 ip address add ${vip}/32 dev vec0
+ip address add ${drVip}/32 dev vec0
 
 cp /tmp/ka/a.conf /tmp/ka/keepalived.conf
 ${keepalive} run -f /tmp/ka/keepalived.conf --state-dir /run/keepalive > /tmp/ka/log 2>&1 &
 pid=$!
 # Settled: the unanswered real server is out and the inhibited one in with weight 0.
-settled() { t=$(ipvsadm -Sn); case "$t" in *"${ip('rs1')}:81"*) return 1 ;; *"-r ${ip('rs2')}:81 -m -w 0"*) return 0 ;; *) return 1 ;; esac; }
+settled() {
+  t=$(ipvsadm -Sn)
+  case "$t" in *"${ip('rs1')}:81"*) return 1 ;; esac
+  for want in "-r ${ip('rs2')}:81 -m -w 0" "-t ${drVip}:80 -r ${ip('rs1')}:80 -g" "-t ${drVip}:80 -r ${ip('rs2')}:80 -g"; do
+    case "$t" in *"$want"*) ;; *) return 1 ;; esac
+  done
+}
 retry settled || echo "the table never settled" >&2
 step saved; ipvsadm -Sn
 step listed; ipvsadm -Ln --nosort
 step status-json; ${keepalive} status --json --state-dir /run/keepalive
 step nat-traffic; ${node} ${CLIENT} count http://${vip}/ 60 6 ${guest}
+# The lab client's turn (see before()): at most 60 s, then the kernel's count of what it forwarded.
+step dr-traffic; touch /run/exchange/dr-ready
+i=0; until [ -e /run/exchange/dr-done ] || [ $i -ge 600 ]; do i=$((i + 1)); sleep 0.1; done
+# The kernel folds its per-CPU counters into these every 2 s: wait (at most 5 s) for all 60.
+dr_stats() { ipvsadm -Ln --stats --exact -t ${drVip}:80; }
+i=0; until dr_stats | grep -Eq '^TCP +[^ ]+ +60 ' || [ $i -ge 50 ]; do i=$((i + 1)); sleep 0.1; done
+dr_stats
 
 cp /tmp/ka/b.conf /tmp/ka/keepalived.conf
 step reload; ${keepalive} reload --state-dir /run/keepalive 2>&1; echo "exit $?"
@@ -151,15 +179,35 @@ step log; cat /tmp/ka/log
 }
 
 before(async () => {
-  lab = await Lab.create({ hosts: ['rs1', 'rs2', 'rs3'], ssh: false, management: false });
+  lab = await Lab.create({ hosts: ['rs1', 'rs2', 'rs3', 'client'], ssh: false, management: false });
   const segment = lab.segment().subnets.v4;
   vip = addressIn(segment, 100);
+  drVip = addressIn(segment, 101);
   guest = addressIn(segment, GUEST_HOST_NUMBER);
-  for (const name of ['rs1', 'rs2', 'rs3']) await startBackend(name);
+  for (const name of ['rs1', 'rs2', 'rs3']) await startBackend(name, ip(name));
+  // Direct routing: the director hands rs1 and rs2 the client's packets unchanged, to the DR VIP, which
+  // they hold on lo without answering ARP for it (the guest does), and they answer the client directly.
+  for (const name of ['rs1', 'rs2']) {
+    await lab.host(name).exec('sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2');
+    await lab.host(name).exec(['ip', 'address', 'add', `${drVip}/32`, 'dev', 'lo']);
+    await startBackend(name, drVip);
+  }
+  const exchange = `${lab.dir}/exchange`;
+  mkdirSync(exchange);
   // Node in the guest needs more than the default 256 MB: three runtime processes, then a client.
-  result = await runInUml(lab, guestScript(), {
-    modules: ['ip_vs', 'ip_vs_wrr', 'ip_vs_rr'], attach: { hostNumber: GUEST_HOST_NUMBER }, memoryMb: 768, timeoutMs: 200_000,
+  const guestRun = runInUml(lab, guestScript(), {
+    modules: ['ip_vs', 'ip_vs_wrr', 'ip_vs_rr'], attach: { hostNumber: GUEST_HOST_NUMBER }, memoryMb: 768, timeoutMs: 200_000, exchange,
   });
+  let guestEnded = false;
+  void guestRun.finally(() => { guestEnded = true; }).catch(() => {});
+  // The lab client's connections go through the director while the guest waits at its dr-traffic step.
+  try {
+    await waitFor('the guest\'s dr-traffic step', () => (existsSync(`${exchange}/dr-ready`) || guestEnded ? true : undefined), { timeoutMs: 180_000, intervalMs: 100 });
+    if (!guestEnded) drTraffic = (await lab.host('client').exec([process.execPath, CLIENT, 'count', `http://${drVip}/`, '60', '6'])).stdout;
+  } finally {
+    writeFileSync(`${exchange}/dr-done`, '');
+  }
+  result = await guestRun;
   steps = new Map();
   for (const part of result.stdout.split(/^=== /m).slice(1)) {
     const newline = part.indexOf('\n');
@@ -171,9 +219,9 @@ before(async () => {
 
 after(() => lab?.destroy());
 
-async function startBackend(name: string): Promise<void> {
-  const daemon = await lab.host(name).startDaemon(`backend-${name}`, [process.execPath, BACKEND, name, ip(name), '80']);
-  await waitFor(`${name}'s HTTP server`, () => (daemon.log().includes('listening') ? true : undefined));
+async function startBackend(name: string, address: string): Promise<void> {
+  const daemon = await lab.host(name).startDaemon(`backend-${name}-${address}`, [process.execPath, BACKEND, name, address, '80']);
+  await waitFor(`${name}'s HTTP server on ${address}`, () => (daemon.log().includes('listening') ? true : undefined));
 }
 
 function step(name: string): string {
@@ -206,6 +254,9 @@ function tableWith(rs2Weight: number): string[] {
     `-a -t ${vip}:80 -r ${ip('rs3')}:80 -m -w 1`,
     // Nothing listens on port 81: rs1's leaves the table, rs2's is inhibited (weight 0) instead.
     `-a -t ${vip}:80 -r ${ip('rs2')}:81 -m -w 0`,
+    `-A -t ${drVip}:80 -s rr`,
+    `-a -t ${drVip}:80 -r ${ip('rs1')}:80 -g -w 1`,
+    `-a -t ${drVip}:80 -r ${ip('rs2')}:80 -g -w 1`,
     `-A -f ${FWMARK} -s rr -p 300`,
     // ipvsadm shows port 0 for a fwmark service's direct-routing destinations.
     `-a -f ${FWMARK} -r ${ip('rs1')}:0 -g -w 1`,
@@ -213,9 +264,10 @@ function tableWith(rs2Weight: number): string[] {
   ].sort();
 }
 
-function counts(name: string): Record<string, number> {
-  const counted = JSON.parse(step(name)) as { counts: Record<string, number>; errors: Record<string, number> };
-  assert.deepEqual(counted.errors, {}, `failed requests: ${step(name)}`);
+/** A client's answers by backend; no request may have failed. */
+function counts(output: string): Record<string, number> {
+  const counted = JSON.parse(output) as { counts: Record<string, number>; errors: Record<string, number> };
+  assert.deepEqual(counted.errors, {}, `failed requests: ${output}`);
   return counted.counts;
 }
 
@@ -240,6 +292,8 @@ test('ipvsadm shows exactly the configured services, schedulers, forwarding meth
     `TCP  ${vip}:80 wrr > ${ip('rs2')}:80 Masq 2`,
     `TCP  ${vip}:80 wrr > ${ip('rs2')}:81 Masq 0`,
     `TCP  ${vip}:80 wrr > ${ip('rs3')}:80 Masq 1`,
+    `TCP  ${drVip}:80 rr > ${ip('rs1')}:80 Route 1`,
+    `TCP  ${drVip}:80 rr > ${ip('rs2')}:80 Route 1`,
   ].sort());
   const checker = checkerStatus(JSON.parse(step('status-json')) as DaemonStatus)!;
   const nat = checker.virtualServers.find((v) => v.key === `TCP ${vip} 80`)!;
@@ -252,7 +306,17 @@ test('ipvsadm shows exactly the configured services, schedulers, forwarding meth
 test('traffic from the guest to the VIP reaches the backends exactly by wrr weight, over NAT', T, () => {
   // IPVS schedules locally sent connections too. wrr's cycle is 3 + 2 + 1 connections; the inhibited
   // server's weight 0 gets none.
-  assert.deepEqual(counts('nat-traffic'), { rs1: 30, rs2: 20, rs3: 10 });
+  assert.deepEqual(counts(step('nat-traffic')), { rs1: 30, rs2: 20, rs3: 10 });
+});
+
+test('a client on a lab host goes through the guest to the backends by direct routing, exactly by rr, and they answer it directly', T, () => {
+  assert.ok(drTraffic !== undefined, `the guest never reached its dr-traffic step; exit ${result.code}\nstderr:\n${result.stderr}`);
+  assert.deepEqual(counts(drTraffic), { rs1: 30, rs2: 30 });
+  // The director saw every connection's packets in, none out: the answers went around it.
+  const stats = /^\s+-> \S+\s+(\d+)\s+(\d+)\s+(\d+)\s+\d+\s+(\d+)$/gm;
+  const rows = [...step('dr-traffic').matchAll(stats)].map((m) => ({ conns: Number(m[1]), inPkts: Number(m[2]), outPkts: Number(m[3]), outBytes: Number(m[4]) }));
+  assert.deepEqual(rows.map((r) => r.conns), [30, 30], step('dr-traffic'));
+  for (const r of rows) assert.ok(r.inPkts >= 30 * 3 && r.outPkts === 0 && r.outBytes === 0, step('dr-traffic'));
 });
 
 test('a reload that changes one weight edits that destination in place; the status says dataplane ipvs', T, () => {
@@ -269,7 +333,7 @@ test('a reload that changes one weight edits that destination in place; the stat
   assert.match(text, /^dataplane ipvs: the kernel has IPVS \d+\.\d+\.\d+ \(lb_dataplane auto\); last apply ok/m);
   assert.match(text, new RegExp(`^  ${ip('rs2').replaceAll('.', '\\.')}:80 UP, weight 5, in the table with weight 5;`, 'm'));
   // The edit restarts wrr's cycle, now 3 + 5 + 1.
-  assert.deepEqual(counts('nat-traffic-after-reload'), { rs1: 30, rs2: 50, rs3: 10 });
+  assert.deepEqual(counts(step('nat-traffic-after-reload')), { rs1: 30, rs2: 50, rs3: 10 });
 });
 
 test('a scheduler the kernel lacks is refused by name: a reload keeps the running configuration, a start exits 1', T, () => {
@@ -290,7 +354,7 @@ test('a scheduler the kernel lacks is refused by name: a reload keeps the runnin
 
 test('a graceful stop removes the services of the running configuration', T, () => {
   assert.match(step('stop'), /^exit 0\n$/);
-  const left = saved('saved-after-stop').filter((l) => l.includes(`${vip}:80 `) || l.includes(`-f ${FWMARK} `));
+  const left = saved('saved-after-stop').filter((l) => l.includes(`${vip}:80 `) || l.includes(`${drVip}:80 `) || l.includes(`-f ${FWMARK} `));
   assert.deepEqual(left, []);
 });
 

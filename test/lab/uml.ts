@@ -30,6 +30,11 @@ export interface UmlOptions {
   timeoutMs?: number;
   /** Wires the guest's vec0 to a lab segment as host number `hostNumber` (its .N address). */
   attach?: { segment?: string; hostNumber: number };
+  /**
+   * A host directory the guest sees read-write at /run/exchange: for handshakes with processes outside
+   * the guest while it runs (a file written on one side, waited for on the other).
+   */
+  exchange?: string;
 }
 
 export interface UmlResult {
@@ -55,6 +60,7 @@ export async function runInUml(lab: Lab, script: string, options: UmlOptions = {
     'zswap.enabled=0', 'pty.legacy_count=0', `uml_dir=${job}/umid`,
     `keepalive_job=${job}`, `keepalive_mods=${(options.modules ?? ['ip_vs']).join(',')}`, `keepalive_repo=${REPO}`,
     `keepalive_kernel=${kernel}`,
+    ...(options.exchange ? [`keepalive_exchange=${options.exchange}`] : []),
   ];
   let argv = [`${kernel}/linux`, ...params];
   if (options.attach) {

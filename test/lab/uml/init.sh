@@ -3,8 +3,8 @@
 # The kernel hands it unknown boot parameters as environment: keepalive_job (a host directory holding
 # cmd.sh, where stdout, stderr and rc are written back), keepalive_mods (modules to load first) and
 # keepalive_addr (an address for vec0, when the guest is wired to a lab segment), keepalive_repo
-# (the repository's directory) and keepalive_kernel (scripts/uml-kernel's directory: this kernel and
-# its modules).
+# (the repository's directory), keepalive_kernel (scripts/uml-kernel's directory: this kernel and
+# its modules) and keepalive_exchange (a host directory shared read-write at /run/exchange).
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C
 here=${0%/*}
 # One mount -a: each process started in the guest costs tens of milliseconds.
@@ -18,6 +18,9 @@ for dir in "$keepalive_repo" "$keepalive_kernel"; do
 done
 mkdir -p /run/job /run/modules/lib/modules
 mount -t hostfs -o "$keepalive_job" hostfs /run/job
+if [ -n "$keepalive_exchange" ]; then
+  mkdir -p /run/exchange && mount -t hostfs -o "$keepalive_exchange" hostfs /run/exchange
+fi
 # modprobe -d wants DIR/lib/modules/VERSION; the UML kernel's modules (with modules.dep) are in
 # $keepalive_kernel/modules. The wrapper lets the kernel load schedulers on demand too.
 read -r version < /proc/sys/kernel/osrelease
@@ -41,6 +44,7 @@ fi
 (cd /tmp && exec /bin/sh /run/job/cmd.sh) >/run/job/stdout 2>/run/job/stderr </dev/null
 echo "$?" > /run/job/rc
 umount /run/job
+[ -n "$keepalive_exchange" ] && umount /run/exchange
 # Power off at once; if init returned instead, the kernel would panic.
 echo o > /proc/sysrq-trigger
 sleep 10
