@@ -230,7 +230,7 @@ export class CheckerDaemon implements ChildRole {
     if (before?.up !== event.up) {
       this.record(`real server ${rs.name} of ${vs.pool.key} is ${event.up ? 'UP' : 'DOWN'}`);
       const script = event.up ? rs.notifyUp : rs.notifyDown;
-      if (script) this.notifier?.script(script, [], `${event.up ? 'notify_up' : 'notify_down'} of ${rs.name}`);
+      if (script) this.notifier?.script(`real server ${rs.name} of ${vs.pool.key}`, script, [], `${event.up ? 'notify_up' : 'notify_down'} of ${rs.name}`);
       if (vs.smtpAlert) {
         this.notifier?.mail({
           subject: `[${this.notifier.routerId}] Realserver ${rs.name} of virtual server ${vs.pool.key} - ${event.up ? 'UP' : 'DOWN'}`,
@@ -258,7 +258,7 @@ export class CheckerDaemon implements ChildRole {
     const sorry = vs.pool.sorryServer ? `; sorry server ${has ? 'leaves' : 'takes over'}` : '';
     this.record(`${vs.pool.key}: quorum ${has ? 'regained' : 'lost'} (weight ${weight}, quorum ${vs.pool.quorum}, hysteresis ${vs.pool.hysteresis})${sorry}`);
     const script = has ? vs.quorumUp : vs.quorumDown;
-    if (script) this.notifier?.script(script, [], `${has ? 'quorum_up' : 'quorum_down'} of ${vs.pool.key}`);
+    if (script) this.notifier?.script(`quorum of ${vs.pool.key}`, script, [], `${has ? 'quorum_up' : 'quorum_down'} of ${vs.pool.key}`);
     if (vs.smtpAlert) {
       this.notifier?.mail({
         subject: `[${this.notifier.routerId}] Virtual server ${vs.pool.key} - quorum ${has ? 'UP' : 'DOWN'}`,
@@ -397,9 +397,9 @@ export class CheckerDaemon implements ChildRole {
     if (r) {
       for (const vs of r.plan.virtualServers) {
         if (!vs.omega) continue;
-        if (vs.quorumDown) this.notifier?.script(vs.quorumDown, [], `quorum_down of ${vs.pool.key} (omega, at shutdown)`);
+        if (vs.quorumDown) this.notifier?.script(`quorum of ${vs.pool.key}`, vs.quorumDown, [], `quorum_down of ${vs.pool.key} (omega, at shutdown)`);
         for (const rs of vs.realServers) {
-          if (rs.notifyDown && r.health.get(rs.id)?.up) this.notifier?.script(rs.notifyDown, [], `notify_down of ${rs.name} (omega, at shutdown)`);
+          if (rs.notifyDown && r.health.get(rs.id)?.up) this.notifier?.script(`real server ${rs.name} of ${vs.pool.key}`, rs.notifyDown, [], `notify_down of ${rs.name} (omega, at shutdown)`);
         }
       }
     }

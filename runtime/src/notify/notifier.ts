@@ -48,6 +48,13 @@ export class Notifier {
   private readonly settings: NotifierSettings;
   private readonly mailer: Mailer | undefined;
   private pending = new Set<Promise<unknown>>();
+  /**
+   * The last script run queued for each subject (an instance, a real server, a virtual server's
+   * quorum). Runs for one subject start in the order of their events, each after the one before has
+   * ended (or been killed at its timeout): two quick transitions must not reach a script, or a file it
+   * writes, as MASTER after STOP. keepalived gives that order only through notify_fifo.
+   */
+  private readonly lastRun = new Map<string, Promise<void>>();
 
   constructor(settings: NotifierSettings) {
     this.settings = settings;
@@ -59,10 +66,10 @@ export class Notifier {
     if (!state) return;
     const own = { MASTER: spec.notify.master, BACKUP: spec.notify.backup, FAULT: spec.notify.fault, STOP: spec.notify.stop }[state];
     // The state's own script first, then the generic one, in order, as keepalived runs them.
-    this.track((async () => {
+    this.inOrder(`instance ${spec.name}`, async () => {
       if (own) await this.run(own, [], `notify_${state.toLowerCase()} of ${spec.name}`);
       if (spec.notify.any) await this.run(spec.notify.any, ['INSTANCE', spec.name, state, String(priority)], `notify of ${spec.name}`);
-    })());
+    });
     if (spec.smtpAlert) {
       this.mail({
         subject: `[${this.settings.routerId}] VRRP Instance ${spec.name} - Entering ${state} state`,
@@ -71,9 +78,9 @@ export class Notifier {
     }
   }
 
-  /** Runs a notify script in the background; `what` names it in the log. */
-  script(command: string, args: readonly string[], what: string): void {
-    this.track(this.run(command, args, what));
+  /** Runs a notify script in the background, after those queued for `subject`; `what` names it in the log. */
+  script(subject: string, command: string, args: readonly string[], what: string): void {
+    this.inOrder(subject, () => this.run(command, args, what));
   }
 
   /** Sends an alert in the background, when SMTP alerts are configured. */
@@ -95,6 +102,14 @@ export class Notifier {
     if (result.error) log('warn', `${what}: cannot run ${command}: ${result.error}`);
     else if (result.timedOut) log('warn', `${what}: ${command} timed out after ${this.settings.scriptTimeoutMs} ms and was killed`);
     else if (result.code !== 0) log('warn', `${what}: ${command} exited with ${result.code ?? result.signal}${result.output ? `: ${result.output.trim()}` : ''}`);
+  }
+
+  private inOrder(subject: string, task: () => Promise<void>): void {
+    // run() logs its failures and never rejects, so one run's end is the next one's start.
+    const next = (this.lastRun.get(subject) ?? Promise.resolve()).then(task);
+    this.lastRun.set(subject, next);
+    this.track(next);
+    void next.finally(() => { if (this.lastRun.get(subject) === next) this.lastRun.delete(subject); });
   }
 
   private track(p: Promise<unknown>): void {
