@@ -7,7 +7,7 @@ import { addressIn } from './lab/addressing.ts';
 import { keepalive, keepalived, keepaliveStatus, renderVrrpConf, type VrrpInstanceOptions } from './lab/implementations.ts';
 import { holders, waitForSoleHolder } from './lab/vrrp.ts';
 import { sleep, waitFor } from './lab/exec.ts';
-import type { InstanceStatus } from '../runtime/src/control/status.ts';
+import { vrrpInstances, type InstanceStatus } from '../runtime/src/control/status.ts';
 
 const T = { timeout: 180_000 };
 
@@ -63,41 +63,49 @@ test('VRRPv2 passwords: a matching password interoperates; a wrong one is reject
   await waitFor('both to consider themselves master', async () => ((await holders([p.h1, p.h2], p.vip)).length === 2 ? true : undefined), { timeoutMs: 15_000 });
 });
 
-test('sync group: when one member faults, its partner moves with it, across implementations', T, async () => {
-  await using lab = await Lab.create({ hosts: ['h1', 'h2'], segments: ['front', 'back'], ssh: false, management: false });
-  const [h1, h2] = [lab.host('h1'), lab.host('h2')];
-  const front = addressIn(lab.segment('front').subnets.v4, 100);
-  const back = addressIn(lab.segment('back').subnets.v4, 100);
-  const conf = (router: string, priority: number) => `
+/** Two instances in sync group G, FRONT on eth0 and BACK on eth1, with extra lines where given. */
+function syncGroupConf(o: { router: string; priority: number; front: string; back: string; globals?: string; before?: string; group?: string }): string {
+  return `
 global_defs {
-  router_id ${router}
+  router_id ${o.router}
   vrrp_version 3
+  ${o.globals ?? ''}
 }
+${o.before ?? ''}
 vrrp_sync_group G {
   group {
     FRONT
     BACK
   }
+  ${o.group ?? ''}
 }
 vrrp_instance FRONT {
   interface eth0
   virtual_router_id 51
-  priority ${priority}
+  priority ${o.priority}
   advert_int 0.1
   virtual_ipaddress {
-    ${front}/24
+    ${o.front}/24
   }
 }
 vrrp_instance BACK {
   interface eth1
   virtual_router_id 52
-  priority ${priority}
+  priority ${o.priority}
   advert_int 0.1
   virtual_ipaddress {
-    ${back}/24
+    ${o.back}/24
   }
 }
 `;
+}
+
+test('sync group: when one member faults, its partner moves with it, across implementations', T, async () => {
+  await using lab = await Lab.create({ hosts: ['h1', 'h2'], segments: ['front', 'back'], ssh: false, management: false });
+  const [h1, h2] = [lab.host('h1'), lab.host('h2')];
+  const front = addressIn(lab.segment('front').subnets.v4, 100);
+  const back = addressIn(lab.segment('back').subnets.v4, 100);
+  const conf = (router: string, priority: number) => syncGroupConf({ router, priority, front, back });
   await keepalived.start(h2, conf('h2', 100));
   await keepalive.start(h1, conf('h1', 200));
   await waitForSoleHolder([h1, h2], front, 'h1');
@@ -109,4 +117,43 @@ vrrp_instance BACK {
   await h1.setLink('eth1', 'up');
   await waitForSoleHolder([h1, h2], front, 'h1');
   await waitForSoleHolder([h1, h2], back, 'h1');
+});
+
+test('sync group: its own tracker faults every member, and its notify scripts follow the group, as keepalived\'s do', T, async () => {
+  await using lab = await Lab.create({ hosts: ['h1', 'h2'], segments: ['front', 'back'], ssh: false, management: false });
+  const [h1, h2] = [lab.host('h1'), lab.host('h2')];
+  const front = addressIn(lab.segment('front').subnets.v4, 100);
+  const back = addressIn(lab.segment('back').subnets.v4, 100);
+  for (const h of [h1, h2]) {
+    await h.exec('mkdir -p -m 1777 /run/notify');
+    h.writeFile('/run/notify/record.sh', '#!/bin/sh\necho "$*" >> /run/notify/log\n', 0o755);
+    h.writeFile('/run/maintenance', '0\n');
+  }
+  // The tracked file is the group's, not an instance's: a non-zero value faults the whole group.
+  const conf = (router: string, priority: number) => syncGroupConf({
+    router, priority, front, back,
+    globals: 'script_user nobody',
+    before: 'track_file maintenance {\n  file /run/maintenance\n}',
+    group: 'track_file {\n    maintenance\n  }\n  notify /run/notify/record.sh',
+  });
+  const peer = await keepalived.start(h2, conf('h2', 100));
+  await waitForSoleHolder([h1, h2], front, 'h2');
+  const ours = await keepalive.start(h1, conf('h1', 200));
+  await waitForSoleHolder([h1, h2], front, 'h1');
+  await waitForSoleHolder([h1, h2], back, 'h1');
+  h1.writeFile('/run/maintenance', '1\n');
+  await waitForSoleHolder([h1, h2], front, 'h2');
+  await waitForSoleHolder([h1, h2], back, 'h2');
+  const faulted = vrrpInstances(await keepaliveStatus(h1));
+  assert.deepEqual(faulted.map((i) => i.state), ['fault', 'fault'], JSON.stringify(faulted));
+  h1.writeFile('/run/maintenance', '0\n');
+  await waitForSoleHolder([h1, h2], front, 'h1');
+  await waitForSoleHolder([h1, h2], back, 'h1');
+  await peer.stop();
+  await ours.stop();
+  const log = (h: typeof h1): string[] => h.readFile('/run/notify/log').trim().split('\n');
+  // Ours: up as backup, master, fault, back to backup, master again, stopped; one line each.
+  assert.deepEqual(log(h1), ['GROUP G BACKUP 0', 'GROUP G MASTER 0', 'GROUP G FAULT 0', 'GROUP G BACKUP 0', 'GROUP G MASTER 0', 'GROUP G STOP 0']);
+  // keepalived's, on the other side of the same events: the same words.
+  assert.deepEqual(log(h2), ['GROUP G BACKUP 0', 'GROUP G MASTER 0', 'GROUP G BACKUP 0', 'GROUP G MASTER 0', 'GROUP G BACKUP 0', 'GROUP G STOP 0']);
 });

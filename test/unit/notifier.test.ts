@@ -47,3 +47,16 @@ test('an instance\'s transitions reach its scripts in order, the state\'s own sc
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a sync group\'s scripts get GROUP, its name, the state and priority 0', async () => {
+  const { dir, notifier, script, lines } = setUp();
+  try {
+    const group = { name: 'G1', members: ['VI_1', 'VI_2'], smtpAlert: false, notify: { master: `${script} 0.2 own-group-master`, any: `${script} 0` } };
+    notifier.groupTransition(group, 'MASTER');
+    notifier.groupTransition(group, 'FAULT');
+    await notifier.drain();
+    assert.deepEqual(lines(), ['own-group-master', 'GROUP G1 MASTER 0', 'GROUP G1 FAULT 0']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

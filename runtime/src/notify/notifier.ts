@@ -4,7 +4,8 @@ import { hostname } from 'node:os';
 import { defaultScriptUser, insecureScriptPath, lookupUser, runScript, type ScriptUser } from './script.ts';
 import { Mailer, type Alert, type SmtpSettings } from './smtp.ts';
 import type { GlobalDefs } from '../config/model.ts';
-import type { InstanceSpec } from '../vrrp/spec.ts';
+import type { InstanceSpec, NotifyScripts, SyncGroupSpec } from '../vrrp/spec.ts';
+import type { SyncGroupState } from '../vrrp/sync-group.ts';
 import type { TransitionRecord } from '../control/status.ts';
 import { log } from '../log.ts';
 
@@ -40,7 +41,7 @@ export function notifierSettings(g: GlobalDefs): NotifierSettings {
 }
 
 /** keepalived's names for the states, as notify scripts receive them. */
-const STATE_WORD: Record<string, 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'> = {
+const STATE_WORD: Record<string, SyncGroupState> = {
   master: 'MASTER', backup: 'BACKUP', fault: 'FAULT', initialize: 'STOP',
 };
 
@@ -64,18 +65,33 @@ export class Notifier {
   instanceTransition(spec: InstanceSpec, record: TransitionRecord, priority: number): void {
     const state = STATE_WORD[record.to];
     if (!state) return;
-    const own = { MASTER: spec.notify.master, BACKUP: spec.notify.backup, FAULT: spec.notify.fault, STOP: spec.notify.stop }[state];
-    // The state's own script first, then the generic one, in order, as keepalived runs them.
-    this.inOrder(`instance ${spec.name}`, async () => {
-      if (own) await this.run(own, [], `notify_${state.toLowerCase()} of ${spec.name}`);
-      if (spec.notify.any) await this.run(spec.notify.any, ['INSTANCE', spec.name, state, String(priority)], `notify of ${spec.name}`);
-    });
+    this.announce('INSTANCE', spec.name, spec.notify, state, priority);
     if (spec.smtpAlert) {
       this.mail({
         subject: `[${this.settings.routerId}] VRRP Instance ${spec.name} - Entering ${state} state`,
         body: `=> VRRP Instance ${spec.name} is now ${state} (priority ${priority}) on ${hostname()}: ${record.reason} <=\n`,
       });
     }
+  }
+
+  /** A sync group entering a state: its scripts get GROUP, its name, the state and priority 0, as in keepalived. */
+  groupTransition(group: SyncGroupSpec, state: SyncGroupState): void {
+    this.announce('GROUP', group.name, group.notify, state, 0);
+    if (group.smtpAlert) {
+      this.mail({
+        subject: `[${this.settings.routerId}] VRRP Group ${group.name} - Entering ${state} state`,
+        body: `=> All VRRP instances of group ${group.name} (${group.members.join(', ')}) are now ${state} on ${hostname()} <=\n`,
+      });
+    }
+  }
+
+  /** The state's own script first, then the generic one, in order, as keepalived runs them. */
+  private announce(kind: 'INSTANCE' | 'GROUP', name: string, notify: NotifyScripts, state: SyncGroupState, priority: number): void {
+    const own = { MASTER: notify.master, BACKUP: notify.backup, FAULT: notify.fault, STOP: notify.stop }[state];
+    this.inOrder(`${kind.toLowerCase()} ${name}`, async () => {
+      if (own) await this.run(own, [], `notify_${state.toLowerCase()} of ${name}`);
+      if (notify.any) await this.run(notify.any, [kind, name, state, String(priority)], `notify of ${name}`);
+    });
   }
 
   /** Runs a notify script in the background, after those queued for `subject`; `what` names it in the log. */

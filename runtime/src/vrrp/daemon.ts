@@ -7,10 +7,12 @@ import { InstanceRunner } from './instance.ts';
 import { effectivePriority, FileTracker, ScriptTracker, type ScriptCheck, type TrackerReading } from './tracking.ts';
 import { vrrpPlan, type VrrpPlan } from './from-config.ts';
 import { openNetwork, type VrrpNetwork, type ReceivedPacket } from './network.ts';
-import type { InstanceSpec } from './spec.ts';
+import type { InstanceSpec, SyncGroupSpec } from './spec.ts';
+import { nextSyncGroupState, type SyncGroupState } from './sync-group.ts';
 import type { TransitionRecord } from '../control/status.ts';
 import { Notifier } from '../notify/notifier.ts';
 import { log } from '../log.ts';
+import type { VrrpState } from './state-machine.ts';
 
 const identity = (s: InstanceSpec): string => `${s.interface}/${s.family}/${s.vrid}/v${s.version}/${s.unicast ? 'unicast' : 'multicast'}`;
 
@@ -23,6 +25,9 @@ export class VrrpDaemon implements ChildRole {
   private scripts = new Map<string, ScriptTracker>();
   private files = new Map<string, FileTracker>();
   private notifier: Notifier | undefined;
+  private syncGroups = new Map<string, SyncGroupSpec>();
+  /** Each sync group's state as last announced (kept across reloads, so a reload announces nothing). */
+  private readonly syncGroupStates = new Map<string, SyncGroupState>();
   /** Packets dropped before they could be matched to an instance, by reason. */
   private readonly rejects: Record<string, number> = {};
   private packetsReceived = 0;
@@ -31,6 +36,8 @@ export class VrrpDaemon implements ChildRole {
     const plan = vrrpPlan(config);
     this.network ??= await openNetwork(() => this.retrack());
     this.notifier = new Notifier(plan.notifier);
+    this.syncGroups = new Map(plan.syncGroups.map((g) => [g.name, g]));
+    for (const name of this.syncGroupStates.keys()) if (!this.syncGroups.has(name)) this.syncGroupStates.delete(name);
 
     // Instances removed, or whose identity changed, stop first (a master resigns).
     for (const [name, runner] of this.instances) {
@@ -145,15 +152,29 @@ export class VrrpDaemon implements ChildRole {
 
   private transition(runner: InstanceRunner, record: TransitionRecord, priority: number): void {
     this.notifier?.instanceTransition(runner.spec, record, priority);
+    const group = runner.spec.syncGroup;
+    if (!group) return;
+    this.announceSyncGroup(group, runner, record);
     // Sync groups move together: faults through retrack(); when one member becomes master or backup,
     // the others follow. Deferred, so that the step that made this transition finishes first.
-    const group = runner.spec.syncGroup;
-    if (!group || (record.to !== 'master' && record.to !== 'backup')) return;
+    if (record.to !== 'master' && record.to !== 'backup') return;
     queueMicrotask(() => {
       for (const other of this.instances.values()) {
         if (other !== runner && other.spec.syncGroup === group) other.follow(record.to as 'master' | 'backup', `sync group ${group}: ${runner.name} is ${record.to}`);
       }
     });
+  }
+
+  /** Announces the group's new state, if this member's transition gave it one. */
+  private announceSyncGroup(name: string, runner: InstanceRunner, record: TransitionRecord): void {
+    const spec = this.syncGroups.get(name);
+    if (!spec) return;
+    const members = [...this.instances.values()].filter((r) => r.spec.syncGroup === name);
+    const next = nextSyncGroupState(this.syncGroupStates.get(name), members.map((r) => (r === runner ? record.to as VrrpState : r.state)));
+    if (!next) return;
+    this.syncGroupStates.set(name, next);
+    log('info', `sync group ${name}: ${next}`);
+    this.notifier?.groupTransition(spec, next);
   }
 
   status(): unknown {

@@ -1,15 +1,16 @@
-// From the configuration model to what the VRRP child runs: each instance fully resolved, and the
-// settings its notifier needs. Pure.
-import type { KeepaliveConfig, VirtualAddress as ModelAddress, VrrpInstance } from '../config/model.ts';
+// From the configuration model to what the VRRP child runs: each instance fully resolved, its sync
+// groups, and the settings its notifier needs. Pure.
+import type { KeepaliveConfig, NotifyScripts as ModelNotifyScripts, TrackRef, VirtualAddress as ModelAddress, VrrpInstance } from '../config/model.ts';
 import {
   instanceFamily, instanceGarp, instanceMulticastGroup, instancePreemption, instanceVersion, scriptTimeoutMs, trackWeight, vrrpSmtpAlert,
 } from '../config/resolve.ts';
 import { lookupUser } from '../notify/script.ts';
 import { notifierSettings, type NotifierSettings } from '../notify/notifier.ts';
-import type { InstanceSpec, VirtualAddress } from './spec.ts';
+import type { InstanceSpec, NotifyScripts, SyncGroupSpec, VirtualAddress } from './spec.ts';
 
 export interface VrrpPlan {
   instances: InstanceSpec[];
+  syncGroups: SyncGroupSpec[];
   notifier: NotifierSettings;
   scriptUser: NotifierSettings['scriptUser'];
 }
@@ -27,16 +28,33 @@ function address(v: ModelAddress): VirtualAddress {
   };
 }
 
+function notifyScripts(n: ModelNotifyScripts): NotifyScripts {
+  return {
+    ...(n.notifyMaster ? { master: n.notifyMaster } : {}),
+    ...(n.notifyBackup ? { backup: n.notifyBackup } : {}),
+    ...(n.notifyFault ? { fault: n.notifyFault } : {}),
+    ...(n.notifyStop ? { stop: n.notifyStop } : {}),
+    ...(n.notify ? { any: n.notify } : {}),
+  };
+}
+
 export function vrrpPlan(input: unknown): VrrpPlan {
   const config = input as KeepaliveConfig;
   const g = config.globalDefs;
   const notifier = notifierSettings(g);
-  const syncGroupOf = new Map(config.vrrpSyncGroups.flatMap((sg) => sg.group.map((m) => [m.name, sg.name] as const)));
+  const syncGroupOf = new Map(config.vrrpSyncGroups.flatMap((sg) => sg.group.map((m) => [m.name, sg] as const)));
   const scripts = new Map(config.vrrpScripts.map((s) => [s.name, s]));
   const files = new Map(config.trackFiles.map((f) => [f.name, f]));
 
   const instance = (i: VrrpInstance): InstanceSpec => {
     const preemption = instancePreemption(i);
+    // A sync group's trackers are each member's too, without weight: a failure faults the member,
+    // and through it the whole group.
+    const group = syncGroupOf.get(i.name);
+    const unweighted = (refs: readonly TrackRef[] | undefined): TrackRef[] => (refs ?? []).map((t) => ({ ...t, weight: 0 }));
+    const trackInterface = [...i.trackInterface, ...unweighted(group?.trackInterface)];
+    const trackScript = [...i.trackScript, ...unweighted(group?.trackScript)];
+    const trackFile = [...i.trackFile, ...unweighted(group?.trackFile)];
     return {
       name: i.name,
       interface: i.interface,
@@ -59,8 +77,8 @@ export function vrrpPlan(input: unknown): VrrpPlan {
         },
       } : {}),
       ...(i.mcastSrcIp ? { multicastSource: i.mcastSrcIp } : {}),
-      trackInterfaces: i.trackInterface.map((t) => ({ name: t.name, ...trackWeight(t) })),
-      trackScripts: i.trackScript.map((t) => {
+      trackInterfaces: trackInterface.map((t) => ({ name: t.name, ...trackWeight(t) })),
+      trackScripts: trackScript.map((t) => {
         const s = scripts.get(t.name)!;
         return {
           name: s.name, script: s.script, intervalMs: s.intervalMs, timeoutMs: scriptTimeoutMs(s),
@@ -68,23 +86,20 @@ export function vrrpPlan(input: unknown): VrrpPlan {
           rise: s.rise, fall: s.fall, initFail: s.initFail, ...trackWeight(t, s),
         };
       }),
-      trackFiles: i.trackFile.map((t) => {
+      trackFiles: trackFile.map((t) => {
         const f = files.get(t.name)!;
         return { name: f.name, path: f.file, ...trackWeight(t, f) };
       }),
-      notify: {
-        ...(i.notifyMaster ? { master: i.notifyMaster } : {}),
-        ...(i.notifyBackup ? { backup: i.notifyBackup } : {}),
-        ...(i.notifyFault ? { fault: i.notifyFault } : {}),
-        ...(i.notifyStop ? { stop: i.notifyStop } : {}),
-        ...(i.notify ? { any: i.notify } : {}),
-      },
+      notify: notifyScripts(i),
       smtpAlert: vrrpSmtpAlert(g, i.smtpAlert),
       garp: instanceGarp(g, i),
       ...(i.useVmac !== undefined ? { vmac: i.useVmac } : {}),
-      ...(syncGroupOf.has(i.name) ? { syncGroup: syncGroupOf.get(i.name)! } : {}),
+      ...(group ? { syncGroup: group.name } : {}),
     };
   };
+  const syncGroups = config.vrrpSyncGroups.map((sg): SyncGroupSpec => ({
+    name: sg.name, members: sg.group.map((m) => m.name), notify: notifyScripts(sg), smtpAlert: vrrpSmtpAlert(g, sg.smtpAlert),
+  }));
 
-  return { instances: config.vrrpInstances.map(instance), scriptUser: notifier.scriptUser, notifier };
+  return { instances: config.vrrpInstances.map(instance), syncGroups, scriptUser: notifier.scriptUser, notifier };
 }

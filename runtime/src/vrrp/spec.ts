@@ -71,3 +71,11 @@ export interface InstanceSpec {
   /** The sync group the instance belongs to, if any. */
   syncGroup?: string;
 }
+
+/** A vrrp_sync_group: its members move together; it has notify scripts and alerts of its own. */
+export interface SyncGroupSpec {
+  name: string;
+  members: string[];
+  notify: NotifyScripts;
+  smtpAlert: boolean;
+}
