@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { Lab } from './lab/lab.ts';
 import { waitFor } from './lab/exec.ts';
 import type { Host } from './lab/host.ts';
@@ -246,4 +248,31 @@ test('DNS_CHECK against Debian\'s dnsmasq, a DNS server we did not write', T, as
   const { stdout } = await checker.exec([process.execPath, fixture('run-checks.ts'), JSON.stringify(specs)]);
   const { results } = JSON.parse(stdout) as { results: CheckResult[] };
   expectResults(results, [[true, /answered/], [false, /no 28 record|response code/]], ['dnsmasq A', 'dnsmasq AAAA']);
+});
+
+test('bindto and bind_port: TCP and HTTP checks connect from the configured address and port', T, async () => {
+  const { tcpCheck } = await import('../runtime/src/checker/tcp.ts');
+  const { httpCheck } = await import('../runtime/src/checker/http.ts');
+  const from: string[] = [];
+  const tcp = createServer((s) => { from.push(`${s.remoteAddress}:${s.remotePort}`); s.destroy(); });
+  const http = createHttpServer((req, res) => { from.push(`${req.socket.remoteAddress}:${req.socket.remotePort}`); res.end('ok'); });
+  try {
+    const port = async (server: Server): Promise<number> => {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return (server.address() as AddressInfo).port;
+    };
+    const [tcpPort, httpPort] = [await port(tcp), await port(http)];
+    // 127.0.0.2 is loopback too: only an explicit bindto makes it the source.
+    const bind = { bindto: '127.0.0.2', timeoutMs: 2_000 };
+    const tcpResult = await tcpCheck({ kind: 'TCP_CHECK', host: '127.0.0.1', port: tcpPort, ...bind, bindPort: 40_123 });
+    // The reset that ends a TCP check frees its port at once: the next run may take the same one.
+    const again = await tcpCheck({ kind: 'TCP_CHECK', host: '127.0.0.1', port: tcpPort, ...bind, bindPort: 40_123 });
+    const httpResult = await httpCheck({ kind: 'HTTP_GET', host: '127.0.0.1', port: httpPort, path: '/', statusCodes: [], verifyTls: false, ...bind, bindPort: 40_124 });
+    assert.deepEqual([tcpResult.ok, again.ok, httpResult.ok], [true, true, true], JSON.stringify([tcpResult, again, httpResult]));
+    assert.deepEqual(from, ['127.0.0.2:40123', '127.0.0.2:40123', '127.0.0.2:40124']);
+  } finally {
+    tcp.close();
+    http.closeAllConnections();
+    http.close();
+  }
 });

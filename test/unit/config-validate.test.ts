@@ -186,3 +186,18 @@ test('all errors are reported at once, in order of position', () => {
     'test.conf:6:1: vrrp_instance B has no interface',
   ]);
 });
+
+test('keywords accepted without effect here say so, with their position', () => {
+  const { warnings } = parseConfigText(lines(
+    'global_defs {', '  max_auto_priority 50', '}',
+    'vrrp_instance VI_1 {', '  interface eth0', '  virtual_router_id 1', '  priority 100', '  use_vmac', '  vmac_xmit_base',
+    '  virtual_ipaddress {', '    198.18.0.100', '  }', '}',
+    'virtual_server 198.18.0.100 80 {', '  real_server 198.18.1.1 80 {', '    HTTP_GET {', '      url {', '        path /', '      }',
+    '      http_protocol 1.0C', '      fast_recovery', '    }', '  }', '}',
+  ), 'test.conf');
+  assert.deepEqual(warnings, [
+    'test.conf:2:3: max_auto_priority has no effect: keepalive does not take realtime scheduling',
+    'test.conf:9:3: vmac_xmit_base has no effect: adverts leave from the VMAC interface',
+    'test.conf:20:7: http_protocol 1.0C has no effect: requests are HTTP/1.1 with Connection: close',
+  ]);
+});

@@ -87,6 +87,8 @@ test('configuration checks: TTL, version, VRID, authentication, v2 interval, add
   assert.equal(acceptAdvert(v3Advert, 255, { ...rules, version: 2 })?.reason, 'version');
   assert.equal(acceptAdvert({ ...v3Advert, addresses: ['198.18.0.200'] }, 255, rules)?.reason, 'address-list');
   assert.equal(acceptAdvert({ ...v3Advert, priority: 255, addresses: ['198.18.0.200'] }, 255, rules), undefined, 'the owner may differ');
+  assert.equal(acceptAdvert({ ...v3Advert, addresses: ['198.18.0.200'] }, 255, { ...rules, checkAddresses: false }), undefined, 'vrrp_skip_check_adv_addr, from the master followed');
+  assert.equal(acceptAdvert({ ...v3Advert, addresses: ['198.18.0.200'], vrid: 8 }, 255, { ...rules, checkAddresses: false })?.reason, 'unknown-vrid', 'only the address list is skipped');
 
   const v2rules = { version: 2 as const, vrid: 51, intervalCs: 100, addresses: ['198.18.0.101', '198.18.0.100'] };
   const decoded = (a: Advert) => { const r = decodeAdvert(encodeAdvert(a, v4), v4); assert.ok(r.ok); return r.advert; };

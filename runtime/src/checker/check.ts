@@ -11,11 +11,18 @@ export interface ConnectTarget {
   port: number;
   /** bindto: the local address to connect from. */
   bindto?: string;
+  /** bind_port: the local port to connect from. */
+  bindPort?: number;
   /**
    * connect_timeout, in ms. keepalived applies it to each socket operation; here it bounds the whole
    * check (connect, request and reply), so a server that trickles bytes cannot stretch a run.
    */
   timeoutMs: number;
+}
+
+/** Socket options for where a check connects from (bindto, bind_port), as node:net and node:http take them. */
+export function localEndpoint(target: ConnectTarget): { localAddress?: string; localPort?: number } {
+  return { ...(target.bindto === undefined ? {} : { localAddress: target.bindto }), ...(target.bindPort === undefined ? {} : { localPort: target.bindPort }) };
 }
 
 export interface TcpCheckSpec extends ConnectTarget {

@@ -58,7 +58,7 @@ export function dnsCheck(spec: DnsCheckSpec): Promise<CheckResult> {
       const problem = dnsReplyProblem(reply, id, spec.name, type);
       finish(problem === undefined ? success(startedAt, `${spec.type} ${spec.name} answered`) : failure(startedAt, problem));
     });
-    socket.bind({ port: 0, ...(spec.bindto === undefined ? {} : { address: spec.bindto }) }, () => {
+    socket.bind({ port: spec.bindPort ?? 0, ...(spec.bindto === undefined ? {} : { address: spec.bindto }) }, () => {
       socket.send(query, spec.port, spec.host, (error) => { if (error) finish(failure(startedAt, error.message)); });
     });
   });

@@ -100,7 +100,10 @@ function checks(g: GlobalDefs, vs: VirtualServer, rs: RealServer, checker: Check
     }];
   }
   const { address, port } = checkerTarget(vs, rs, checker);
-  const target = { host: address, port, timeoutMs: timing.connectTimeoutMs, ...(checker.bindto ? { bindto: checker.bindto } : {}) };
+  const target = {
+    host: address, port, timeoutMs: timing.connectTimeoutMs,
+    ...(checker.bindto ? { bindto: checker.bindto } : {}), ...(checker.bindPort !== undefined ? { bindPort: checker.bindPort } : {}),
+  };
   switch (checker.kind) {
     case 'TCP_CHECK': return [{ ...planned, id, spec: { kind: 'TCP_CHECK', ...target } }];
     case 'DNS_CHECK': return [{ ...planned, id, spec: { kind: 'DNS_CHECK', ...target, type: checker.type, name: checker.name } }];

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { isIP } from 'node:net';
-import { DEFAULT_MAX_BODY_BYTES, failure, statusAccepted, success, type CheckResult, type HttpCheckSpec } from './check.ts';
+import { DEFAULT_MAX_BODY_BYTES, failure, localEndpoint, statusAccepted, success, type CheckResult, type HttpCheckSpec } from './check.ts';
 
 /** The Host header keepalived would send: virtualhost, else the address (bracketed for IPv6) and a non-default port. */
 export function hostHeader(spec: HttpCheckSpec): string {
@@ -38,7 +38,7 @@ export function httpCheck(spec: HttpCheckSpec): Promise<CheckResult> {
     method: 'GET',
     agent: false, // one connection per run, closed after it
     headers: { Host: hostHeader(spec), 'User-Agent': 'keepalive-checker', Accept: '*/*', Connection: 'close' },
-    ...(spec.bindto === undefined ? {} : { localAddress: spec.bindto }),
+    ...localEndpoint(spec),
   };
   if (spec.kind === 'SSL_GET') {
     options.rejectUnauthorized = spec.verifyTls;

@@ -2,7 +2,7 @@
 // bounded by the spec's timeout, and a reply longer than MAX_REPLY_BYTES fails the check, so a server
 // that talks forever costs neither time nor memory.
 import { connect } from 'node:net';
-import { failure, success, type CheckResult, type SmtpCheckSpec } from './check.ts';
+import { failure, localEndpoint, success, type CheckResult, type SmtpCheckSpec } from './check.ts';
 
 const MAX_REPLY_BYTES = 64 * 1024;
 
@@ -27,7 +27,7 @@ export function takeSmtpReplies(buffer: string): { codes: number[]; rest: string
 export function smtpCheck(spec: SmtpCheckSpec): Promise<CheckResult> {
   const startedAt = performance.now();
   return new Promise((resolve) => {
-    const socket = connect({ host: spec.host, port: spec.port, ...(spec.bindto === undefined ? {} : { localAddress: spec.bindto }) });
+    const socket = connect({ host: spec.host, port: spec.port, ...localEndpoint(spec) });
     socket.setEncoding('latin1');
     let settled = false;
     const finish = (result: CheckResult): void => {

@@ -1,11 +1,11 @@
 // TCP_CHECK: the real server is up when a TCP connection to it opens within the timeout.
 import { connect } from 'node:net';
-import { failure, success, type CheckResult, type TcpCheckSpec } from './check.ts';
+import { failure, localEndpoint, success, type CheckResult, type TcpCheckSpec } from './check.ts';
 
 export function tcpCheck(spec: TcpCheckSpec): Promise<CheckResult> {
   const startedAt = performance.now();
   return new Promise((resolve) => {
-    const socket = connect({ host: spec.host, port: spec.port, ...(spec.bindto === undefined ? {} : { localAddress: spec.bindto }) });
+    const socket = connect({ host: spec.host, port: spec.port, ...localEndpoint(spec) });
     let settled = false;
     const finish = (result: CheckResult): void => {
       if (settled) return;

@@ -56,6 +56,8 @@ function checkGlobalDefs(g: GlobalDefs, spelling: Spelling, diagnostics: Diagnos
   checkRange(g, 'vrrpGarpMasterRepeat', 1, undefined, spelling, diagnostics);
   checkRange(g, 'vrrpGarpMasterRefreshRepeat', 1, undefined, spelling, diagnostics);
   checkRange(g, 'maxAutoPriority', 1, 99, spelling, diagnostics);
+  // Accepted so that a keepalived.conf loads as it is, but without effect here: say so.
+  if (g.fieldAt.maxAutoPriority) diagnostics.warn(g.fieldAt.maxAutoPriority, `${spelling.setting('maxAutoPriority')} has no effect: keepalive does not take realtime scheduling`);
 }
 
 function checkScript(script: VrrpScript, spelling: Spelling, diagnostics: Diagnostics): void {
@@ -128,6 +130,8 @@ function checkInstance(config: KeepaliveConfig, i: VrrpInstance, spelling: Spell
   if (i.nopreempt && i.fieldAt.nopreempt && i.state === 'MASTER') diagnostics.warn(i.fieldAt.nopreempt, `${spelling.setting('nopreempt')} is ignored with ${spelling.setting('state')} MASTER`);
   else if (i.nopreempt && i.fieldAt.nopreempt && i.priority === 255) diagnostics.warn(i.fieldAt.nopreempt, `${spelling.setting('nopreempt')} is ignored for the address owner (priority 255)`);
   if (i.preemptDelayMs > 0 && i.fieldAt.preemptDelayMs && i.state === 'MASTER') diagnostics.warn(i.fieldAt.preemptDelayMs, `${spelling.setting('preemptDelayMs')} is ignored with ${spelling.setting('state')} MASTER`);
+
+  if (i.vmacXmitBase && i.fieldAt.vmacXmitBase) diagnostics.warn(i.fieldAt.vmacXmitBase, `${spelling.setting('vmacXmitBase')} has no effect: adverts leave from the VMAC interface`);
 
   for (const vip of i.virtualIpaddress) {
     if (ipFamily(vip.address) !== family) diagnostics.error(vip.at, `${vip.address} is IPv${ipFamily(vip.address)} but the instance is IPv${family}: one instance carries one family (use two instances and a sync group)`);
@@ -270,6 +274,9 @@ function checkChecker(vs: VirtualServer, rs: RealServer, c: Checker, spelling: S
       diagnostics.warn((c.fieldAt.tlsVerify ?? c.fieldAt.tlsCa)!, `${spelling.setting('tlsVerify')} and ${spelling.setting('tlsCa')} are ignored by HTTP_GET (TLS settings: use SSL_GET)`);
     }
     if (c.tlsCa !== undefined && !c.tlsVerify) diagnostics.warn(c.fieldAt.tlsCa ?? c.at, `${spelling.setting('tlsCa')} has no effect without ${spelling.setting('tlsVerify')}`);
+    if (c.httpProtocol !== undefined && c.httpProtocol !== '1.1' && c.fieldAt.httpProtocol) {
+      diagnostics.warn(c.fieldAt.httpProtocol, `${spelling.setting('httpProtocol')} ${c.httpProtocol} has no effect: requests are HTTP/1.1 with Connection: close`);
+    }
     if (c.kind === 'HTTP_GET' && c.enableSni && c.fieldAt.enableSni) diagnostics.warn(c.fieldAt.enableSni, `${spelling.setting('enableSni')} is ignored by HTTP_GET (SNI is TLS: use SSL_GET)`);
   }
 }

@@ -109,13 +109,13 @@ export class VrrpDaemon implements ChildRole {
       this.scripts.set(name, tracker);
       tracker.start();
     }
-    const wantedFiles = new Map(plan.instances.flatMap((i) => i.trackFiles.map((f) => [f.name, f.path] as const)));
+    const wantedFiles = new Map(plan.instances.flatMap((i) => i.trackFiles.map((f) => [f.name, f] as const)));
     for (const [name, tracker] of this.files) {
-      if (wantedFiles.get(name) !== tracker.path) { tracker.stop(); this.files.delete(name); }
+      if (wantedFiles.get(name)?.path !== tracker.path) { tracker.stop(); this.files.delete(name); }
     }
-    for (const [name, path] of wantedFiles) {
+    for (const [name, file] of wantedFiles) {
       if (this.files.has(name)) continue;
-      const tracker = new FileTracker(path, () => this.retrack());
+      const tracker = new FileTracker(file.path, () => this.retrack(), file.init);
       this.files.set(name, tracker);
       void tracker.start();
     }
@@ -132,8 +132,8 @@ export class VrrpDaemon implements ChildRole {
     for (const runner of this.instances.values()) {
       const s = runner.spec;
       const readings: TrackerReading[] = [
-        // The instance's own interface is always tracked: without it, it cannot work.
-        { label: `interface ${s.interface}`, weight: 0, reverse: false, ok: this.network.linkUp(s.interface) === true },
+        // The instance's own interface is tracked unless dont_track_primary says not: without it, it cannot work.
+        ...(s.trackPrimary ? [{ label: `interface ${s.interface}`, weight: 0, reverse: false, ok: this.network.linkUp(s.interface) === true }] : []),
         ...s.trackInterfaces.map((t) => ({ label: `interface ${t.name}`, weight: t.weight, reverse: t.reverse, ok: this.network!.linkUp(t.name) === true })),
         ...s.trackScripts.map((t) => ({ label: `script ${t.name}`, weight: t.weight, reverse: t.reverse, ok: this.scripts.get(t.name)?.ok ?? !t.initFail })),
         ...s.trackFiles.map((t) => ({ label: `file ${t.name}`, weight: t.weight, reverse: t.reverse, value: this.files.get(t.name)?.value ?? 0 })),

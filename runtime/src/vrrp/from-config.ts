@@ -88,13 +88,15 @@ export function vrrpPlan(input: unknown): VrrpPlan {
       }),
       trackFiles: trackFile.map((t) => {
         const f = files.get(t.name)!;
-        return { name: f.name, path: f.file, ...trackWeight(t, f) };
+        return { name: f.name, path: f.file, ...trackWeight(t, f), ...(f.initFile ? { init: f.initFile } : {}) };
       }),
       notify: notifyScripts(i),
       smtpAlert: vrrpSmtpAlert(g, i.smtpAlert),
       garp: instanceGarp(g, i),
       ...(i.useVmac !== undefined ? { vmac: i.useVmac } : {}),
       ...(group ? { syncGroup: group.name } : {}),
+      trackPrimary: !i.dontTrackPrimary,
+      skipCheckAdvertAddresses: g.vrrpSkipCheckAdvAddr,
     };
   };
   const syncGroups = config.vrrpSyncGroups.map((sg): SyncGroupSpec => ({

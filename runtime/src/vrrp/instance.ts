@@ -107,6 +107,8 @@ export class InstanceRunner {
       addresses: this.spec.virtualAddresses.map((v) => v.address),
       ...(this.spec.password === undefined ? {} : { password: this.spec.password }),
       ...(peer && (peer.minTtl !== undefined || peer.maxTtl !== undefined) ? { ttl: { min: peer.minTtl ?? 0, max: peer.maxTtl ?? 255 } } : {}),
+      // vrrp_skip_check_adv_addr: the master already followed had its address list checked once.
+      checkAddresses: !(this.spec.skipCheckAdvertAddresses && source === this.machine.masterAddress),
     });
     if (problem) {
       this.reject(problem.reason);

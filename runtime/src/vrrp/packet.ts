@@ -164,6 +164,8 @@ export interface AcceptRules {
    * min_ttl..max_ttl, which keepalived allows for peers that are routed to.
    */
   ttl?: { min: number; max: number };
+  /** False to accept any address list (vrrp_skip_check_adv_addr, for the master already followed). */
+  checkAddresses?: boolean;
 }
 
 /** Checks a decoded advert against an instance's rules. Returns undefined when it is acceptable. */
@@ -184,7 +186,7 @@ export function acceptAdvert(advert: Advert, ttl: number, rules: AcceptRules): {
     if (advert.intervalCs !== rules.intervalCs) return { reason: 'interval', detail: `interval ${advert.intervalCs / 100} s, configured ${rules.intervalCs / 100} s` };
   }
   // A different address list is dropped, except from the address owner (RFC 5798 section 7.1).
-  if (advert.priority !== 255 && !sameAddresses(advert.addresses, rules.addresses)) {
+  if (rules.checkAddresses !== false && advert.priority !== 255 && !sameAddresses(advert.addresses, rules.addresses)) {
     return { reason: 'address-list', detail: `addresses [${advert.addresses.join(', ')}], configured [${rules.addresses.join(', ')}]` };
   }
   return undefined;

@@ -27,7 +27,14 @@ export interface TrackedScript {
   fall: number;
   initFail: boolean;
 }
-export interface TrackedFile { name: string; path: string; weight: number; reverse: boolean }
+export interface TrackedFile {
+  name: string;
+  path: string;
+  weight: number;
+  reverse: boolean;
+  /** init_file: the value written at start when the file is missing (or always, with overwrite). */
+  init?: { value: number; overwrite: boolean };
+}
 
 export interface NotifyScripts {
   master?: string;
@@ -70,6 +77,10 @@ export interface InstanceSpec {
   vmac?: string;
   /** The sync group the instance belongs to, if any. */
   syncGroup?: string;
+  /** Whether its own interface going down puts it in Fault (keepalived's dont_track_primary unsets it). */
+  trackPrimary: boolean;
+  /** vrrp_skip_check_adv_addr: adverts from the current master skip the address-list check. */
+  skipCheckAdvertAddresses: boolean;
 }
 
 /** A vrrp_sync_group: its members move together; it has notify scripts and alerts of its own. */

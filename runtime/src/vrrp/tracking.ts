@@ -1,9 +1,10 @@
 // Tracking: interfaces, scripts and files that raise or lower an instance's priority, or put it into
 // Fault. The arithmetic is pure (effectivePriority); the trackers that watch scripts and files are
 // thin loops around it.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { insecureScriptPath, runScript, type ScriptUser } from '../notify/script.ts';
 import { log } from '../log.ts';
+import type { TrackedFile } from './spec.ts';
 
 export interface TrackerReading {
   /** "interface eth1", "script chk_nginx", "file maint" */
@@ -114,12 +115,23 @@ export class FileTracker {
   private timer: NodeJS.Timeout | undefined;
   private readonly onChange: () => void;
 
-  constructor(path: string, onChange: () => void) {
+  private readonly init: TrackedFile['init'];
+
+  constructor(path: string, onChange: () => void, init?: TrackedFile['init']) {
     this.path = path;
     this.onChange = onChange;
+    this.init = init;
   }
 
   async start(pollMs = 500): Promise<void> {
+    if (this.init) {
+      try {
+        await writeFile(this.path, `${this.init.value}\n`, { flag: this.init.overwrite ? 'w' : 'wx' });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST') log('warn', `track_file ${this.path}: cannot initialise it: ${code ?? (error as Error).message}`);
+      }
+    }
     await this.read();
     this.timer = setInterval(() => void this.read(), pollMs);
   }
