@@ -157,3 +157,28 @@ test('sync group: its own tracker faults every member, and its notify scripts fo
   // keepalived's, on the other side of the same events: the same words.
   assert.deepEqual(log(h2), ['GROUP G BACKUP 0', 'GROUP G MASTER 0', 'GROUP G BACKUP 0', 'GROUP G MASTER 0', 'GROUP G BACKUP 0', 'GROUP G STOP 0']);
 });
+
+test('no_accept: a master that is not the owner drops packets to its VIP, as keepalived does; accept answers', T, async () => {
+  await using lab = await Lab.create({ hosts: ['h1', 'client'], ssh: false, management: false });
+  const [h1, client] = [lab.host('h1'), lab.host('client')];
+  const vip = addressIn(lab.segment().subnets.v4, 100);
+  const conf = (accept: boolean) => renderVrrpConf({ routerId: 'h1', version: 3, vrid: 51, interfaceName: 'eth0', priority: 200, advertInt: 0.1, vips: [`${vip}/24`] })
+    .replace('  priority 200\n', `  priority 200\n  ${accept ? 'accept' : 'no_accept'}\n`);
+  const answers = async (): Promise<boolean> => (await client.exec(['ping', '-c', '1', '-W', '1', vip], { allowFailure: true })).code === 0;
+  const tables = async (): Promise<string> => (await h1.exec(['nft', 'list', 'tables'])).stdout;
+  for (const impl of [keepalived, keepalive]) {
+    const daemon = await impl.start(h1, conf(false));
+    await waitForSoleHolder([h1], vip, 'h1');
+    // The VIP is on h1 and answered for by ARP, yet no packet to it gets in.
+    assert.equal(await answers(), false, `${impl.name}: a ping to the VIP was answered with no_accept`);
+    assert.match((await client.exec(['ip', 'neigh', 'show', vip])).stdout, /lladdr/, `${impl.name}: ARP for the VIP went unanswered`);
+    if (impl === keepalive) assert.match(await tables(), /table inet keepalive_vrrp/);
+    await daemon.stop();
+  }
+  assert.doesNotMatch(await tables(), /keepalive_vrrp/, 'the table went with the runtime');
+  const daemon = await keepalive.start(h1, conf(true));
+  await waitForSoleHolder([h1], vip, 'h1');
+  assert.equal(await answers(), true, 'accept: the VIP answers');
+  assert.doesNotMatch(await tables(), /keepalive_vrrp/);
+  await daemon.stop();
+});

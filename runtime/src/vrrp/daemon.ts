@@ -9,6 +9,7 @@ import { vrrpPlan, type VrrpPlan } from './from-config.ts';
 import { openNetwork, type VrrpNetwork, type ReceivedPacket } from './network.ts';
 import type { InstanceSpec, SyncGroupSpec } from './spec.ts';
 import { nextSyncGroupState, type SyncGroupState } from './sync-group.ts';
+import { NoAcceptFilter } from './no-accept.ts';
 import type { TransitionRecord } from '../control/status.ts';
 import { Notifier } from '../notify/notifier.ts';
 import { log } from '../log.ts';
@@ -28,6 +29,7 @@ export class VrrpDaemon implements ChildRole {
   private syncGroups = new Map<string, SyncGroupSpec>();
   /** Each sync group's state as last announced (kept across reloads, so a reload announces nothing). */
   private readonly syncGroupStates = new Map<string, SyncGroupState>();
+  private readonly noAccept = new NoAcceptFilter();
   /** Packets dropped before they could be matched to an instance, by reason. */
   private readonly rejects: Record<string, number> = {};
   private packetsReceived = 0;
@@ -64,6 +66,8 @@ export class VrrpDaemon implements ChildRole {
     // Trackers first, so that an instance whose interface is already down starts in Fault.
     this.retrack();
     for (const runner of added) await runner.start();
+    // A reload may have turned accept mode on or off for a running master.
+    await this.updateNoAccept();
   }
 
   /** Opens one receiving socket per interface and family in use, and closes the ones no longer used. */
@@ -152,6 +156,7 @@ export class VrrpDaemon implements ChildRole {
 
   private transition(runner: InstanceRunner, record: TransitionRecord, priority: number): void {
     this.notifier?.instanceTransition(runner.spec, record, priority);
+    this.updateNoAccept();
     const group = runner.spec.syncGroup;
     if (!group) return;
     this.announceSyncGroup(group, runner, record);
@@ -163,6 +168,14 @@ export class VrrpDaemon implements ChildRole {
         if (other !== runner && other.spec.syncGroup === group) other.follow(record.to as 'master' | 'backup', `sync group ${group}: ${runner.name} is ${record.to}`);
       }
     });
+  }
+
+  /** The addresses of masters with accept mode off: packets to them are dropped (no-accept.ts). */
+  private updateNoAccept(): Promise<void> {
+    const dropped = [...this.instances.values()]
+      .filter((r) => r.state === 'master' && !r.spec.acceptMode)
+      .flatMap((r) => [...r.spec.virtualAddresses, ...r.spec.excludedAddresses].map((v) => v.address));
+    return this.noAccept.set(dropped);
   }
 
   /** Announces the group's new state, if this member's transition gave it one. */
@@ -191,6 +204,7 @@ export class VrrpDaemon implements ChildRole {
       try { await r.stop(); } catch (error) { log('error', `(${r.name}) stop: ${(error as Error).message}`); }
     }));
     await this.notifier?.drain();
+    await this.noAccept.set([]);
     for (const close of this.listeners.values()) close();
     await this.network?.close();
   }

@@ -2,7 +2,7 @@
 // groups, and the settings its notifier needs. Pure.
 import type { KeepaliveConfig, NotifyScripts as ModelNotifyScripts, TrackRef, VirtualAddress as ModelAddress, VrrpInstance } from '../config/model.ts';
 import {
-  instanceFamily, instanceGarp, instanceMulticastGroup, instancePreemption, instanceVersion, scriptTimeoutMs, trackWeight, vrrpSmtpAlert,
+  instanceAccept, instanceFamily, instanceGarp, instanceMulticastGroup, instancePreemption, instanceVersion, scriptTimeoutMs, trackWeight, vrrpSmtpAlert,
 } from '../config/resolve.ts';
 import { lookupUser } from '../notify/script.ts';
 import { notifierSettings, type NotifierSettings } from '../notify/notifier.ts';
@@ -96,6 +96,8 @@ export function vrrpPlan(input: unknown): VrrpPlan {
       ...(i.useVmac !== undefined ? { vmac: i.useVmac } : {}),
       ...(group ? { syncGroup: group.name } : {}),
       trackPrimary: !i.dontTrackPrimary,
+      // The address owner always accepts (RFC 5798 section 6.1).
+      acceptMode: i.priority === 255 || instanceAccept(g, i),
       skipCheckAdvertAddresses: g.vrrpSkipCheckAdvAddr,
     };
   };

@@ -79,6 +79,8 @@ export interface InstanceSpec {
   syncGroup?: string;
   /** Whether its own interface going down puts it in Fault (keepalived's dont_track_primary unsets it). */
   trackPrimary: boolean;
+  /** Accept_Mode: false when, as a master that is not the address owner, it must drop packets to its addresses. */
+  acceptMode: boolean;
   /** vrrp_skip_check_adv_addr: adverts from the current master skip the address-list check. */
   skipCheckAdvertAddresses: boolean;
 }
