@@ -182,3 +182,16 @@ test('no_accept: a master that is not the owner drops packets to its VIP, as kee
   assert.doesNotMatch(await tables(), /keepalive_vrrp/);
   await daemon.stop();
 });
+
+test('vrrp_strict with a VRRPv2 password, as stock configurations have it: both drop the password and agree on the master', T, async () => {
+  // keepalived ignores authentication under vrrp_strict; a runtime that kept it would reject the
+  // peer's adverts (wrong auth type) and both would be master.
+  const strict = (conf: string): string => conf.replace('global_defs {\n', 'global_defs {\n  vrrp_strict\n');
+  await using p = await pair({ version: 2, advertInt: 1, password: 'secret' }, { version: 2, advertInt: 1, password: 'secret' });
+  await keepalived.start(p.h2, strict(p.theirs));
+  await waitForSoleHolder([p.h1, p.h2], p.vip, 'h2');
+  await keepalive.start(p.h1, strict(p.ours));
+  await waitForSoleHolder([p.h1, p.h2], p.vip, 'h1');
+  const instance = vrrpInstances(await keepaliveStatus(p.h1))[0]!;
+  assert.deepEqual(instance.counters.rejects, {}, 'no advert of the peer was rejected');
+});

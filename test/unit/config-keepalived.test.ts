@@ -306,8 +306,9 @@ test('vrrp_script, track_file and global settings: every supported keyword', () 
     '  init_file',
     '}',
     ...instance('VI_1', 1, '  vmac_xmit_base', '  use_vmac vip1', '  no_accept', '  dont_track_primary', '  mcast_src_ip 198.18.0.5',
-      '  garp_master_refresh 10', '  garp_master_refresh_repeat 4', '  preempt_delay 2.5', '  smtp_alert no'),
-    ...instance('VI_2', 2, '  accept'),
+      '  garp_master_refresh 10', '  garp_master_refresh_repeat 4', '  preempt_delay 2.5', '  smtp_alert no',
+      '  virtual_ipaddress {', '    198.18.0.11', '  }'),
+    ...instance('VI_2', 2, '  accept', '  virtual_ipaddress {', '    198.18.0.12', '  }'),
   ), 'all.conf');
   const g = config.globalDefs;
   assert.deepEqual(g.smtpServer, { host: 'mail.example.com', port: 25 });

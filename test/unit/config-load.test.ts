@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../runtime/src/config/diagnostics.ts';
 import { detectFormat, loadConfig, parseConfigText } from '../../runtime/src/config/load.ts';
 import {
-  instanceAccept, instanceFamily, instanceGarp, instanceMulticastGroup, instancePreemption, instanceVersion, scriptTimeoutMs, trackWeight,
-  vrrpSmtpAlert,
+  instanceAccept, instanceFamily, instanceGarp, instanceMulticastGroup, instancePassword, instancePreemption, instanceStartsAsMaster,
+  instanceVersion, scriptTimeoutMs, trackWeight, vrrpSmtpAlert,
 } from '../../runtime/src/config/resolve.ts';
-import { instance, lines } from '../fixtures/config/support.ts';
+import { errorsOf, instance, lines } from '../fixtures/config/support.ts';
 
 test('the format is told apart by content', () => {
   assert.equal(detectFormat('{"vrrpInstances": {}}'), 'json');
@@ -72,7 +72,7 @@ test('resolved values: version, family, multicast group, GARP timing, accept, al
   assert.deepEqual(instanceGarp(g, v6!), { delayMs: 3000, repeat: 2, refreshMs: 0, refreshRepeat: 1, intervalMs: 20 });
   assert.deepEqual([v4, unicast6].map((i) => instanceAccept(g, i!)), [true, false]);
   assert.deepEqual([v4, v6].map((i) => vrrpSmtpAlert(g, i!.smtpAlert)), [true, false]);
-  assert.deepEqual([v6, unicast6, bare].map((i) => instancePreemption(i!)), [
+  assert.deepEqual([v6, unicast6, bare].map((i) => instancePreemption(g, i!)), [
     { preempt: true, delayMs: 0 },
     { preempt: false, delayMs: 9000 },
     { preempt: true, delayMs: 4000 },
@@ -93,9 +93,37 @@ test('resolved tracker weights and script timeouts', () => {
   assert.deepEqual([scriptTimeoutMs(chk!), scriptTimeoutMs(chk2!)], [3000, 1000]);
 });
 
-test('vrrp_strict turns accept mode off by default', () => {
-  const { config } = parseConfigText(lines('global_defs {', '  vrrp_strict', '}', ...instance('VI_1', 1)), 's.conf');
-  assert.equal(instanceAccept(config.globalDefs, config.vrrpInstances[0]!), false);
+test('vrrp_strict, as keepalived enforces it: refusals are errors, resets are warnings and happen', () => {
+  const vip = (address: string): string[] => ['  virtual_ipaddress {', `    ${address}`, '  }'];
+  const strict = ['global_defs {', '  vrrp_strict', '}'];
+  const { config, warnings } = parseConfigText(lines(...strict,
+    ...instance('V3', 1, '  priority 100', ...vip('198.18.0.1')),
+    ...instance('V2', 2, '  version 2', '  state MASTER', '  priority 100', '  accept', '  preempt_delay 5',
+      '  authentication {', '    auth_type PASS', '    auth_pass secret', '  }', ...vip('198.18.0.2')),
+    ...instance('OWNER', 3, '  priority 255', ...vip('198.18.0.3')),
+    ...instance('V6', 4, '  priority 100', ...vip('2001:db8::4')),
+  ), 's.conf');
+  const [v3, v2, owner] = config.vrrpInstances;
+  const g = config.globalDefs;
+  // Accept mode off by default, and for VRRPv2 even when asked; the owner always accepts.
+  assert.deepEqual([v3, v2, owner].map((i) => instanceAccept(g, i!)), [false, false, true]);
+  // state MASTER only for the owner; no preempt_delay; no password on the wire.
+  assert.deepEqual([v3, v2, owner].map((i) => instanceStartsAsMaster(g, i!)), [false, false, true]);
+  assert.deepEqual(instancePreemption(g, v2!), { preempt: true, delayMs: 0 });
+  assert.equal(instancePassword(g, v2!), undefined);
+  assert.deepEqual(warnings, [
+    's.conf:16:3: vrrp_strict: state MASTER is ignored; an instance starts as master only as the address owner (priority 255)',
+    's.conf:18:3: vrrp_strict: accept mode is turned off for VRRPv2 (RFC 3768 has none)',
+    's.conf:19:3: vrrp_strict: preempt_delay is ignored',
+    's.conf:20:3: authentication: a VRRPv2 password is sent in clear and is no security, only a guard against misconfiguration',
+    's.conf:20:3: vrrp_strict: authentication is ignored; adverts carry none, as keepalived\'s do',
+    's.conf:41:5: vrrp_strict: the first IPv6 virtual address should be link-local (RFC 5798 section 5.2.9)',
+  ]);
+  // What keepalived refuses: an instance without VIPs, unicast peers.
+  assert.deepEqual(errorsOf(lines(...strict, ...instance('NONE', 1), ...instance('UNI', 2, '  unicast_peer {', '    198.18.0.9', '  }', ...vip('198.18.0.2')))), [
+    'test.conf:4:1: vrrp_strict: vrrp_instance NONE needs a virtual_ipaddress',
+    'test.conf:11:3: vrrp_strict: unicast_peer is not allowed (VRRP is multicast)',
+  ]);
 });
 
 test('every YAML example in runtime/src/config/README.md loads and validates', () => {

@@ -23,13 +23,26 @@ export function instanceVersion(globalDefs: GlobalDefs, instance: VrrpInstance):
 }
 
 /**
+ * Whether an instance starts as master: `state MASTER`; under vrrp_strict, as keepalived does,
+ * exactly when it is the address owner (priority 255), whatever `state` says.
+ */
+export function instanceStartsAsMaster(globalDefs: GlobalDefs, instance: VrrpInstance): boolean {
+  return globalDefs.vrrpStrict ? instance.priority === 255 : instance.state === 'MASTER';
+}
+
+/**
  * Whether a higher-priority instance takes over from a lower master, and after what delay. As in
  * keepalived, nopreempt and preempt_delay are ignored for an instance that starts as MASTER, and
- * nopreempt for the address owner (validation warns about both).
+ * nopreempt for the address owner, and vrrp_strict resets preempt_delay (validation warns of each).
  */
-export function instancePreemption(instance: VrrpInstance): { preempt: boolean; delayMs: number } {
-  if (instance.state === 'MASTER') return { preempt: true, delayMs: 0 };
-  return { preempt: !instance.nopreempt || instance.priority === 255, delayMs: instance.preemptDelayMs };
+export function instancePreemption(globalDefs: GlobalDefs, instance: VrrpInstance): { preempt: boolean; delayMs: number } {
+  if (instanceStartsAsMaster(globalDefs, instance)) return { preempt: true, delayMs: 0 };
+  return { preempt: !instance.nopreempt || instance.priority === 255, delayMs: globalDefs.vrrpStrict ? 0 : instance.preemptDelayMs };
+}
+
+/** The v2 password adverts carry: none under vrrp_strict, which (like keepalived) ignores authentication. */
+export function instancePassword(globalDefs: GlobalDefs, instance: VrrpInstance): string | undefined {
+  return globalDefs.vrrpStrict ? undefined : instance.authentication?.authPass;
 }
 
 /** The multicast group adverts go to (unused when the instance has unicast peers). */
@@ -63,8 +76,14 @@ export function vrrpSmtpAlert(globalDefs: GlobalDefs, own: boolean | undefined):
   return own ?? globalDefs.smtpAlertVrrp ?? globalDefs.smtpAlert;
 }
 
-/** Accept mode: the instance's setting, else on unless vrrp_strict (keepalived's default). */
+/**
+ * Accept mode: always for the address owner (RFC 5798 section 6.1); else the instance's setting, else
+ * on unless vrrp_strict (keepalived's default). vrrp_strict turns it off for VRRPv2, which has none
+ * (RFC 3768), as keepalived does.
+ */
 export function instanceAccept(globalDefs: GlobalDefs, instance: VrrpInstance): boolean {
+  if (instance.priority === 255) return true;
+  if (globalDefs.vrrpStrict && instanceVersion(globalDefs, instance) === 2) return false;
   return instance.accept ?? !globalDefs.vrrpStrict;
 }
 

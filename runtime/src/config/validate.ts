@@ -104,6 +104,26 @@ function checkTrackRefs(owner: VrrpInstance | VrrpSyncGroup, trackers: Trackers,
   }
 }
 
+/**
+ * vrrp_strict, as keepalived enforces it: what it refuses is an error; what it resets (resolve.ts
+ * does the same) is a warning that says what happens instead.
+ */
+function checkStrict(i: VrrpInstance, version: 2 | 3, spelling: Spelling, diagnostics: Diagnostics): void {
+  const strict = spelling.setting('vrrpStrict');
+  if (i.virtualIpaddress.length === 0) diagnostics.error(i.at, `${strict}: vrrp_instance ${i.name} needs a ${spelling.setting('virtualIpaddress')}`);
+  if (i.unicastPeer.length > 0) diagnostics.error(i.fieldAt.unicastPeer ?? i.at, `${strict}: ${spelling.setting('unicastPeer')} is not allowed (VRRP is multicast)`);
+  if (i.authentication && version === 2) diagnostics.warn(i.authentication.at, `${strict}: ${spelling.setting('authentication')} is ignored; adverts carry none, as keepalived's do`);
+  if (i.preemptDelayMs > 0 && i.fieldAt.preemptDelayMs) diagnostics.warn(i.fieldAt.preemptDelayMs, `${strict}: ${spelling.setting('preemptDelayMs')} is ignored`);
+  if (i.fieldAt.state && (i.state === 'MASTER') !== (i.priority === 255)) {
+    diagnostics.warn(i.fieldAt.state, `${strict}: ${spelling.setting('state')} ${i.state} is ignored; an instance starts as master only as the address owner (priority 255)`);
+  }
+  if (i.accept && i.fieldAt.accept && version === 2 && i.priority !== 255) diagnostics.warn(i.fieldAt.accept, `${strict}: accept mode is turned off for VRRPv2 (RFC 3768 has none)`);
+  const first = i.virtualIpaddress[0];
+  if (first && instanceFamily(i) === 6 && i.unicastPeer.length === 0 && !/^fe[89ab]/i.test(first.address)) {
+    diagnostics.warn(first.at, `${strict}: the first IPv6 virtual address should be link-local (RFC 5798 section 5.2.9)`);
+  }
+}
+
 function checkInstance(config: KeepaliveConfig, i: VrrpInstance, spelling: Spelling, diagnostics: Diagnostics): void {
   checkRange(i, 'virtualRouterId', 1, 255, spelling, diagnostics);
   checkRange(i, 'priority', 1, 255, spelling, diagnostics);
@@ -127,9 +147,13 @@ function checkInstance(config: KeepaliveConfig, i: VrrpInstance, spelling: Spell
   else if (i.authentication) diagnostics.warn(i.authentication.at, `${spelling.setting('authentication')}: a VRRPv2 password is sent in clear and is no security, only a guard against misconfiguration`);
 
   // keepalived ignores these combinations with a warning; instancePreemption (resolve.ts) does the same.
-  if (i.nopreempt && i.fieldAt.nopreempt && i.state === 'MASTER') diagnostics.warn(i.fieldAt.nopreempt, `${spelling.setting('nopreempt')} is ignored with ${spelling.setting('state')} MASTER`);
+  // (Under vrrp_strict, state MASTER itself is what is ignored: checkStrict says so.)
+  const startsAsMaster = i.state === 'MASTER' && !config.globalDefs.vrrpStrict;
+  if (i.nopreempt && i.fieldAt.nopreempt && startsAsMaster) diagnostics.warn(i.fieldAt.nopreempt, `${spelling.setting('nopreempt')} is ignored with ${spelling.setting('state')} MASTER`);
   else if (i.nopreempt && i.fieldAt.nopreempt && i.priority === 255) diagnostics.warn(i.fieldAt.nopreempt, `${spelling.setting('nopreempt')} is ignored for the address owner (priority 255)`);
-  if (i.preemptDelayMs > 0 && i.fieldAt.preemptDelayMs && i.state === 'MASTER') diagnostics.warn(i.fieldAt.preemptDelayMs, `${spelling.setting('preemptDelayMs')} is ignored with ${spelling.setting('state')} MASTER`);
+  if (i.preemptDelayMs > 0 && i.fieldAt.preemptDelayMs && startsAsMaster) diagnostics.warn(i.fieldAt.preemptDelayMs, `${spelling.setting('preemptDelayMs')} is ignored with ${spelling.setting('state')} MASTER`);
+
+  if (config.globalDefs.vrrpStrict) checkStrict(i, version, spelling, diagnostics);
 
   if (i.vmacXmitBase && i.fieldAt.vmacXmitBase) diagnostics.warn(i.fieldAt.vmacXmitBase, `${spelling.setting('vmacXmitBase')} has no effect: adverts leave from the VMAC interface`);
 

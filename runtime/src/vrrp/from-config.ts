@@ -2,7 +2,8 @@
 // groups, and the settings its notifier needs. Pure.
 import type { KeepaliveConfig, NotifyScripts as ModelNotifyScripts, TrackRef, VirtualAddress as ModelAddress, VrrpInstance } from '../config/model.ts';
 import {
-  instanceAccept, instanceFamily, instanceGarp, instanceMulticastGroup, instancePreemption, instanceVersion, scriptTimeoutMs, trackWeight, vrrpSmtpAlert,
+  instanceAccept, instanceFamily, instanceGarp, instanceMulticastGroup, instancePassword, instancePreemption, instanceStartsAsMaster,
+  instanceVersion, scriptTimeoutMs, trackWeight, vrrpSmtpAlert,
 } from '../config/resolve.ts';
 import { lookupUser } from '../notify/script.ts';
 import { notifierSettings, type NotifierSettings } from '../notify/notifier.ts';
@@ -47,7 +48,8 @@ export function vrrpPlan(input: unknown): VrrpPlan {
   const files = new Map(config.trackFiles.map((f) => [f.name, f]));
 
   const instance = (i: VrrpInstance): InstanceSpec => {
-    const preemption = instancePreemption(i);
+    const preemption = instancePreemption(g, i);
+    const password = instancePassword(g, i);
     // A sync group's trackers are each member's too, without weight: a failure faults the member,
     // and through it the whole group.
     const group = syncGroupOf.get(i.name);
@@ -63,10 +65,10 @@ export function vrrpPlan(input: unknown): VrrpPlan {
       vrid: i.virtualRouterId,
       priority: i.priority,
       intervalCs: i.advertIntCs,
-      startAsMaster: i.state === 'MASTER',
+      startAsMaster: instanceStartsAsMaster(g, i),
       preempt: preemption.preempt,
       preemptDelayMs: preemption.delayMs,
-      ...(i.authentication ? { password: i.authentication.authPass } : {}),
+      ...(password === undefined ? {} : { password }),
       virtualAddresses: i.virtualIpaddress.map(address),
       excludedAddresses: i.virtualIpaddressExcluded.map(address),
       multicastGroup: instanceMulticastGroup(g, i),
@@ -96,8 +98,7 @@ export function vrrpPlan(input: unknown): VrrpPlan {
       ...(i.useVmac !== undefined ? { vmac: i.useVmac } : {}),
       ...(group ? { syncGroup: group.name } : {}),
       trackPrimary: !i.dontTrackPrimary,
-      // The address owner always accepts (RFC 5798 section 6.1).
-      acceptMode: i.priority === 255 || instanceAccept(g, i),
+      acceptMode: instanceAccept(g, i),
       skipCheckAdvertAddresses: g.vrrpSkipCheckAdvAddr,
     };
   };
