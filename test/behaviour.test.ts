@@ -195,3 +195,42 @@ test('vrrp_strict with a VRRPv2 password, as stock configurations have it: both 
   const instance = vrrpInstances(await keepaliveStatus(p.h1))[0]!;
   assert.deepEqual(instance.counters.rejects, {}, 'no advert of the peer was rejected');
 });
+
+test('no_virtual_ipaddress: instances with no address elect a master with keepalived, for notify scripts to act on', T, async () => {
+  // keepalived 2.2.7 predates the keyword, and runs a VRRPv2 instance without addresses after a
+  // warning: it is the peer as it is; keepalive is given the keyword.
+  await using p = await pair({ version: 2, advertInt: 1 }, { version: 2, advertInt: 1 });
+  // What a cloud setup does: no address in VRRP; the notify script moves one through an API.
+  const noVip = (conf: string): string => conf
+    .replace(/  virtual_ipaddress \{\n[^}]*\}\n/, '  no_virtual_ipaddress\n  notify /run/notify/record.sh\n')
+    .replace('global_defs {\n', 'global_defs {\n  script_user nobody\n');
+  for (const h of [p.h1, p.h2]) {
+    await h.exec('mkdir -p -m 1777 /run/notify');
+    h.writeFile('/run/notify/record.sh', '#!/bin/sh\necho "$*" >> /run/notify/log\n', 0o755);
+  }
+  const last = (h: typeof p.h1): string | undefined => {
+    try { return h.readFile('/run/notify/log').trim().split('\n').at(-1); } catch { return undefined; } // no line yet
+  };
+  await keepalived.start(p.h2, noVip(p.theirs).replace('  no_virtual_ipaddress\n', ''));
+  await waitFor('keepalived to be master alone', () => (last(p.h2) === 'INSTANCE VI_1 MASTER 100' ? true : undefined), { timeoutMs: 10_000 });
+  await keepalive.start(p.h1, noVip(p.ours));
+  await waitFor('keepalive (200) to take over', () => (last(p.h1) === 'INSTANCE VI_1 MASTER 200' ? true : undefined), { timeoutMs: 10_000 });
+  await waitFor('keepalived to step back', () => (last(p.h2) === 'INSTANCE VI_1 BACKUP 100' ? true : undefined), { timeoutMs: 10_000 });
+  await sleep(1000);
+  const ours = vrrpInstances(await keepaliveStatus(p.h1))[0]!;
+  assert.deepEqual([ours.state, ours.virtualAddresses, ours.counters.rejects], ['master', [], {}]);
+  assert.equal(last(p.h2), 'INSTANCE VI_1 BACKUP 100', 'keepalived stays backup, hearing our adverts');
+  assert.deepEqual(await holders([p.h1, p.h2], p.vip), []);
+});
+
+test('vrrp_startup_delay: the instances wait that long after the daemon starts', T, async () => {
+  await using p = await pair();
+  const started = Date.now();
+  await keepalive.start(p.h1, p.ours.replace('global_defs {\n', 'global_defs {\n  vrrp_startup_delay 2\n'));
+  const early = await waitFor('the instance to be configured', async () => vrrpInstances(await keepaliveStatus(p.h1))[0]);
+  assert.ok(Date.now() - started < 2_000, 'the instance was configured only after the delay: nothing to judge');
+  assert.equal(early.state, 'initialize', 'an instance started before the delay');
+  await waitForSoleHolder([p.h1, p.h2], p.vip, 'h1', 10_000);
+  // It becomes master at the earliest after the delay plus the master-down interval of v3 at 0.1 s.
+  assert.ok(Date.now() - started >= 2_000, `master after ${Date.now() - started} ms`);
+});

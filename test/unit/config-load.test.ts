@@ -121,7 +121,7 @@ test('vrrp_strict, as keepalived enforces it: refusals are errors, resets are wa
   ]);
   // What keepalived refuses: an instance without VIPs, unicast peers.
   assert.deepEqual(errorsOf(lines(...strict, ...instance('NONE', 1), ...instance('UNI', 2, '  unicast_peer {', '    198.18.0.9', '  }', ...vip('198.18.0.2')))), [
-    'test.conf:4:1: vrrp_strict: vrrp_instance NONE needs a virtual_ipaddress',
+    'test.conf:4:1: vrrp_strict: vrrp_instance NONE needs a virtual_ipaddress (or no_virtual_ipaddress)',
     'test.conf:11:3: vrrp_strict: unicast_peer is not allowed (VRRP is multicast)',
   ]);
 });

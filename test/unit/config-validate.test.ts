@@ -201,3 +201,11 @@ test('keywords accepted without effect here say so, with their position', () => 
     'test.conf:20:7: http_protocol 1.0C has no effect: requests are HTTP/1.1 with Connection: close',
   ]);
 });
+
+test('no_virtual_ipaddress: an instance without addresses on purpose, even under vrrp_strict; not beside addresses', () => {
+  const { config } = parseConfigText(lines('global_defs {', '  vrrp_strict', '}', ...instance('CLOUD', 1, '  priority 100', '  no_virtual_ipaddress')), 'test.conf');
+  assert.equal(config.vrrpInstances[0]!.noVirtualIpaddress, true);
+  assert.deepEqual(errorsOf(lines(...instance('BOTH', 1, '  no_virtual_ipaddress', '  virtual_ipaddress {', '    198.18.0.1', '  }'))), [
+    'test.conf:4:3: no_virtual_ipaddress contradicts the addresses this instance lists',
+  ]);
+});

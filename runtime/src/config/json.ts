@@ -277,6 +277,7 @@ function readGlobalDefs(r: DocumentReader, node: Node | undefined, at: SourcePos
     vrrpGarpMasterRefreshRepeat: r.integer,
     vrrpGarpIntervalMs: r.integer,
     vrrpGnaIntervalMs: r.integer,
+    vrrpStartupDelayMs: r.integer,
     vrrpStrict: r.boolean,
     vrrpSkipCheckAdvAddr: r.boolean,
     maxAutoPriority: r.integer,
@@ -355,6 +356,7 @@ function readVrrpInstance(r: DocumentReader, name: string, at: SourcePos, node: 
     vmacXmitBase: r.boolean,
     accept: r.boolean,
     dontTrackPrimary: r.boolean,
+    noVirtualIpaddress: r.boolean,
   }, draft, VRRP_INSTANCE_DEFAULTS, ['interface', 'virtualRouterId'], (d) => {
     if (d.useVmac === '') d.useVmac = defaultVmacName(d.virtualRouterId);
   });

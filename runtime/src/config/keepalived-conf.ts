@@ -37,7 +37,7 @@ const KEEPALIVED_ONLY = new Set([
   'no_email_faults', 'vrrp_garp_lower_prio_delay', 'vrrp_garp_lower_prio_repeat', 'vrrp_min_garp', 'vrrp_garp_extra_if',
   'vrrp_iptables', 'vrrp_ipsets', 'nftables', 'nftables_ipvs', 'nftables_priority', 'nftables_ifindex', 'nftables_counters',
   'notify_fifo', 'notify_fifo_script', 'vrrp_notify_fifo', 'vrrp_notify_fifo_script', 'lvs_notify_fifo', 'lvs_notify_fifo_script',
-  'startup_script', 'startup_script_timeout', 'shutdown_script', 'shutdown_script_timeout', 'vrrp_startup_delay',
+  'startup_script', 'startup_script_timeout', 'shutdown_script', 'shutdown_script_timeout',
   'reload_check_config', 'reload_file', 'reload_time_file', 'reload_repeat', 'config_save_dir', 'config_test',
   'vrrp_rt_priority', 'checker_rt_priority', 'bfd_rt_priority', 'vrrp_cpu_affinity', 'checker_cpu_affinity', 'bfd_cpu_affinity',
   'vrrp_no_swap', 'checker_no_swap', 'bfd_no_swap', 'vrrp_priority', 'checker_priority', 'bfd_priority', 'min_auto_priority_delay',
@@ -55,7 +55,7 @@ const KEEPALIVED_ONLY = new Set([
   'regex_max_offset', 'host', 'dynamic', 'rs_init_notifies', 'notify_up_all', 'notify_down_all',
   // vrrp_instance and vrrp_sync_group
   'debug', 'strict_mode', 'virtual_routes', 'virtual_rules', 'track_process', 'track_bfd', 'mcast_dst_ip', 'unicast_ttl',
-  'check_unicast_src', 'unicast_fault_no_peer', 'no_virtual_ipaddress', 'notify_master_rx_lower_pri', 'notify_priority_changes',
+  'check_unicast_src', 'unicast_fault_no_peer', 'notify_master_rx_lower_pri', 'notify_priority_changes',
   'notify_deleted', 'track_src_ip', 'promote_secondaries', 'use_ipvlan', 'use_vmac_addr', 'vrf', 'down_timer_adverts',
   'timer_expired_backup', 'old_unicast_checksum', 'v3_checksum_as_v2', 'auth_hmac', 'garp_lower_prio_delay',
   'garp_lower_prio_repeat', 'lower_prio_no_advert', 'higher_prio_send_advert', 'kernel_rx_buf_size', 'native_ipv6',
@@ -261,6 +261,7 @@ function readGlobalDefs(r: Reader, s: Statement | undefined, at: SourcePos): Glo
       vrrp_garp_master_refresh_repeat: r.integer('vrrpGarpMasterRefreshRepeat'),
       vrrp_garp_interval: r.seconds('vrrpGarpIntervalMs', 1000),
       vrrp_gna_interval: r.seconds('vrrpGnaIntervalMs', 1000),
+      vrrp_startup_delay: r.seconds('vrrpStartupDelayMs', 1000),
       vrrp_strict: r.flag('vrrpStrict'),
       vrrp_skip_check_adv_addr: r.flag('vrrpSkipCheckAdvAddr'),
       max_auto_priority: (t, draft) => {
@@ -463,6 +464,7 @@ function readVrrpInstance(r: Reader, s: Statement): VrrpInstance {
     accept: r.flag('accept', true),
     no_accept: r.flag('accept', false),
     dont_track_primary: r.flag('dontTrackPrimary'),
+    no_virtual_ipaddress: r.flag('noVirtualIpaddress'),
   }, d);
   if (d.useVmac === '') d.useVmac = defaultVmacName(d.virtualRouterId);
   return finishNode(d, VRRP_INSTANCE_DEFAULTS, ['interface', 'virtualRouterId'], describe(`vrrp_instance ${d.name}`), r.diagnostics);

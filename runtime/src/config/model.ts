@@ -79,8 +79,10 @@ export interface GlobalDefs {
   readonly vrrpGarpIntervalMs: number;
   /** Spacing between unsolicited neighbour advertisements (IPv6) on an interface. */
   readonly vrrpGnaIntervalMs: number;
-  /** Stored; the strict-mode restrictions are not enforced by the loaders. */
+  /** keepalived's strict protocol compliance: validate.ts checkStrict and resolve.ts enforce it. */
   readonly vrrpStrict: boolean;
+  /** How long the VRRP instances wait after the daemon starts (not after a reload) before they start. */
+  readonly vrrpStartupDelayMs: number;
   readonly vrrpSkipCheckAdvAddr: boolean;
   /** Real-time scheduling priority ceiling for the daemons; `max_auto_priority` alone means 99. */
   readonly maxAutoPriority?: number;
@@ -236,6 +238,11 @@ export interface VrrpInstance extends NotifyScripts {
   readonly accept?: boolean;
   /** Do not fault the instance when its own interface goes down. */
   readonly dontTrackPrimary: boolean;
+  /**
+   * An instance that carries no address on purpose (keepalived's no_virtual_ipaddress): it elects a
+   * master whose notify scripts move an address some other way, such as a cloud provider's API.
+   */
+  readonly noVirtualIpaddress: boolean;
 }
 
 /** Defaults that depend on nothing else; both loaders apply exactly these. */
@@ -254,6 +261,7 @@ export const GLOBAL_DEFAULTS = {
   vrrpGarpIntervalMs: 0,
   vrrpGnaIntervalMs: 0,
   vrrpStrict: false,
+  vrrpStartupDelayMs: 0,
   vrrpSkipCheckAdvAddr: false,
   lbDataplane: 'auto',
 } as const satisfies Partial<GlobalDefs>;
@@ -292,6 +300,7 @@ export const VRRP_INSTANCE_DEFAULTS = {
   trackFile: [],
   vmacXmitBase: false,
   dontTrackPrimary: false,
+  noVirtualIpaddress: false,
 } as const satisfies Partial<VrrpInstance>;
 
 // Load balancing: virtual servers, their real servers and the health checkers of those.

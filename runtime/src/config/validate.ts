@@ -50,7 +50,7 @@ function checkGlobalDefs(g: GlobalDefs, spelling: Spelling, diagnostics: Diagnos
   if (g.smtpServer && g.fieldAt.smtpServer && (g.smtpServer.port < 1 || g.smtpServer.port > 65535)) {
     diagnostics.error(g.fieldAt.smtpServer, `${spelling.setting('smtpServer')} port ${g.smtpServer.port} is out of range 1..65535`);
   }
-  for (const key of ['smtpConnectTimeoutMs', 'vrrpGarpMasterDelayMs', 'vrrpGarpMasterRefreshMs', 'vrrpGarpIntervalMs', 'vrrpGnaIntervalMs'] as const) {
+  for (const key of ['smtpConnectTimeoutMs', 'vrrpGarpMasterDelayMs', 'vrrpGarpMasterRefreshMs', 'vrrpGarpIntervalMs', 'vrrpGnaIntervalMs', 'vrrpStartupDelayMs'] as const) {
     checkRange(g, key, 0, undefined, spelling, diagnostics);
   }
   checkRange(g, 'vrrpGarpMasterRepeat', 1, undefined, spelling, diagnostics);
@@ -110,7 +110,9 @@ function checkTrackRefs(owner: VrrpInstance | VrrpSyncGroup, trackers: Trackers,
  */
 function checkStrict(i: VrrpInstance, version: 2 | 3, spelling: Spelling, diagnostics: Diagnostics): void {
   const strict = spelling.setting('vrrpStrict');
-  if (i.virtualIpaddress.length === 0) diagnostics.error(i.at, `${strict}: vrrp_instance ${i.name} needs a ${spelling.setting('virtualIpaddress')}`);
+  if (i.virtualIpaddress.length === 0 && !i.noVirtualIpaddress) {
+    diagnostics.error(i.at, `${strict}: vrrp_instance ${i.name} needs a ${spelling.setting('virtualIpaddress')} (or ${spelling.setting('noVirtualIpaddress')})`);
+  }
   if (i.unicastPeer.length > 0) diagnostics.error(i.fieldAt.unicastPeer ?? i.at, `${strict}: ${spelling.setting('unicastPeer')} is not allowed (VRRP is multicast)`);
   if (i.authentication && version === 2) diagnostics.warn(i.authentication.at, `${strict}: ${spelling.setting('authentication')} is ignored; adverts carry none, as keepalived's do`);
   if (i.preemptDelayMs > 0 && i.fieldAt.preemptDelayMs) diagnostics.warn(i.fieldAt.preemptDelayMs, `${strict}: ${spelling.setting('preemptDelayMs')} is ignored`);
@@ -154,6 +156,9 @@ function checkInstance(config: KeepaliveConfig, i: VrrpInstance, spelling: Spell
   if (i.preemptDelayMs > 0 && i.fieldAt.preemptDelayMs && startsAsMaster) diagnostics.warn(i.fieldAt.preemptDelayMs, `${spelling.setting('preemptDelayMs')} is ignored with ${spelling.setting('state')} MASTER`);
 
   if (config.globalDefs.vrrpStrict) checkStrict(i, version, spelling, diagnostics);
+  if (i.noVirtualIpaddress && i.fieldAt.noVirtualIpaddress && (i.virtualIpaddress.length > 0 || i.virtualIpaddressExcluded.length > 0)) {
+    diagnostics.error(i.fieldAt.noVirtualIpaddress, `${spelling.setting('noVirtualIpaddress')} contradicts the addresses this instance lists`);
+  }
 
   if (i.vmacXmitBase && i.fieldAt.vmacXmitBase) diagnostics.warn(i.fieldAt.vmacXmitBase, `${spelling.setting('vmacXmitBase')} has no effect: adverts leave from the VMAC interface`);
 

@@ -30,6 +30,10 @@ export class VrrpDaemon implements ChildRole {
   /** Each sync group's state as last announced (kept across reloads, so a reload announces nothing). */
   private readonly syncGroupStates = new Map<string, SyncGroupState>();
   private readonly noAccept = new NoAcceptFilter();
+  /** vrrp_startup_delay: until then (ms since the epoch, set at the first apply) instances wait to start. */
+  private startupUntil: number | undefined;
+  private startupTimer: NodeJS.Timeout | undefined;
+  private readonly waitingToStart = new Set<InstanceRunner>();
   /** Packets dropped before they could be matched to an instance, by reason. */
   private readonly rejects: Record<string, number> = {};
   private packetsReceived = 0;
@@ -65,7 +69,11 @@ export class VrrpDaemon implements ChildRole {
     this.byVrid = new Map([...this.instances.values()].map((r) => [`${r.spec.interface}/${r.spec.family}/${r.spec.vrid}`, r]));
     // Trackers first, so that an instance whose interface is already down starts in Fault.
     this.retrack();
-    for (const runner of added) await runner.start();
+    this.startupUntil ??= Date.now() + plan.startupDelayMs;
+    for (const runner of added) {
+      if (Date.now() < this.startupUntil) this.startLater(runner);
+      else await runner.start();
+    }
     // A reload may have turned accept mode on or off for a running master.
     await this.updateNoAccept();
   }
@@ -170,6 +178,18 @@ export class VrrpDaemon implements ChildRole {
     });
   }
 
+  /** Starts an instance once vrrp_startup_delay has passed (its own start errors are logged then). */
+  private startLater(runner: InstanceRunner): void {
+    if (this.waitingToStart.size === 0) log('info', `vrrp_startup_delay: instances start in ${((this.startupUntil! - Date.now()) / 1000).toFixed(1)} s`);
+    this.waitingToStart.add(runner);
+    this.startupTimer ??= setTimeout(() => {
+      this.startupTimer = undefined;
+      const runners = [...this.waitingToStart].filter((r) => this.instances.get(r.name) === r);
+      this.waitingToStart.clear();
+      for (const r of runners) r.start().catch((error: Error) => log('error', `(${r.name}) start: ${error.message}`));
+    }, Math.max(0, this.startupUntil! - Date.now()));
+  }
+
   /** The addresses of masters with accept mode off: packets to them are dropped (no-accept.ts). */
   private updateNoAccept(): Promise<void> {
     const dropped = [...this.instances.values()]
@@ -198,6 +218,8 @@ export class VrrpDaemon implements ChildRole {
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.startupTimer);
+    this.waitingToStart.clear();
     for (const t of this.scripts.values()) t.stop();
     for (const t of this.files.values()) t.stop();
     await Promise.all([...this.instances.values()].map(async (r) => {

@@ -11,6 +11,8 @@ import type { InstanceSpec, NotifyScripts, SyncGroupSpec, VirtualAddress } from 
 
 export interface VrrpPlan {
   instances: InstanceSpec[];
+  /** vrrp_startup_delay: how long instances wait after the daemon starts. */
+  startupDelayMs: number;
   syncGroups: SyncGroupSpec[];
   notifier: NotifierSettings;
   scriptUser: NotifierSettings['scriptUser'];
@@ -106,5 +108,5 @@ export function vrrpPlan(input: unknown): VrrpPlan {
     name: sg.name, members: sg.group.map((m) => m.name), notify: notifyScripts(sg), smtpAlert: vrrpSmtpAlert(g, sg.smtpAlert),
   }));
 
-  return { instances: config.vrrpInstances.map(instance), syncGroups, scriptUser: notifier.scriptUser, notifier };
+  return { instances: config.vrrpInstances.map(instance), startupDelayMs: g.vrrpStartupDelayMs, syncGroups, scriptUser: notifier.scriptUser, notifier };
 }
