@@ -104,3 +104,43 @@ vrrp_instance VI_1 {
   assert.match(smtpd.log(), /From: keepalive@h1\.example\.org/);
   assert.match(smtpd.log(), /To: ops@example\.org/);
 });
+
+test('notify_fifo: VRRP and checker events as keepalived\'s lines, read by the notify_fifo_script keepalive runs', T, async () => {
+  await using lab = await Lab.create({ hosts: ['h1', 'rs'], ssh: false, management: false });
+  const [h1, rs] = [lab.host('h1'), lab.host('rs')];
+  const vip = addressIn(lab.segment().subnets.v4, 100);
+  await h1.exec('mkdir -p -m 1777 /run/notify');
+  // The reader: everything the FIFO carries, appended to a file (cat ends when keepalive stops it).
+  h1.writeFile('/run/notify/reader.sh', '#!/bin/sh\nexec cat "$1" >> /run/notify/events.log\n', 0o755);
+  const vrrp = renderVrrpConf({ routerId: 'h1', version: 3, vrid: 51, interfaceName: 'eth0', priority: 150, advertInt: 1, vips: [`${vip}/24`] })
+    .replace('global_defs {\n', 'global_defs {\n  notify_fifo /run/notify/events nobody\n  notify_fifo_script /run/notify/reader.sh\n');
+  const daemon = await keepalive.start(h1, `${vrrp}
+virtual_server ${vip} 80 {
+  delay_loop 1
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server ${rs.ipv4()} 80 {
+    TCP_CHECK {
+      connect_timeout 1
+      retry 0
+    }
+  }
+}
+`);
+  const lines = (): string[] => { try { return h1.readFile('/run/notify/events.log').trim().split('\n'); } catch { return []; } };
+  const rsLine = `RS [${rs.ipv4()}]:tcp:80 [${vip}]:tcp:80 DOWN`;
+  const vsLine = `VS [${vip}]:tcp:80 DOWN`;
+  await waitFor('the events in the FIFO', () => {
+    const l = lines();
+    return l.includes('INSTANCE "VI_1" MASTER 150') && l.includes(rsLine) && l.includes(vsLine) ? true : undefined;
+  }, { timeoutMs: 15_000 });
+  assert.equal((await h1.exec(['stat', '-c', '%F %U %a', '/run/notify/events'])).stdout.trim(), 'fifo nobody 600');
+  await daemon.stop();
+  const l = lines();
+  // One process writes each line whole: the VRRP child's in their order, the checker's in theirs.
+  assert.deepEqual(l.filter((x) => x.startsWith('INSTANCE')), ['INSTANCE "VI_1" BACKUP 150', 'INSTANCE "VI_1" MASTER 150', 'INSTANCE "VI_1" STOP 150']);
+  assert.deepEqual(l.filter((x) => !x.startsWith('INSTANCE')), [rsLine, vsLine]);
+  // The reader went with the runtime.
+  assert.equal((await h1.exec(['pgrep', '-f', '/run/notify/reader.sh'], { allowFailure: true })).stdout.trim(), '');
+});

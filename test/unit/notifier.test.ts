@@ -15,7 +15,7 @@ function setUp(): { dir: string; notifier: Notifier; script: string; lines: () =
   // Its first argument says how long to take before it writes its arguments down.
   writeFileSync(script, `#!/bin/sh\nsleep "$1"\nshift\necho "$*" >> ${dir}/log\n`);
   chmodSync(script, 0o755);
-  const notifier = new Notifier({ routerId: 'r1', scriptUser: lookupUser(userInfo().username), scriptTimeoutMs: 5_000, scriptSecurity: false, smtp: undefined });
+  const notifier = new Notifier({ routerId: 'r1', fifos: [], scriptUser: lookupUser(userInfo().username), scriptTimeoutMs: 5_000, scriptSecurity: false, smtp: undefined });
   const lines = (): string[] => readFileSync(`${dir}/log`, 'utf8').trim().split('\n');
   return { dir, notifier, script, lines };
 }

@@ -15,6 +15,7 @@ import type { ChildRole } from '../watchdog/child.ts';
 import type { Dataplane, VirtualService } from '../lb/model.ts';
 import { openDataplane } from '../lb/open.ts';
 import { Notifier } from '../notify/notifier.ts';
+import { NotifyFifos } from '../notify/fifo.ts';
 import { log } from '../log.ts';
 import type { LocalAddresses } from './local-addresses.ts';
 import { raiseFileLimit } from '../net/native.ts';
@@ -69,6 +70,7 @@ export class CheckerDaemon implements ChildRole {
   private dataplane: Dataplane | undefined;
   private dataplaneChoice: string | undefined;
   private notifier: Notifier | undefined;
+  private readonly fifos = new NotifyFifos();
   private appliedAt: string | undefined;
   private syncing: Promise<void> | undefined;
   private syncAgain = false;
@@ -104,7 +106,8 @@ export class CheckerDaemon implements ChildRole {
       }
     }
     this.running = next;
-    this.notifier = new Notifier(plan.notifier);
+    this.fifos.sync(plan.notifier.fifos);
+    this.notifier = new Notifier(plan.notifier, this.fifos);
     // A reload can move quorum by itself (real servers added or removed): that is a transition too.
     for (const vs of plan.virtualServers) {
       const had = previous?.quorum.get(vs.pool.key);
@@ -230,6 +233,7 @@ export class CheckerDaemon implements ChildRole {
     if (before?.up !== event.up) {
       this.record(`real server ${rs.name} of ${vs.pool.key} is ${event.up ? 'UP' : 'DOWN'}`);
       const script = event.up ? rs.notifyUp : rs.notifyDown;
+      this.notifier?.fifoLine(`RS ${rs.fifoName} ${vs.fifoName} ${event.up ? 'UP' : 'DOWN'}`);
       if (script) this.notifier?.script(`real server ${rs.name} of ${vs.pool.key}`, script, [], `${event.up ? 'notify_up' : 'notify_down'} of ${rs.name}`);
       if (vs.smtpAlert) {
         this.notifier?.mail({
@@ -258,6 +262,7 @@ export class CheckerDaemon implements ChildRole {
     const sorry = vs.pool.sorryServer ? `; sorry server ${has ? 'leaves' : 'takes over'}` : '';
     this.record(`${vs.pool.key}: quorum ${has ? 'regained' : 'lost'} (weight ${weight}, quorum ${vs.pool.quorum}, hysteresis ${vs.pool.hysteresis})${sorry}`);
     const script = has ? vs.quorumUp : vs.quorumDown;
+    this.notifier?.fifoLine(`VS ${vs.fifoName} ${has ? 'UP' : 'DOWN'}`);
     if (script) this.notifier?.script(`quorum of ${vs.pool.key}`, script, [], `${has ? 'quorum_up' : 'quorum_down'} of ${vs.pool.key}`);
     if (vs.smtpAlert) {
       this.notifier?.mail({
@@ -414,5 +419,6 @@ export class CheckerDaemon implements ChildRole {
     this.localAddresses?.close();
     if (this.healthFile) rmSync(this.healthFile, { force: true });
     await this.notifier?.drain();
+    this.fifos.close();
   }
 }

@@ -30,6 +30,8 @@ export interface PlannedRealServer {
   id: string;
   /** How messages name it: "198.18.1.11:80". */
   name: string;
+  /** How keepalived's notify FIFO names it: "[198.18.1.11]:tcp:80". */
+  fifoName: string;
   weight: number;
   notifyUp?: string;
   notifyDown?: string;
@@ -38,6 +40,8 @@ export interface PlannedRealServer {
 
 export interface PlannedVirtualServer {
   pool: PoolSpec;
+  /** How keepalived's notify FIFO names it: "[198.18.0.100]:tcp:80", "FWM 7", "[group]:80". */
+  fifoName: string;
   realServers: PlannedRealServer[];
   /** Real servers start down until their checks pass. */
   alpha: boolean;
@@ -57,6 +61,16 @@ export interface CheckerPlan {
 }
 
 const hostPort = (address: string, port: number): string => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
+
+/** keepalived's "[address]:protocol:port" (inet_sockaddrtotrio). */
+const fifoTrio = (address: string, protocol: string, port: number): string => `[${address}]:${protocol.toLowerCase()}:${port}`;
+
+/** keepalived's format_vs: a group by name and port, a fwmark, else the address trio. */
+function virtualServerFifoName(vs: VirtualServer): string {
+  if (vs.group !== undefined) return `[${vs.group}]:${vs.port ?? 0}`;
+  if (vs.fwmark !== undefined) return `FWM ${vs.fwmark}`;
+  return fifoTrio(vs.address!, vs.protocol, vs.port!);
+}
 
 /** The kernel services one virtual server stands for: itself, or one per address (range) and fwmark of its group. */
 function services(vs: VirtualServer, groups: readonly VirtualServerGroup[]): Omit<VirtualService, 'destinations'>[] {
@@ -141,6 +155,7 @@ export function checkerPlan(input: unknown): CheckerPlan {
       return {
         id: `${key} ${rs.address} ${port}`,
         name: hostPort(rs.address, port),
+        fifoName: fifoTrio(rs.address, vs.protocol, port),
         weight: rs.weight,
         ...(rs.notifyUp ? { notifyUp: rs.notifyUp } : {}),
         ...(rs.notifyDown ? { notifyDown: rs.notifyDown } : {}),
@@ -167,11 +182,11 @@ export function checkerPlan(input: unknown): CheckerPlan {
       } : {}),
     };
     return {
-      pool, realServers, alpha: vs.alpha, omega: vs.omega, haSuspend: vs.haSuspend,
+      pool, fifoName: virtualServerFifoName(vs), realServers, alpha: vs.alpha, omega: vs.omega, haSuspend: vs.haSuspend,
       ...(vs.quorumUp ? { quorumUp: vs.quorumUp } : {}),
       ...(vs.quorumDown ? { quorumDown: vs.quorumDown } : {}),
       smtpAlert: checkerSmtpAlert(g, vs),
     };
   });
-  return { dataplane: g.lbDataplane, virtualServers, notifier: notifierSettings(g) };
+  return { dataplane: g.lbDataplane, virtualServers, notifier: notifierSettings(g, 'checker') };
 }

@@ -10,7 +10,7 @@ import {
   REAL_SERVER_DEFAULTS, SMTP_CHECK_DEFAULTS, SMTP_DEFAULT_PORT, SYNC_GROUP_DEFAULTS, TCP_CHECK_DEFAULTS, TRACK_FILE_DEFAULTS,
   VIRTUAL_SERVER_DEFAULTS, VIRTUAL_SERVER_GROUP_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_SCRIPT_DEFAULTS,
   type Checker, type CheckerConnectSettings, type DnsCheck, type HttpCheck, type HttpUrl, type MiscCheck, type RealServer, type SmtpCheck,
-  type SorryServer, type StatusCodeRange, type TcpCheck, type VirtualServer, type VirtualServerGroup, type VirtualServerGroupEntry, type Authentication, type GlobalDefs, type GroupMember, type KeepaliveConfig, type ScriptUser, type SmtpServer, type SourcePos,
+  type SorryServer, type StatusCodeRange, type TcpCheck, type VirtualServer, type VirtualServerGroup, type VirtualServerGroupEntry, type Authentication, type GlobalDefs, type GroupMember, type KeepaliveConfig, type NotifyFifo, type ScriptUser, type SmtpServer, type SourcePos,
   type TrackFile, type TrackRef, type UnicastPeer, type VirtualAddress, type VrrpInstance, type VrrpScript, type VrrpSyncGroup,
 } from './model.ts';
 import {
@@ -246,6 +246,12 @@ function scriptUser(r: DocumentReader, context: string): Convert<ScriptUser> {
   return (node) => r.object(node, context, { user: r.string, group: r.string }, ['user']) as unknown as ScriptUser;
 }
 
+function notifyFifo(r: DocumentReader, context: string): Convert<NotifyFifo> {
+  return (node) => r.object(node, context, {
+    path: r.string, owner: scriptUser(r, `${context}.owner`), script: r.string, scriptUser: scriptUser(r, `${context}.scriptUser`),
+  }, ['path']) as unknown as NotifyFifo;
+}
+
 function notifyReaders(r: DocumentReader): Readers<VrrpInstance & VrrpSyncGroup> {
   return { notifyMaster: r.string, notifyBackup: r.string, notifyFault: r.string, notifyStop: r.string, notify: r.string, smtpAlert: r.boolean };
 }
@@ -268,6 +274,9 @@ function readGlobalDefs(r: DocumentReader, node: Node | undefined, at: SourcePos
     smtpAlertChecker: r.boolean,
     enableScriptSecurity: r.boolean,
     scriptUser: scriptUser(r, 'globalDefs.scriptUser'),
+    notifyFifo: notifyFifo(r, 'globalDefs.notifyFifo'),
+    vrrpNotifyFifo: notifyFifo(r, 'globalDefs.vrrpNotifyFifo'),
+    lvsNotifyFifo: notifyFifo(r, 'globalDefs.lvsNotifyFifo'),
     vrrpMcastGroup4: r.ip,
     vrrpMcastGroup6: r.ip,
     vrrpVersion: r.oneOf(2, 3),

@@ -36,7 +36,6 @@ const KEEPALIVED_ONLY = new Set([
   // global_defs
   'no_email_faults', 'vrrp_garp_lower_prio_delay', 'vrrp_garp_lower_prio_repeat', 'vrrp_min_garp', 'vrrp_garp_extra_if',
   'vrrp_iptables', 'vrrp_ipsets', 'nftables', 'nftables_ipvs', 'nftables_priority', 'nftables_ifindex', 'nftables_counters',
-  'notify_fifo', 'notify_fifo_script', 'vrrp_notify_fifo', 'vrrp_notify_fifo_script', 'lvs_notify_fifo', 'lvs_notify_fifo_script',
   'startup_script', 'startup_script_timeout', 'shutdown_script', 'shutdown_script_timeout',
   'reload_check_config', 'reload_file', 'reload_time_file', 'reload_repeat', 'config_save_dir', 'config_test',
   'vrrp_rt_priority', 'checker_rt_priority', 'bfd_rt_priority', 'vrrp_cpu_affinity', 'checker_cpu_affinity', 'bfd_cpu_affinity',
@@ -226,6 +225,26 @@ class Reader {
   }
 }
 
+type FifoKey = 'notifyFifo' | 'vrrpNotifyFifo' | 'lvsNotifyFifo';
+
+/** `notify_fifo FILE [USER [GROUP]]`: the FIFO and its owner, beside a script given before or after. */
+function fifoPath(r: Reader, key: FifoKey): (s: Statement, draft: Draft<GlobalDefs>) => void {
+  return (s, draft) => {
+    const [path] = r.words(s, 1, 3);
+    const owner = s.args.length > 1 ? r.scriptUser({ ...s, args: s.args.slice(1) }) : undefined;
+    setField(draft, key, { ...draft[key], path: path!.text, ...(owner ? { owner } : {}) }, s.keyword.at);
+  };
+}
+
+/** `notify_fifo_script COMMAND [USER [GROUP]]`: the FIFO's reader and who runs it. */
+function fifoScript(r: Reader, key: FifoKey): (s: Statement, draft: Draft<GlobalDefs>) => void {
+  return (s, draft) => {
+    const [command] = r.words(s, 1, 3);
+    const scriptUser = s.args.length > 1 ? r.scriptUser({ ...s, args: s.args.slice(1) }) : undefined;
+    setField(draft, key, { ...draft[key], script: command!.text, ...(scriptUser ? { scriptUser } : {}) }, s.keyword.at);
+  };
+}
+
 /** Blocks that may be repeated (virtual_ipaddress twice) add to what was there, as in keepalived. */
 function appendField<T, E>(draft: Draft<T>, key: Exclude<keyof T, 'at' | 'fieldAt'>, entries: readonly E[], at: SourcePos): void {
   const existing = (draft[key] as readonly E[] | undefined) ?? [];
@@ -252,6 +271,12 @@ function readGlobalDefs(r: Reader, s: Statement | undefined, at: SourcePos): Glo
       smtp_alert_checker: r.optionalBoolean('smtpAlertChecker'),
       enable_script_security: r.flag('enableScriptSecurity'),
       script_user: (t, draft) => setField(draft, 'scriptUser', r.scriptUser(t), t.keyword.at),
+      notify_fifo: fifoPath(r, 'notifyFifo'),
+      notify_fifo_script: fifoScript(r, 'notifyFifo'),
+      vrrp_notify_fifo: fifoPath(r, 'vrrpNotifyFifo'),
+      vrrp_notify_fifo_script: fifoScript(r, 'vrrpNotifyFifo'),
+      lvs_notify_fifo: fifoPath(r, 'lvsNotifyFifo'),
+      lvs_notify_fifo_script: fifoScript(r, 'lvsNotifyFifo'),
       vrrp_mcast_group4: r.ip('vrrpMcastGroup4'),
       vrrp_mcast_group6: r.ip('vrrpMcastGroup6'),
       vrrp_version: (t, draft) => setField(draft, 'vrrpVersion', readVersion(r, t), t.keyword.at),

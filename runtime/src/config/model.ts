@@ -67,6 +67,12 @@ export interface GlobalDefs {
   readonly smtpAlertChecker?: boolean;
   readonly enableScriptSecurity: boolean;
   readonly scriptUser?: ScriptUser;
+  /** notify_fifo: every VRRP and checker event as a line in a named pipe. */
+  readonly notifyFifo?: NotifyFifo;
+  /** vrrp_notify_fifo: the VRRP events only. */
+  readonly vrrpNotifyFifo?: NotifyFifo;
+  /** lvs_notify_fifo: the checker's events only. */
+  readonly lvsNotifyFifo?: NotifyFifo;
   readonly vrrpMcastGroup4: string;
   readonly vrrpMcastGroup6: string;
   readonly vrrpVersion: VrrpVersion;
@@ -135,6 +141,17 @@ export interface TrackRef {
   /** Unset: the tracker's own weight (0 for interfaces). */
   readonly weight?: number;
   readonly reverse: boolean;
+}
+
+/** A notify FIFO: where it is (created if missing), its owner, and a reader keepalive starts for it. */
+export interface NotifyFifo {
+  /** Unset when only the script was given, which validation refuses. */
+  readonly path?: string;
+  readonly owner?: ScriptUser;
+  /** notify_fifo_script: run for as long as the daemon runs, with the FIFO's path as its argument. */
+  readonly script?: string;
+  /** Who runs the script: this, else script_user. */
+  readonly scriptUser?: ScriptUser;
 }
 
 export interface GroupMember {

@@ -56,6 +56,13 @@ function checkGlobalDefs(g: GlobalDefs, spelling: Spelling, diagnostics: Diagnos
   checkRange(g, 'vrrpGarpMasterRepeat', 1, undefined, spelling, diagnostics);
   checkRange(g, 'vrrpGarpMasterRefreshRepeat', 1, undefined, spelling, diagnostics);
   checkRange(g, 'maxAutoPriority', 1, 99, spelling, diagnostics);
+  for (const key of ['notifyFifo', 'vrrpNotifyFifo', 'lvsNotifyFifo'] as const) {
+    const fifo = g[key];
+    const at = g.fieldAt[key];
+    if (!fifo || !at) continue;
+    if (fifo.path === undefined) diagnostics.error(at, `${spelling.setting(key)}: a script needs the FIFO's path too`);
+    else if (!fifo.path.startsWith('/')) diagnostics.error(at, `${spelling.setting(key)} ${fifo.path} is not an absolute path`);
+  }
   // Accepted so that a keepalived.conf loads as it is, but without effect here: say so.
   if (g.fieldAt.maxAutoPriority) diagnostics.warn(g.fieldAt.maxAutoPriority, `${spelling.setting('maxAutoPriority')} has no effect: keepalive does not take realtime scheduling`);
 }

@@ -3,7 +3,8 @@
 import { hostname } from 'node:os';
 import { defaultScriptUser, insecureScriptPath, lookupUser, runScript, type ScriptUser } from './script.ts';
 import { Mailer, type Alert, type SmtpSettings } from './smtp.ts';
-import type { GlobalDefs } from '../config/model.ts';
+import type { GlobalDefs, NotifyFifo } from '../config/model.ts';
+import type { FifoSpec, NotifyFifos } from './fifo.ts';
 import type { InstanceSpec, NotifyScripts, SyncGroupSpec } from '../vrrp/spec.ts';
 import type { SyncGroupState } from '../vrrp/sync-group.ts';
 import type { TransitionRecord } from '../control/status.ts';
@@ -11,6 +12,8 @@ import { log } from '../log.ts';
 
 export interface NotifierSettings {
   routerId: string;
+  /** The notify FIFOs of this child: notify_fifo and the child's own (vrrp_ or lvs_notify_fifo). */
+  fifos: FifoSpec[];
   scriptUser: ScriptUser;
   scriptTimeoutMs: number;
   /** enable_script_security: scripts run as root only from paths nobody else can write. */
@@ -21,11 +24,17 @@ export interface NotifierSettings {
 /** How long a notify script may run before it is killed (keepalived's default script timeout). */
 const NOTIFY_TIMEOUT_MS = 15_000;
 
-/** The notifier settings global_defs gives: script user and security, SMTP alerts. */
-export function notifierSettings(g: GlobalDefs): NotifierSettings {
+/** The notifier settings global_defs gives a child: script user and security, SMTP alerts, FIFOs. */
+export function notifierSettings(g: GlobalDefs, role: 'vrrp' | 'checker'): NotifierSettings {
   const scriptUser = g.scriptUser ? lookupUser(g.scriptUser.user, g.scriptUser.group) : defaultScriptUser();
+  const fifo = (f: NotifyFifo | undefined): FifoSpec[] => (f?.path === undefined ? [] : [{
+    path: f.path,
+    ...(f.owner ? { owner: lookupUser(f.owner.user, f.owner.group) } : {}),
+    ...(f.script ? { script: { command: f.script, user: f.scriptUser ? lookupUser(f.scriptUser.user, f.scriptUser.group) : scriptUser } } : {}),
+  }]);
   return {
     routerId: g.routerId ?? hostname(),
+    fifos: [...fifo(g.notifyFifo), ...fifo(role === 'vrrp' ? g.vrrpNotifyFifo : g.lvsNotifyFifo)],
     scriptUser,
     scriptTimeoutMs: NOTIFY_TIMEOUT_MS,
     scriptSecurity: g.enableScriptSecurity,
@@ -57,8 +66,12 @@ export class Notifier {
    */
   private readonly lastRun = new Map<string, Promise<void>>();
 
-  constructor(settings: NotifierSettings) {
+  private readonly fifos: NotifyFifos | undefined;
+
+  /** `fifos` outlives the notifier (a reload makes a new notifier): the child opens and closes them. */
+  constructor(settings: NotifierSettings, fifos?: NotifyFifos) {
     this.settings = settings;
+    this.fifos = fifos;
     this.mailer = settings.smtp ? new Mailer(settings.smtp) : undefined;
   }
 
@@ -85,8 +98,14 @@ export class Notifier {
     }
   }
 
-  /** The state's own script first, then the generic one, in order, as keepalived runs them. */
+  /** A line for the notify FIFOs, in keepalived's format (fifo.ts). */
+  fifoLine(line: string): void {
+    this.fifos?.write(line);
+  }
+
+  /** The FIFO line, then the state's own script, then the generic one, in order, as keepalived runs them. */
   private announce(kind: 'INSTANCE' | 'GROUP', name: string, notify: NotifyScripts, state: SyncGroupState, priority: number): void {
+    this.fifoLine(`${kind} "${name}" ${state} ${priority}`);
     const own = { MASTER: notify.master, BACKUP: notify.backup, FAULT: notify.fault, STOP: notify.stop }[state];
     this.inOrder(`${kind.toLowerCase()} ${name}`, async () => {
       if (own) await this.run(own, [], `notify_${state.toLowerCase()} of ${name}`);

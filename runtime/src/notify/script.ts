@@ -95,10 +95,11 @@ export interface ScriptResult {
 const MAX_OUTPUT = 4096;
 
 /**
- * Runs `command` (a script line) with extra arguments as `user`. After timeoutMs the script's whole
- * process group gets TERM, and KILL a second later: a script that hangs or ignores TERM is still ended.
+ * Runs `command` (a script line) with extra arguments as `user`. After timeoutMs (Infinity: never),
+ * or when `stop` aborts, the script's whole process group gets TERM, and KILL a second later: a
+ * script that hangs or ignores TERM is still ended.
  */
-export function runScript(command: string, args: readonly string[], user: ScriptUser, timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<ScriptResult> {
+export function runScript(command: string, args: readonly string[], user: ScriptUser, timeoutMs: number, env: NodeJS.ProcessEnv = {}, stop?: AbortSignal): Promise<ScriptResult> {
   const [file, ...fixed] = splitCommand(command);
   return new Promise((resolve) => {
     let output = '';
@@ -116,11 +117,12 @@ export function runScript(command: string, args: readonly string[], user: Script
     child.stderr.on('data', collect);
     const killGroup = (sig: NodeJS.Signals): void => { try { process.kill(-child.pid!, sig); } catch { /* gone */ } };
     let killTimer: NodeJS.Timeout | undefined;
-    const timer = setTimeout(() => {
-      timedOut = true;
+    const end = (): void => {
       killGroup('SIGTERM');
-      killTimer = setTimeout(() => killGroup('SIGKILL'), 1000);
-    }, timeoutMs);
+      killTimer ??= setTimeout(() => killGroup('SIGKILL'), 1000);
+    };
+    const timer = Number.isFinite(timeoutMs) ? setTimeout(() => { timedOut = true; end(); }, timeoutMs) : undefined;
+    stop?.addEventListener('abort', end, { once: true });
     child.on('error', (error) => {
       clearTimeout(timer);
       resolve({ code: undefined, signal: null, timedOut: false, error: error.message, output });

@@ -12,6 +12,7 @@ import { nextSyncGroupState, type SyncGroupState } from './sync-group.ts';
 import { NoAcceptFilter } from './no-accept.ts';
 import type { TransitionRecord } from '../control/status.ts';
 import { Notifier } from '../notify/notifier.ts';
+import { NotifyFifos } from '../notify/fifo.ts';
 import { log } from '../log.ts';
 import type { VrrpState } from './state-machine.ts';
 
@@ -30,6 +31,7 @@ export class VrrpDaemon implements ChildRole {
   /** Each sync group's state as last announced (kept across reloads, so a reload announces nothing). */
   private readonly syncGroupStates = new Map<string, SyncGroupState>();
   private readonly noAccept = new NoAcceptFilter();
+  private readonly fifos = new NotifyFifos();
   /** vrrp_startup_delay: until then (ms since the epoch, set at the first apply) instances wait to start. */
   private startupUntil: number | undefined;
   private startupTimer: NodeJS.Timeout | undefined;
@@ -41,7 +43,8 @@ export class VrrpDaemon implements ChildRole {
   async apply(config: unknown): Promise<void> {
     const plan = vrrpPlan(config);
     this.network ??= await openNetwork(() => this.retrack());
-    this.notifier = new Notifier(plan.notifier);
+    this.fifos.sync(plan.notifier.fifos);
+    this.notifier = new Notifier(plan.notifier, this.fifos);
     this.syncGroups = new Map(plan.syncGroups.map((g) => [g.name, g]));
     for (const name of this.syncGroupStates.keys()) if (!this.syncGroups.has(name)) this.syncGroupStates.delete(name);
 
@@ -226,6 +229,7 @@ export class VrrpDaemon implements ChildRole {
       try { await r.stop(); } catch (error) { log('error', `(${r.name}) stop: ${(error as Error).message}`); }
     }));
     await this.notifier?.drain();
+    this.fifos.close();
     await this.noAccept.set([]);
     for (const close of this.listeners.values()) close();
     await this.network?.close();

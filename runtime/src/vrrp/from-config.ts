@@ -44,7 +44,7 @@ function notifyScripts(n: ModelNotifyScripts): NotifyScripts {
 export function vrrpPlan(input: unknown): VrrpPlan {
   const config = input as KeepaliveConfig;
   const g = config.globalDefs;
-  const notifier = notifierSettings(g);
+  const notifier = notifierSettings(g, 'vrrp');
   const syncGroupOf = new Map(config.vrrpSyncGroups.flatMap((sg) => sg.group.map((m) => [m.name, sg] as const)));
   const scripts = new Map(config.vrrpScripts.map((s) => [s.name, s]));
   const files = new Map(config.trackFiles.map((f) => [f.name, f]));
