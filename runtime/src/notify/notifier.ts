@@ -27,14 +27,18 @@ const NOTIFY_TIMEOUT_MS = 15_000;
 /** The notifier settings global_defs gives a child: script user and security, SMTP alerts, FIFOs. */
 export function notifierSettings(g: GlobalDefs, role: 'vrrp' | 'checker'): NotifierSettings {
   const scriptUser = g.scriptUser ? lookupUser(g.scriptUser.user, g.scriptUser.group) : defaultScriptUser();
-  const fifo = (f: NotifyFifo | undefined): FifoSpec[] => (f?.path === undefined ? [] : [{
+  const fifo = (f: NotifyFifo | undefined, runsScript: boolean): FifoSpec[] => (f?.path === undefined ? [] : [{
     path: f.path,
     ...(f.owner ? { owner: lookupUser(f.owner.user, f.owner.group) } : {}),
-    ...(f.script ? { script: { command: f.script, user: f.scriptUser ? lookupUser(f.scriptUser.user, f.scriptUser.group) : scriptUser } } : {}),
+    ...(f.script && runsScript ? { script: { command: f.script, user: f.scriptUser ? lookupUser(f.scriptUser.user, f.scriptUser.group) : scriptUser } } : {}),
   }]);
+  // As in keepalived: one reader for the shared FIFO, started by the checker child; a child's own
+  // FIFO that is the shared one is not written twice.
+  const own = role === 'vrrp' ? g.vrrpNotifyFifo : g.lvsNotifyFifo;
+  const fifos = [...fifo(g.notifyFifo, role === 'checker'), ...(own?.path === g.notifyFifo?.path ? [] : fifo(own, true))];
   return {
     routerId: g.routerId ?? hostname(),
-    fifos: [...fifo(g.notifyFifo), ...fifo(role === 'vrrp' ? g.vrrpNotifyFifo : g.lvsNotifyFifo)],
+    fifos,
     scriptUser,
     scriptTimeoutMs: NOTIFY_TIMEOUT_MS,
     scriptSecurity: g.enableScriptSecurity,
