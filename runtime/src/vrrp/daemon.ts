@@ -167,7 +167,7 @@ export class VrrpDaemon implements ChildRole {
 
   private transition(runner: InstanceRunner, record: TransitionRecord, priority: number): void {
     this.notifier?.instanceTransition(runner.spec, record, priority);
-    this.updateNoAccept();
+    void this.updateNoAccept();
     const group = runner.spec.syncGroup;
     if (!group) return;
     this.announceSyncGroup(group, runner, record);

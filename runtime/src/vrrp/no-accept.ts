@@ -49,7 +49,9 @@ export class NoAcceptFilter {
         await runNft(this.nft, ['-f', '-'], script, 10_000);
         this.applied = script;
       } catch (error) {
-        log('error', `accept mode off: cannot update table ${NO_ACCEPT_TABLE}: ${(error as Error).message}`);
+        // Clearing a table nobody asked for (every start does, in case a killed child left one)
+        // may fail quietly: on a host without nft there is none to clear.
+        if (addresses.length > 0) log('error', `accept mode off: cannot update table ${NO_ACCEPT_TABLE}: ${(error as Error).message}`);
       }
     });
     return this.queue;
