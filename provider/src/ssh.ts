@@ -67,21 +67,29 @@ export class SshSession implements AsyncDisposable {
   private sftpSession: Promise<SFTPWrapper> | undefined;
   /** Rejects when the connection goes away, so that no request waits for an answer that cannot come. */
   private readonly lost: Promise<never>;
+  private readonly lostMessage: string;
 
   private constructor(client: Client, presentedHostKey: string, target: SshTarget) {
     this.client = client;
     this.presentedHostKey = presentedHostKey;
+    this.lostMessage = `the SSH connection to ${target.address}:${target.port} was lost`;
     this.lost = new Promise<never>((_, reject) => {
-      const gone = (error?: Error): void => reject(new Error(`the SSH connection to ${target.address}:${target.port} was lost${error ? `: ${error.message}` : ''}`));
+      const gone = (error?: Error): void => reject(new Error(`${this.lostMessage}${error ? `: ${error.message}` : ''}`));
       client.on('error', gone); // 'on': a second error must not go unhandled and end the plugin
       client.once('close', () => gone());
     });
     this.lost.catch(() => {}); // only a request in flight cares
   }
 
-  /** The request's answer, or the connection's loss, whichever comes first. */
+  /**
+   * The request's answer, or the connection's loss, whichever comes first. A request made in the
+   * moment between the connection dying and ssh2 saying so fails with ssh2's bare "Not connected":
+   * that is the same loss, and is reported as such.
+   */
   private answer<T>(request: Promise<T>): Promise<T> {
-    return Promise.race([request, this.lost]);
+    return Promise.race([request, this.lost]).catch((error: Error) => {
+      throw error.message === 'Not connected' ? new Error(this.lostMessage) : error;
+    });
   }
 
   /**
