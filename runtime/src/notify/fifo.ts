@@ -8,13 +8,14 @@
 // reader itself, with the FIFO's path as its argument, and stops it with the daemon.
 import { chownSync, closeSync, constants, lstatSync, openSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { runScript, type ScriptUser } from './script.ts';
+import { insecureScriptPath, runScript, type ScriptUser } from './script.ts';
 import { log } from '../log.ts';
 
 export interface FifoSpec {
   path: string;
   owner?: ScriptUser;
-  script?: { command: string; user: ScriptUser };
+  /** The reader; with `security` (enable_script_security) it must pass insecureScriptPath to run. */
+  script?: { command: string; user: ScriptUser; security: boolean };
 }
 
 class Fifo {
@@ -36,7 +37,9 @@ class Fifo {
     if (!st.isFIFO()) throw new Error(`${spec.path} exists and is not a FIFO`);
     if (spec.owner) chownSync(spec.path, spec.owner.uid, spec.owner.gid);
     this.fd = openSync(spec.path, constants.O_RDWR | constants.O_NONBLOCK);
-    if (spec.script) {
+    const insecure = spec.script?.security ? insecureScriptPath(spec.script.command, spec.script.user) : undefined;
+    if (insecure) log('error', `notify FIFO ${spec.path}: its script is not run, enable_script_security: ${insecure}`);
+    else if (spec.script) {
       const { command, user } = spec.script;
       void runScript(command, [spec.path], user, Infinity, {}, this.stopReader.signal).then((r) => {
         if (this.stopReader.signal.aborted) return;

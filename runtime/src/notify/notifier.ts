@@ -30,7 +30,9 @@ export function notifierSettings(g: GlobalDefs, role: 'vrrp' | 'checker'): Notif
   const fifo = (f: NotifyFifo | undefined, runsScript: boolean): FifoSpec[] => (f?.path === undefined ? [] : [{
     path: f.path,
     ...(f.owner ? { owner: lookupUser(f.owner.user, f.owner.group) } : {}),
-    ...(f.script && runsScript ? { script: { command: f.script, user: f.scriptUser ? lookupUser(f.scriptUser.user, f.scriptUser.group) : scriptUser } } : {}),
+    ...(f.script && runsScript ? {
+      script: { command: f.script, user: f.scriptUser ? lookupUser(f.scriptUser.user, f.scriptUser.group) : scriptUser, security: g.enableScriptSecurity },
+    } : {}),
   }]);
   // As in keepalived: one reader for the shared FIFO, started by the checker child; a child's own
   // FIFO that is the shared one is not written twice.
