@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Lab, leftovers } from './lab/lab.ts';
-import { sshConnect, sshExec } from './lab/ssh.ts';
+import { sessionTarget } from './lab/ssh.ts';
+import { HostKeyMismatchError, SshSession } from '../provider/src/ssh.ts';
 import { processGone } from './lab/processes.ts';
 import { waitFor } from './lab/exec.ts';
 
@@ -19,13 +20,14 @@ test('hosts have private /etc/keepalive, /opt, /run and hostname, and their own 
   assert.equal((await h2.exec('ls -A /etc/keepalive | grep -c . ; test ! -e /opt/marker && test ! -e /run/marker && hostname')).stdout, '0\nh2\n');
   assert.ok(!existsSync('/etc/keepalive') && !existsSync('/opt/marker'), 'nothing leaks into the machine itself');
 
-  const over = await sshExec(h2.ssh!, 'hostname; cat /etc/keepalive/only-h1.conf 2>&1; ip -4 -br addr show dev eth0');
+  await using session = await SshSession.connect(sessionTarget(h2.ssh!));
+  const over = await session.exec('hostname; cat /etc/keepalive/only-h1.conf 2>&1; ip -4 -br addr show dev eth0');
   assert.equal(over.stdout.split('\n')[0], 'h2');
   assert.match(over.stdout, /No such file/);
   assert.match(over.stdout, new RegExp(`eth0\\S*\\s+UP\\s+${h2.ipv4().replaceAll('.', '\\.')}/24`));
 
   // The client accepts only the generated host key: h1's key does not pass for h2.
-  await assert.rejects(sshConnect({ ...h2.ssh!, hostKey: h1.ssh!.hostKey }), /verification failed/i);
+  await assert.rejects(SshSession.connect({ ...sessionTarget(h2.ssh!), hostKey: h1.ssh!.hostKey }), HostKeyMismatchError);
 });
 
 test('hosts on one segment reach each other over IPv4 and IPv6; the root reaches them only through the lab link', T, async () => {

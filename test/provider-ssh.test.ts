@@ -4,18 +4,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Lab } from './lab/lab.ts';
-import type { SshTarget as LabSsh } from './lab/host.ts';
-import { fingerprint, HostKeyMismatchError, sha256, shellQuote, SshSession, type SshTarget } from '../provider/src/ssh.ts';
+import { sessionTarget } from './lab/ssh.ts';
+import { fingerprint, HostKeyMismatchError, sha256, shellQuote, SshSession } from '../provider/src/ssh.ts';
 
 const T = { timeout: 120_000 };
 
-/** The lab's view of a host's sshd, as a Host's connection carries it. */
-const target = (ssh: LabSsh): SshTarget => ({ address: ssh.host, port: ssh.port, user: ssh.username, privateKey: ssh.privateKey.toString(), hostKey: ssh.hostKey });
-
 test('SSH deploy client: pinned host key, atomic writes, no write when unchanged, round trips counted', T, async () => {
   await using lab = await Lab.create({ hosts: ['h1', 'h2'] });
-  const h1 = target(lab.host('h1').ssh!);
-  const h2 = target(lab.host('h2').ssh!);
+  const h1 = sessionTarget(lab.host('h1').ssh!);
+  const h2 = sessionTarget(lab.host('h2').ssh!);
 
   await using session = await SshSession.connect(h1);
   assert.equal(session.presentedHostKey, h1.hostKey);

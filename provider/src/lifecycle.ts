@@ -88,7 +88,7 @@ class Sessions implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    for (const { session } of this.sessions.values()) (await session.catch(() => undefined))?.close();
+    await Promise.all([...this.sessions.values()].map(async ({ session }) => (await session.catch(() => undefined))?.close()));
   }
 }
 

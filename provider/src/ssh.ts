@@ -4,10 +4,18 @@
 // file or the new one, never half of one), and a file whose content hash already matches is not
 // written at all, so a no-op update makes no writes.
 //
+// Closing never waits on the host for long: a session asks politely (SSH disconnect, then a TCP FIN)
+// and destroys its socket if the host has not finished the close within CLOSE_GRACE_MS, and a
+// connection that failed or whose host key was refused is destroyed at once. A host that vanished
+// would otherwise never acknowledge the FIN, and the kernel retransmits it for about 15 minutes while
+// the open socket keeps the process (the plugin, a test) alive. The session owns its TCP socket for
+// that: ssh2 can only destroy a socket that is still writable, and end() has already closed that side.
+//
 // `roundTrips` counts the requests this client waited for: connecting (version exchange, key exchange
 // and authentication, counted as one), each command, starting SFTP, and each SFTP request. It is the
 // cost model of the deploy benchmarks.
 import { createHash, randomBytes } from 'node:crypto';
+import { connect as tcpConnect, type Socket } from 'node:net';
 import { posix } from 'node:path';
 import ssh2, { type Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import type { HostConnection } from './schema.ts';
@@ -58,19 +66,31 @@ function parseHostKey(hostKey: string): { type: string; blob: Buffer } {
   return { type, blob: Buffer.from(data, 'base64') };
 }
 
+/** How long a closing session waits for the host to finish the close before destroying its socket. */
+export const CLOSE_GRACE_MS = 1_000;
+
 export class SshSession implements AsyncDisposable {
   /** Starts at one: the connection itself. */
   roundTrips = 1;
   /** The key the host presented, as in known_hosts ("ssh-ed25519 AAAA..."). */
   readonly presentedHostKey: string;
   private readonly client: Client;
+  private readonly socket: Socket;
+  /** Resolves when the socket has closed, however it closed. */
+  private readonly socketClosed: Promise<void>;
+  private closing: Promise<void> | undefined;
   private sftpSession: Promise<SFTPWrapper> | undefined;
   /** Rejects when the connection goes away, so that no request waits for an answer that cannot come. */
   private readonly lost: Promise<never>;
   private readonly lostMessage: string;
 
-  private constructor(client: Client, presentedHostKey: string, target: SshTarget) {
+  private constructor(client: Client, socket: Socket, presentedHostKey: string, target: SshTarget) {
     this.client = client;
+    this.socket = socket;
+    this.socketClosed = new Promise((resolve) => {
+      if (socket.closed) resolve();
+      else socket.once('close', () => resolve());
+    });
     this.presentedHostKey = presentedHostKey;
     this.lostMessage = `the SSH connection to ${target.address}:${target.port} was lost`;
     this.lost = new Promise<never>((_, reject) => {
@@ -102,19 +122,29 @@ export class SshSession implements AsyncDisposable {
       return Promise.reject(new Error(`${target.address}: no hostKey pinned, and insecureAcceptUnknownHostKey is not set`));
     }
     return new Promise((resolve, reject) => {
+      const socket = tcpConnect({ host: target.address, port: target.port });
       const client = new ssh2.Client();
       let presented: Buffer | undefined;
       let presentedType = pinned?.type ?? '';
-      client.once('ready', () => resolve(new SshSession(client, `${presentedType} ${presented!.toString('base64')}`, target)));
-      client.once('error', (error) => {
-        client.end();
+      let settled = false;
+      client.once('ready', () => {
+        settled = true;
+        resolve(new SshSession(client, socket, `${presentedType} ${presented!.toString('base64')}`, target));
+      });
+      // 'on': ssh2 can report more than one error for one failure (the socket's, then its own), and an
+      // unhandled second one would end the process.
+      client.on('error', (error) => {
+        if (settled) return;
+        settled = true;
+        // Nothing to end politely: the connection failed or the host is not the one pinned.
+        socket.destroy();
         reject(pinned && presented && !presented.equals(pinned.blob) ? new HostKeyMismatchError(target, presented, pinned.blob) : error);
       });
       client.connect({
-        host: target.address,
-        port: target.port,
+        sock: socket,
         username: target.user,
         privateKey: target.privateKey,
+        // Covers the TCP connect too: ssh2 starts it when handed a socket that is still connecting.
         readyTimeout: timeoutMs,
         // A host that stops answering (a partition, a dead sshd) is given up after about 15 s.
         keepaliveInterval: 5_000,
@@ -216,12 +246,23 @@ export class SshSession implements AsyncDisposable {
     return true;
   }
 
-  close(): void {
-    this.client.end();
+  /**
+   * Ends the session: politely, and within CLOSE_GRACE_MS whether or not the host answers. Resolves
+   * when the socket is closed; no timer of it outlives that.
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    if (!this.socket.closed) {
+      this.client.end();
+      const deadline = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
+      void this.socketClosed.then(() => clearTimeout(deadline));
+    }
+    this.closing = this.socketClosed;
+    return this.closing;
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
 

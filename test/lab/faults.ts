@@ -5,7 +5,12 @@
 export type PortFault =
   | { kind: 'partition' }
   /** Drops this share of the frames in each direction, independently, at random. */
-  | { kind: 'loss'; percent: number };
+  | { kind: 'loss'; percent: number }
+  /**
+   * Drops the TCP segments the host sends with FIN set, and nothing else: the host closes its end of a
+   * connection, and the other end never hears of it. A host that vanishes as a connection closes.
+   */
+  | { kind: 'lose-fin' };
 
 export const FAULT_TABLE = 'lab_faults';
 
@@ -20,6 +25,10 @@ export function renderFaultTable(faults: ReadonlyMap<string, PortFault>): string
       case 'partition':
         verdict = 'drop';
         break;
+      case 'lose-fin':
+        // One direction only: what the host sends.
+        ingress.push(`    iifname "${port}" tcp flags & fin == fin drop`);
+        continue;
       case 'loss':
         if (!Number.isInteger(fault.percent) || fault.percent < 0 || fault.percent > 100) {
           throw new Error(`loss percent must be an integer from 0 to 100, not ${fault.percent}`);

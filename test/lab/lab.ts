@@ -306,6 +306,9 @@ export class Lab implements AsyncDisposable {
   /** Drops `percent` of the host's frames in each direction, at random. */
   loss(host: string, percent: number, segment?: string): Promise<number> { return this.setFault(host, { kind: 'loss', percent }, segment); }
 
+  /** Drops the TCP FINs the host sends, so that connections it closes stay open at the other end. */
+  loseFins(host: string, segment?: string): Promise<number> { return this.setFault(host, { kind: 'lose-fin' }, segment); }
+
   /** Removes any partition or loss from the host's ports. */
   heal(host: string, segment?: string): Promise<number> { return this.setFault(host, undefined, segment); }
 

@@ -1,7 +1,9 @@
 // Each lab host runs Debian's OpenSSH server, with a host key generated for the run. The lab
-// reaches it with one generated client key and accepts only the host key it generated: pinned.
+// reaches it with one generated client key and accepts only the host key it generated: pinned. Tests
+// talk to it through the provider's own SSH client (provider/src/ssh.ts), the one whose closing is
+// bounded, so that no test holds a socket to a host the lab has removed.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Client } from 'ssh2';
+import type { SshTarget as DeployTarget } from '../../provider/src/ssh.ts';
 import { run, waitFor } from './exec.ts';
 import { LAB_ENV } from './processes.ts';
 import type { Lab } from './lab.ts';
@@ -51,39 +53,7 @@ export async function startSshd(lab: Lab): Promise<void> {
   }));
 }
 
-/** Opens an SSH connection that accepts only the pinned host key. */
-export function sshConnect(target: SshTarget, timeoutMs = 10_000): Promise<Client> {
-  const pinned = Buffer.from(target.hostKey.split(' ')[1] ?? '', 'base64');
-  return new Promise((resolve, reject) => {
-    const client = new Client();
-    client.once('ready', () => resolve(client));
-    client.once('error', reject);
-    client.connect({
-      host: target.host,
-      port: target.port,
-      username: target.username,
-      privateKey: target.privateKey,
-      readyTimeout: timeoutMs,
-      hostVerifier: (key: Buffer) => key.equals(pinned),
-    });
-  });
-}
-
-/** Runs one command over SSH and returns its exit code and output. */
-export async function sshExec(target: SshTarget, command: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const client = await sshConnect(target);
-  try {
-    return await new Promise((resolve, reject) => {
-      client.exec(command, (error, stream) => {
-        if (error) return reject(error);
-        let stdout = '';
-        let stderr = '';
-        stream.on('data', (b: Buffer) => { stdout += b.toString(); });
-        stream.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
-        stream.on('close', (code: number | null) => resolve({ code: code ?? -1, stdout, stderr }));
-      });
-    });
-  } finally {
-    client.end();
-  }
+/** A host's sshd as the provider's SSH client takes it: its host key pinned. */
+export function sessionTarget(ssh: SshTarget): DeployTarget {
+  return { address: ssh.host, port: ssh.port, user: ssh.username, privateKey: ssh.privateKey.toString(), hostKey: ssh.hostKey };
 }

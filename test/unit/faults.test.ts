@@ -14,6 +14,16 @@ test('faults render as drops in both directions, sorted by port', () => {
   ]);
 });
 
+test('lost FINs drop only what the host sends, and only its TCP FIN segments', () => {
+  const table = renderFaultTable(new Map<string, PortFault>([['h1', { kind: 'lose-fin' }], ['h2', { kind: 'partition' }]]));
+  const rules = table.split('\n').filter((l) => l.includes('ifname'));
+  assert.deepEqual(rules.map((l) => l.trim()), [
+    'iifname "h1" tcp flags & fin == fin drop',
+    'iifname "h2" drop',
+    'oifname "h2" drop',
+  ]);
+});
+
 test('no faults render an empty table that still replaces the old one', () => {
   const table = renderFaultTable(new Map());
   assert.match(table, /^table bridge lab_faults\ndelete table bridge lab_faults\n/);
@@ -27,6 +37,6 @@ test('bad fault input is refused', () => {
 });
 
 test('nft accepts the rendered table (checked with nft -c, which changes nothing)', async () => {
-  const table = renderFaultTable(new Map<string, PortFault>([['h1', { kind: 'partition' }], ['h2', { kind: 'loss', percent: 5 }]]));
+  const table = renderFaultTable(new Map<string, PortFault>([['h1', { kind: 'partition' }], ['h2', { kind: 'loss', percent: 5 }], ['h3', { kind: 'lose-fin' }]]));
   await run(['nft', '-c', '-f', '-'], { input: table });
 });
