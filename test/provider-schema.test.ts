@@ -2,8 +2,12 @@
 // provider's types) and the bridge from resource inputs to the runtime's configuration model
 // (provider/src/fragments.ts): what the provider writes is what the runtime's loader reads.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Diagnostics } from '../runtime/src/config/diagnostics.ts';
 import { readJsonOrYaml } from '../runtime/src/config/json.ts';
 import { LB_SCHEDULERS } from '../runtime/src/config/model.ts';
@@ -40,14 +44,60 @@ describe('package schema', () => {
     assert.equal(types['keepalive:index:HostConnection']?.properties?.privateKey?.secret, true);
   });
 
-  test('the derived types follow the schema (checked by tsc)', () => {
+  test('the derived types follow the schema: tsc accepts this file, and rejects it without its expected errors', () => {
     const member = { host: { name: 'h1', address: '198.18.0.1', port: 22, user: 'root', privateKey: 'k', installDir: '/opt/keepalive', configDir: '/etc/keepalive', serviceManager: 'none' } satisfies HostConnection, priority: 200 };
     const group: Inputs<'keepalive:index:VrrpGroup'> = { vrid: 51, interface: 'eth0', virtualIps: ['198.18.0.100/24'], members: [member], version: 3 };
     // @ts-expect-error a VRRP version is 2 or 3
     const wrongVersion: Inputs<'keepalive:index:VrrpGroup'> = { ...group, version: 4 };
     // @ts-expect-error vrid is required
     const noVrid: Inputs<'keepalive:index:VrrpGroup'> = { interface: 'eth0', virtualIps: [], members: [] };
-    assert.ok(group && wrongVersion && noVrid);
+    void [wrongVersion, noVrid]; // read by the type checker, which is what this test runs
+    // Node only strips types, so the directives above mean something only when tsc checks this file:
+    // this file as it is must pass, and two copies must fail, which shows each directive has an error
+    // to expect. Without the directives, each marked line is a type error; with `version: 3`, the
+    // version directive expects an error that no longer comes (TS2578).
+    const source = readFileSync(fileURLToPath(import.meta.url), 'utf8');
+    const directive = '// @ts-expect-error';
+    const marked = source.split('\n').flatMap((line, i) => (line.trim().startsWith(directive) ? [i + 2] : []));
+    assert.equal(marked.length, 2);
+    const dir = mkdtempSync(join(tmpdir(), 'keepalive-schema-tsc-'));
+    try {
+      // The copies live outside test/ (so a concurrent `tsc -p .` never sees them), with their
+      // relative imports made absolute, as .mts (ES modules without a package.json); line numbers
+      // stay those of this file.
+      const repo = fileURLToPath(new URL('../', import.meta.url));
+      const relocate = (text: string): string => text.replaceAll("from '../", `from '${repo}`);
+      const undirected = join(dir, 'no-directives.mts');
+      writeFileSync(undirected, relocate(source.split('\n').map((line) => (line.trim().startsWith(directive) ? '' : line)).join('\n')));
+      const versionThree = join(dir, 'version-3.mts');
+      writeFileSync(versionThree, relocate(source.replace('{ ...group, version: 4 }', '{ ...group, version: 3 }')));
+      const self = fileURLToPath(import.meta.url);
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+        extends: join(repo, 'tsconfig.json'),
+        compilerOptions: { typeRoots: [join(repo, 'node_modules/@types')] },
+        files: [self, undirected, versionThree],
+        include: [],
+      }));
+      const tsc = spawnSync(join(repo, 'node_modules/.bin/tsc'), ['-p', dir, '--pretty', 'false'], { cwd: dir, encoding: 'utf8' });
+      // Each diagnostic: `file(line,col): error TSnnnn: message`, its elaboration on indented lines after it.
+      const errors = new Map<string, { line: number; text: string }[]>();
+      for (const m of tsc.stdout.matchAll(/^(.+?)\((\d+),\d+\): error (TS\d+: .*(?:\n .*)*)/gm)) {
+        const file = resolve(dir, m[1]!);
+        errors.set(file, [...(errors.get(file) ?? []), { line: Number(m[2]), text: m[3]! }]);
+      }
+      assert.equal(tsc.error, undefined);
+      assert.deepEqual([...errors.keys()].sort(), [undirected, versionThree].sort(), `tsc said:\n${tsc.stdout}${tsc.stderr}`);
+      const [versionLine, vridLine] = marked as [number, number];
+      const [badVersion, missingVrid, ...more] = errors.get(undirected)!;
+      assert.deepEqual(more, []);
+      assert.equal(badVersion?.line, versionLine);
+      assert.match(badVersion.text, /^TS2322: Type '4' is not assignable to type '2 \| 3 \| undefined'/);
+      assert.equal(missingVrid?.line, vridLine);
+      assert.match(missingVrid.text, /^TS2322: [^]*Property 'vrid' is missing/);
+      assert.deepEqual(errors.get(versionThree), [{ line: versionLine - 1, text: "TS2578: Unused '@ts-expect-error' directive." }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
