@@ -26,7 +26,8 @@ for (const impl of values.impl.split(',').map(implementation)) {
   await impl.start(h1, conf('h1', 200));
   await impl.start(h2, conf('h2', 100));
   await waitForSoleHolder([h1, h2], vip, 'h1');
-  await sleep(1000);
+  // From here h1 is master and h2 a backup that has dropped the VIP (no longer in a startup
+  // election): any advert h2 sends from now on is a false takeover.
   const start = Date.now();
   // The other core: a busy loop that ends by itself when the measurement does.
   const busy = spawn(process.execPath, ['-e', `const end = Date.now() + ${seconds * 1000}; while (Date.now() < end) {}`], { stdio: 'ignore' });
