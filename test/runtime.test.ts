@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { Lab } from './lab/lab.ts';
 import { addressIn } from './lab/addressing.ts';
 import { KEEPALIVE_CLI as CLI, keepalive, keepalived, keepaliveStatus, renderVrrpConf } from './lab/implementations.ts';
-import { holders, nextAdvert, waitForSoleHolder } from './lab/vrrp.ts';
+import { holders, lastAdvertBefore, nextAdvert, waitForSoleHolder } from './lab/vrrp.ts';
 import { waitFor } from './lab/exec.ts';
 import { processGone } from './lab/processes.ts';
 import type { Host } from './lab/host.ts';
@@ -42,7 +42,7 @@ test('keepalive check: a good file passes; a bad one gets one file:line:col erro
   }
 });
 
-test('status, reload (good and bad), and the watchdog respawning killed children', T, async () => {
+test('status, reload (good and bad), and the watchdog respawning killed children', T, async (t) => {
   await using lab = await Lab.create({ hosts: ['h1', 'h2'], ssh: false, management: false });
   const [h1, h2] = [lab.host('h1'), lab.host('h2')];
   const vip = addressIn(lab.segment().subnets.v4, 100);
@@ -90,17 +90,28 @@ test('status, reload (good and bad), and the watchdog respawning killed children
   assert.equal(s.children['checker']!.lastExit?.signal, 'SIGKILL');
   assert.equal(instance(s).state, 'master');
 
-  // The VRRP child of the master dies: no resignation is possible, so keepalived takes over after
-  // Master_Down_Interval; the respawned child comes back as backup and preempts again.
+  // The VRRP child of the master dies: no resignation is possible (neither the dying child nor the
+  // watchdog sends a priority-0 advert), so keepalived takes over Master_Down_Interval after the last
+  // advert it heard; the respawned child comes back as backup and preempts again.
   const vrrpPid = s.children['vrrp']!.pid!;
-  const killedAt = Date.now();
   process.kill(vrrpPid, 'SIGKILL');
+  // Stamped after the kill: every advert of the child was sent before this.
+  const killedAt = Date.now();
+  const last = await lastAdvertBefore(capture, 51, 'h1', killedAt);
   const takeover = await nextAdvert(capture, 51, 'h2', killedAt);
   await waitForSoleHolder([h1, h2], vip, 'h1');
   s = await status(h1);
   assert.equal(s.children['vrrp']!.restarts, 1);
   assert.notEqual(s.children['vrrp']!.pid, vrrpPid);
-  console.log(`# VRRP child of the master killed: keepalived advertised ${(takeover.time - killedAt).toFixed(0)} ms later; the respawned child took mastership back`);
+  assert.equal(capture.records.some((f) => f.from === 'h1' && f.vrrp?.priority === 0), false, 'no resignation from a killed child');
+  // RFC 5798 6.1 for keepalived's priority 100 at advert_int 0.1 (10 cs): 3 * 10 cs + (256 - 100) * 10 / 256 cs.
+  const formulaMs = 3 * 100 + ((256 - 100) * 100) / 256;
+  const overMs = takeover.time - last.time - formulaMs;
+  t.diagnostic(`VRRP child of the master killed: keepalived took over ${overMs >= 0 ? '+' : ''}${overMs.toFixed(1)} ms from Master_Down_Interval (${formulaMs.toFixed(1)} ms) after h1's last advert; the respawned child took mastership back`);
+  // A takeover that waited on anything but the missing adverts (a resignation: 61 ms; a respawned
+  // child still advertising: never) falls outside; half an advert interval is the slack for a late
+  // process on a busy machine.
+  assert.ok(overMs >= -5 && overMs <= 50, `takeover ${overMs.toFixed(1)} ms from the formula`);
 });
 
 test('the watchdog stops its children on TERM, and they stop by themselves when it is killed', T, async () => {
