@@ -92,17 +92,22 @@ describe('provider install on lab hosts', () => {
     });
     assert.equal(h2.readFile('/opt/vendor/bin/tool'), 'tool\n');
 
-    // A real install carries the marker. Without it, the same install directory is refused too.
+    // A real install carries the marker. Without it, the same install directory is refused too, before
+    // anything is stopped: the runtime running from it keeps running.
     const host = connection(h2);
     await installRuntime(session, host, runtimeBundle());
+    const started = await session.exec(`${serviceShell(hostPaths(host), 'none')}\nmkdir -p "$D" && start && runtime_pid`);
+    assert.equal(started.code, 0, started.stderr);
+    const pid = Number(started.stdout.trim());
     await h2.exec('rm /opt/keepalive/.keepalive-install');
     await assert.rejects(uninstallRuntime(session, host), /not removing \/opt\/keepalive: keepalive did not make it/);
     assert.equal((await h2.exec('test -x /opt/keepalive/current/keepalive', { allowFailure: true })).code, 0, 'the refused directory is intact');
+    assert.deepEqual(runtimesIn(h2).map((p) => p.pid).filter((p) => p === pid), [pid], 'the refused uninstall stopped nothing');
 
     // Installing again puts the marker back (the activation always does), and then uninstall removes it.
     await installRuntime(session, host, runtimeBundle());
     assert.equal((await h2.exec('test -f /opt/keepalive/.keepalive-install', { allowFailure: true })).code, 0);
-    assert.deepEqual(await uninstallRuntime(session, host), {});
+    assert.deepEqual(await uninstallRuntime(session, host), { stop: 'graceful' });
     assert.deepEqual(await leftoversOn(h2), []);
     assert.equal(h2.readFile('/opt/vendor/bin/tool'), 'tool\n');
   });

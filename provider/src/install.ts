@@ -326,14 +326,13 @@ export async function uninstallRuntime(session: SshSession, host: HostConnection
   const result = await session.exec(`${serviceShell(paths, host.serviceManager)}
 ${shellVars({ UNIT: UNIT_PATH })}
 lock
+# Refused before anything is stopped: a directory keepalive did not make is not its to take down.
+[ ! -e "$I" ] || [ -f "$I/${MARKER}" ] || fail "not removing $I: keepalive did not make it (no $I/${MARKER})"
 stop
 if [ -d /run/systemd/system ] && [ -f "$UNIT" ]; then
   systemctl disable ${UNIT_NAME} >/dev/null 2>&1; rm -f "$UNIT"; systemctl daemon-reload
 fi
-if [ -e "$I" ]; then
-  [ -f "$I/${MARKER}" ] || fail "not removing $I: keepalive did not make it (no $I/${MARKER})"
-  rm -rf "$I" || exit 1
-fi
+rm -rf "$I" || exit 1
 rm -rf "$D" "$S" || exit 1
 rm -f "$L"
 rmdir "$C" 2>/dev/null
