@@ -5,9 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab } from './lab/lab.ts';
 import { addressIn } from './lab/addressing.ts';
-import { keepalive, renderVrrpConf } from './lab/implementations.ts';
-import { currentAdvertisers, nextAdvert } from './lab/vrrp.ts';
-import { sleep, waitFor } from './lab/exec.ts';
+import { keepalive, keepaliveStatus, renderVrrpConf } from './lab/implementations.ts';
+import { vrrpInstances } from '../runtime/src/control/status.ts';
+import { advertisersOver, nextAdvert } from './lab/vrrp.ts';
+import { waitFor } from './lab/exec.ts';
 import type { Daemon, Host } from './lab/host.ts';
 
 const VRID = 5;
@@ -35,8 +36,13 @@ test('FRR vrrpd (200) and keepalive (100) agree; keepalive takes over when vrrpd
   await keepalive.start(h2, renderVrrpConf({ routerId: 'h2', version: 3, vrid: VRID, interfaceName: 'eth0', priority: 100, advertInt: 0.1, vips: [`${vip}/24`] }));
   const frrAdvert = await nextAdvert(capture, VRID, 'h1', Date.now());
   assert.equal(frrAdvert.srcMac, `00:00:5e:00:01:0${VRID}`, 'FRR sends from its virtual MAC');
-  await sleep(1000);
-  assert.deepEqual(await currentAdvertisers(capture, VRID, 500), ['h1']);
+  // keepalive hears FRR and is backup (it may have been master before FRR was up); from then on
+  // only FRR advertises, over more than keepalive's Master_Down_Interval.
+  await waitFor('keepalive to be backup, hearing FRR', async () => {
+    const i = vrrpInstances(await keepaliveStatus(h2))[0];
+    return i?.state === 'backup' && i.counters.advertsReceived > 0 ? true : undefined;
+  });
+  assert.deepEqual(await advertisersOver(capture, VRID, 'h1', Date.now(), 5), ['h1']);
   assert.equal(await h2.hasAddress(vip), false, 'keepalive stays backup');
 
   const killedAt = vrrpd!.signalGroup('SIGKILL');
@@ -45,6 +51,5 @@ test('FRR vrrpd (200) and keepalive (100) agree; keepalive takes over when vrrpd
 
   await h1.startDaemon('vrrpd', ['/usr/lib/frr/vrrpd', '-i', '/run/frr/vrrpd.pid', '-f', '/etc/frr/frr.conf', '--vty_socket', '/run/frr', '-u', 'frr', '-g', 'frr']);
   await waitFor('keepalive to yield to FRR', async () => ((await h2.hasAddress(vip)) ? undefined : true), { timeoutMs: 15_000 });
-  await sleep(1000);
-  assert.deepEqual(await currentAdvertisers(capture, VRID, 500), ['h1']);
+  assert.deepEqual(await advertisersOver(capture, VRID, 'h1', Date.now(), 5), ['h1']);
 });

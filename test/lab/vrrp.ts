@@ -54,3 +54,18 @@ export async function lastAdvertBefore(capture: SegmentCapture, vrid: number, ho
   if (!frame) throw new Error(`no advert from ${host} for VRID ${vrid} before ${new Date(before).toISOString()}`);
   return frame;
 }
+
+/**
+ * Waits for `count` more adverts from `host` after `after`, and returns every host that advertised
+ * the VRID at a non-zero priority in that span. Called once `host` is known to be master (say, the
+ * sole holder of the VIP), it is the set of masters over a span the master's own schedule sets, long
+ * enough (count intervals) for a backup that does not hear it to take over: just `host`, if the
+ * group has settled.
+ */
+export async function advertisersOver(capture: SegmentCapture, vrid: number, host: string, after: number, count: number): Promise<string[]> {
+  let last = after;
+  for (let k = 0; k < count; k++) last = (await nextAdvert(capture, vrid, host, last)).time;
+  // Frames come in the order they were sent: every advert sent before `last` is in.
+  const senders = capture.adverts(vrid).filter((f) => f.time > after && f.time <= last && (f.vrrp?.priority ?? 0) > 0).map((f) => f.from);
+  return [...new Set(senders)].sort();
+}
