@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { Lab } from './lab/lab.ts';
 import { addressIn } from './lab/addressing.ts';
 import { keepalive, keepalived, keepaliveStatus, renderVrrpConf, type VrrpInstanceOptions } from './lab/implementations.ts';
-import { holders, waitForSoleHolder } from './lab/vrrp.ts';
-import { sleep, waitFor } from './lab/exec.ts';
+import { advertisersOver, holders, waitForSoleHolder } from './lab/vrrp.ts';
+import { waitFor } from './lab/exec.ts';
 import { processStartedAt } from './lab/process-clock.ts';
 import { vrrpInstances, type InstanceStatus } from '../runtime/src/control/status.ts';
 
@@ -27,22 +27,33 @@ test('nopreempt: a higher-priority keepalive joining a group with a master leave
   const peer = await keepalived.start(p.h2, p.theirs);
   await waitForSoleHolder([p.h1, p.h2], p.vip, 'h2');
   await keepalive.start(p.h1, p.ours);
-  await sleep(2000); // more than five Master_Down_Intervals
+  // keepalive's own record once it has heard 20 adverts (2 s at 0.1 s, more than five of its
+  // Master_Down_Intervals), or once it left backup: it must not have.
+  const joined = await waitFor('keepalive to hear 20 adverts', async () => {
+    const i = vrrpInstances(await keepaliveStatus(p.h1))[0];
+    return i && (i.counters.advertsReceived >= 20 || i.transitions.length > 1) ? i : undefined;
+  }, { timeoutMs: 15_000 });
+  assert.deepEqual(joined.transitions.map((x) => `${x.from}>${x.to}`), ['initialize>backup']);
   assert.deepEqual(await holders([p.h1, p.h2], p.vip), ['h2']);
   peer.signal('SIGTERM');
   await waitForSoleHolder([p.h1, p.h2], p.vip, 'h1');
 });
 
-test('preempt_delay: a higher-priority keepalive follows the master for the delay, then preempts', T, async () => {
+test('preempt_delay: a higher-priority keepalive follows the master for the delay, then preempts', T, async (t) => {
   await using p = await pair({ preemptDelay: 3 });
   await keepalived.start(p.h2, p.theirs);
   await waitForSoleHolder([p.h1, p.h2], p.vip, 'h2');
-  const started = Date.now();
   await keepalive.start(p.h1, p.ours);
-  await sleep(1000);
-  assert.deepEqual(await holders([p.h1, p.h2], p.vip), ['h2'], 'held off within the delay');
   await waitForSoleHolder([p.h1, p.h2], p.vip, 'h1', 10_000);
-  assert.ok(Date.now() - started >= 3000, 'not before the delay');
+  // Judged by keepalive's own record: it followed the master from its start until it preempted, and
+  // the delay counts from the first advert it heard (within an advert interval of its start), so
+  // the span is the delay, plus at most that interval and a late timer on a busy machine.
+  const transitions = vrrpInstances(await keepaliveStatus(p.h1))[0]!.transitions;
+  assert.deepEqual(transitions.map((x) => `${x.from}>${x.to}`), ['initialize>backup', 'backup>master']);
+  const heldMs = Date.parse(transitions[1]!.at) - Date.parse(transitions[0]!.at);
+  t.diagnostic(`followed the master for ${heldMs} ms (preempt_delay 3000 ms)`);
+  assert.ok(heldMs >= 3_000, `preempted ${heldMs} ms after starting, within the delay`);
+  assert.ok(heldMs <= 3_000 + 1_000, `preempted ${heldMs} ms after starting, for a delay of 3000 ms`);
 });
 
 test('VRRPv2 passwords: a matching password interoperates; a wrong one is rejected and counted', T, async () => {
@@ -201,6 +212,7 @@ test('no_virtual_ipaddress: instances with no address elect a master with keepal
   // keepalived 2.2.7 predates the keyword, and runs a VRRPv2 instance without addresses after a
   // warning: it is the peer as it is; keepalive is given the keyword.
   await using p = await pair({ version: 2, advertInt: 1 }, { version: 2, advertInt: 1 });
+  await using capture = await p.lab.capture();
   // What a cloud setup does: no address in VRRP; the notify script moves one through an API.
   const noVip = (conf: string): string => conf
     .replace(/  virtual_ipaddress \{\n[^}]*\}\n/, '  no_virtual_ipaddress\n  notify /run/notify/record.sh\n')
@@ -217,9 +229,13 @@ test('no_virtual_ipaddress: instances with no address elect a master with keepal
   await keepalive.start(p.h1, noVip(p.ours));
   await waitFor('keepalive (200) to take over', () => (last(p.h1) === 'INSTANCE VI_1 MASTER 200' ? true : undefined), { timeoutMs: 10_000 });
   await waitFor('keepalived to step back', () => (last(p.h2) === 'INSTANCE VI_1 BACKUP 100' ? true : undefined), { timeoutMs: 10_000 });
-  await sleep(1000);
+  // keepalived would take over again after its Master_Down_Interval (3.6 s at priority 100 and
+  // advert_int 1) if it did not hear us: over our next five adverts on the wire (more than 4 s), only
+  // we advertise.
+  assert.deepEqual(await advertisersOver(capture, 51, 'h1', Date.now(), 5), ['h1']);
   const ours = vrrpInstances(await keepaliveStatus(p.h1))[0]!;
   assert.deepEqual([ours.state, ours.virtualAddresses, ours.counters.rejects], ['master', [], {}]);
+  assert.deepEqual(ours.transitions.map((x) => `${x.from}>${x.to}`), ['initialize>backup', 'backup>master']);
   assert.equal(last(p.h2), 'INSTANCE VI_1 BACKUP 100', 'keepalived stays backup, hearing our adverts');
   assert.deepEqual(await holders([p.h1, p.h2], p.vip), []);
 });
