@@ -1,62 +1,138 @@
 // The notifier's ordering: scripts for one subject (an instance, a real server, a quorum) run in the
 // order of their events, each after the one before has ended; other subjects do not wait for them.
-// Real scripts, run as this test's own user.
+// Real scripts, run as this test's own user. Nothing here depends on how long a script takes: a slow
+// script is one that blocks on a gate (a FIFO) until the test releases it, and "has not started" is
+// judged at a moment when it would certainly have started had the notifier not held it back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir, userInfo } from 'node:os';
 import { Notifier } from '../../runtime/src/notify/notifier.ts';
 import { lookupUser } from '../../runtime/src/notify/script.ts';
-import type { InstanceSpec } from '../../runtime/src/vrrp/spec.ts';
+import type { InstanceSpec, SyncGroupSpec } from '../../runtime/src/vrrp/spec.ts';
+import { sleep, waitFor } from '../lab/exec.ts';
+import { childrenWith, childCommands } from './notify-support.ts';
 
-function setUp(): { dir: string; notifier: Notifier; script: string; lines: () => string[] } {
+interface Setup {
+  dir: string;
+  notifier: Notifier;
+  script: string;
+  lines: () => string[];
+  gate: (name: string) => string;
+  release: (name: string) => Promise<void>;
+  /** Whether a script run with `word` among its arguments has started: it is running now, or it wrote its line. */
+  started: (word: string) => boolean;
+  /** Script runs, running or done, that mention `word`: the argv of those running, the lines of those done. */
+  runs: (word: string) => string[];
+  [Symbol.asyncDispose]: () => Promise<void>;
+}
+
+function setUp(): Setup {
   const dir = mkdtempSync(`${tmpdir()}/notifier-`);
   const script = `${dir}/notify.sh`;
-  // Its first argument says how long to take before it writes its arguments down.
-  writeFileSync(script, `#!/bin/sh\nsleep "$1"\nshift\necho "$*" >> ${dir}/log\n`);
-  chmodSync(script, 0o755);
-  const notifier = new Notifier({ routerId: 'r1', fifos: [], scriptUser: lookupUser(userInfo().username), scriptTimeoutMs: 5_000, scriptSecurity: false, smtp: undefined });
-  const lines = (): string[] => readFileSync(`${dir}/log`, 'utf8').trim().split('\n');
-  return { dir, notifier, script, lines };
+  // notify.sh GATE WORDS...: with GATE "-" it writes WORDS down and ends. Otherwise it writes
+  // "start WORDS", blocks opening the FIFO GATE until the test opens it to write a line, and writes
+  // "end WORDS".
+  writeFileSync(script, [
+    '#!/bin/sh',
+    'gate=$1; shift',
+    `if [ "$gate" = - ]; then echo "$*" >> ${dir}/log; exit 0; fi`,
+    `echo "start $*" >> ${dir}/log`,
+    `read go < ${dir}/"$gate"`,
+    `echo "end $*" >> ${dir}/log`,
+    '',
+  ].join('\n'), { mode: 0o755 });
+  // A generous timeout: it only matters if the test fails with a script still blocked on its gate.
+  const notifier = new Notifier({ routerId: 'r1', fifos: [], scriptUser: lookupUser(userInfo().username), scriptTimeoutMs: 10_000, scriptSecurity: false, smtp: undefined });
+  const lines = (): string[] => { try { return readFileSync(`${dir}/log`, 'utf8').trim().split('\n'); } catch { return []; } };
+  return {
+    dir, notifier, script, lines,
+    gate: (name) => { execFileSync('mkfifo', [`${dir}/${name}`]); return name; },
+    // Opening a FIFO to write without blocking succeeds only once a reader has it open, that is once
+    // the script is waiting at its gate; until then the open fails with ENXIO and is tried again.
+    release: async (name) => {
+      const fd = await waitFor(`the script behind gate ${name} to wait there`, () => {
+        try { return openSync(`${dir}/${name}`, constants.O_WRONLY | constants.O_NONBLOCK); } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENXIO') return undefined;
+          throw e;
+        }
+      });
+      writeSync(fd, 'go\n');
+      closeSync(fd);
+    },
+    // Each run logs before it exits, and is this process's child from spawn() until it exits: one of
+    // the two is true from the moment the notifier starts it.
+    started: (word) => childrenWith(word).length > 0 || lines().some((l) => l === word || l === `start ${word}`),
+    runs: (word) => [...childrenWith(word).map((argv) => argv.join(' ')), ...lines().filter((l) => l.split(' ').includes(word))],
+    async [Symbol.asyncDispose]() {
+      // A failed test may leave scripts at their gates, and queued ones behind them: they are ours,
+      // so each is ended by pid as it starts, until none is left.
+      let drained = false;
+      void notifier.drain().then(() => { drained = true; });
+      while (!drained) {
+        for (const [pid, argv] of childCommands()) if (argv.includes(script)) process.kill(pid, 'SIGKILL');
+        await sleep(20);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 test('notify scripts of one subject run one after another, in the order of their events', async () => {
-  const { dir, notifier, script, lines } = setUp();
-  try {
-    notifier.script('real server rs1', script, ['0.4', 'rs1 DOWN'], 'notify_down');
-    notifier.script('real server rs1', script, ['0', 'rs1 UP'], 'notify_up');
-    // Another subject's script is not held up by rs1's slow one.
-    notifier.script('real server rs2', script, ['0.1', 'rs2 DOWN'], 'notify_down');
-    await notifier.drain();
-    assert.deepEqual(lines(), ['rs2 DOWN', 'rs1 DOWN', 'rs1 UP']);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await using s = setUp();
+  s.notifier.script('real server rs1', s.script, [s.gate('rs1-down'), 'rs1 DOWN'], 'notify_down');
+  s.notifier.script('real server rs1', s.script, [s.gate('rs1-up'), 'rs1 UP'], 'notify_up');
+  // Another subject's script is not held up by rs1's blocked one.
+  s.notifier.script('real server rs2', s.script, [s.gate('rs2-down'), 'rs2 DOWN'], 'notify_down');
+  await waitFor('rs1 DOWN and rs2 DOWN to start', () => (s.started('rs1 DOWN') && s.started('rs2 DOWN') ? true : undefined));
+  // rs1 UP was queued before rs2 DOWN: run without waiting for rs1 DOWN, it would have been spawned
+  // before rs2 DOWN was, and so would be running or done by now.
+  assert.equal(s.started('rs1 UP'), false, 'rs1 UP started while rs1 DOWN was still running');
+  await s.release('rs2-down');
+  await waitFor('rs2 DOWN to end', () => (s.lines().includes('end rs2 DOWN') ? true : undefined));
+  assert.equal(s.started('rs1 UP'), false, 'rs1 UP started while rs1 DOWN was still running');
+  await s.release('rs1-down');
+  // rs1 UP can reach its gate only now.
+  await s.release('rs1-up');
+  await s.notifier.drain();
+  const lines = s.lines();
+  assert.deepEqual(lines.slice(0, 2).sort(), ['start rs1 DOWN', 'start rs2 DOWN']);
+  assert.deepEqual(lines.slice(2), ['end rs2 DOWN', 'end rs1 DOWN', 'start rs1 UP', 'end rs1 UP']);
 });
 
 test('an instance\'s transitions reach its scripts in order, the state\'s own script before the generic one', async () => {
-  const { dir, notifier, script, lines } = setUp();
-  try {
-    // A slow notify_master must not let the STOP that follows at once overtake it.
-    const spec = { name: 'VI_1', smtpAlert: false, notify: { master: `${script} 0.4 own-master`, stop: `${script} 0 own-stop`, any: `${script} 0` } } as unknown as InstanceSpec;
-    notifier.instanceTransition(spec, { at: '', from: 'backup', to: 'master', reason: 'test' }, 150);
-    notifier.instanceTransition(spec, { at: '', from: 'master', to: 'initialize', reason: 'test' }, 150);
-    await notifier.drain();
-    assert.deepEqual(lines(), ['own-master', 'INSTANCE VI_1 MASTER 150', 'own-stop', 'INSTANCE VI_1 STOP 150']);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await using s = setUp();
+  // A notify_master that blocks must not let the generic script, or the STOP that follows at once,
+  // overtake it.
+  const spec = (name: string, notify: object): InstanceSpec => ({ name, smtpAlert: false, notify } as unknown as InstanceSpec);
+  const vi1 = spec('VI_1', { master: `${s.script} ${s.gate('master')} own-master`, stop: `${s.script} - own-stop`, any: `${s.script} -` });
+  s.notifier.instanceTransition(vi1, { at: '', from: 'backup', to: 'master', reason: 'test' }, 150);
+  s.notifier.instanceTransition(vi1, { at: '', from: 'master', to: 'initialize', reason: 'test' }, 150);
+  // Another instance, after them: once its script has run, VI_1's would have too, had they not waited.
+  s.notifier.instanceTransition(spec('VI_2', { any: `${s.script} -` }), { at: '', from: 'backup', to: 'master', reason: 'test' }, 100);
+  await waitFor('own-master to start and VI_2\'s script to run', () => (s.started('own-master') && s.lines().includes('INSTANCE VI_2 MASTER 100') ? true : undefined));
+  // The generic script gets VI_1 as an argument; the STOP one is own-stop.
+  assert.deepEqual([...s.runs('VI_1'), ...s.runs('own-stop')], [], 'a script of VI_1 ran while own-master was still running');
+  await s.release('master');
+  await s.notifier.drain();
+  const lines = s.lines();
+  assert.deepEqual(lines.slice(0, 2).sort(), ['INSTANCE VI_2 MASTER 100', 'start own-master']);
+  assert.deepEqual(lines.slice(2), ['end own-master', 'INSTANCE VI_1 MASTER 150', 'own-stop', 'INSTANCE VI_1 STOP 150']);
 });
 
 test('a sync group\'s scripts get GROUP, its name, the state and priority 0', async () => {
-  const { dir, notifier, script, lines } = setUp();
-  try {
-    const group = { name: 'G1', members: ['VI_1', 'VI_2'], smtpAlert: false, notify: { master: `${script} 0.2 own-group-master`, any: `${script} 0` } };
-    notifier.groupTransition(group, 'MASTER');
-    notifier.groupTransition(group, 'FAULT');
-    await notifier.drain();
-    assert.deepEqual(lines(), ['own-group-master', 'GROUP G1 MASTER 0', 'GROUP G1 FAULT 0']);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await using s = setUp();
+  const group = (name: string, notify: object): SyncGroupSpec => ({ name, members: ['VI_1', 'VI_2'], smtpAlert: false, notify } as unknown as SyncGroupSpec);
+  const g1 = group('G1', { master: `${s.script} ${s.gate('master')} own-group-master`, any: `${s.script} -` });
+  s.notifier.groupTransition(g1, 'MASTER');
+  s.notifier.groupTransition(g1, 'FAULT');
+  s.notifier.groupTransition(group('G2', { any: `${s.script} -` }), 'BACKUP');
+  await waitFor('own-group-master to start and G2\'s script to run', () => (s.started('own-group-master') && s.lines().includes('GROUP G2 BACKUP 0') ? true : undefined));
+  assert.deepEqual(s.runs('G1'), [], 'G1\'s generic script ran while own-group-master was still running');
+  await s.release('master');
+  await s.notifier.drain();
+  const lines = s.lines();
+  assert.deepEqual(lines.slice(0, 2).sort(), ['GROUP G2 BACKUP 0', 'start own-group-master']);
+  assert.deepEqual(lines.slice(2), ['end own-group-master', 'GROUP G1 MASTER 0', 'GROUP G1 FAULT 0']);
 });
