@@ -12,7 +12,11 @@ import { Notifier } from '../../runtime/src/notify/notifier.ts';
 import { lookupUser } from '../../runtime/src/notify/script.ts';
 import type { InstanceSpec, SyncGroupSpec } from '../../runtime/src/vrrp/spec.ts';
 import { sleep, waitFor } from '../lab/exec.ts';
-import { childrenWith, childCommands } from './notify-support.ts';
+import { captureLog, childrenWith, childCommands } from './notify-support.ts';
+import { processGone } from '../lab/processes.ts';
+import { parseConfigText } from '../../runtime/src/config/load.ts';
+import { vrrpPlan } from '../../runtime/src/vrrp/from-config.ts';
+import { checkerPlan } from '../../runtime/src/checker/from-config.ts';
 
 interface Setup {
   dir: string;
@@ -28,7 +32,7 @@ interface Setup {
   [Symbol.asyncDispose]: () => Promise<void>;
 }
 
-function setUp(): Setup {
+function setUp(scriptTimeoutMs = 10_000): Setup {
   const dir = mkdtempSync(`${tmpdir()}/notifier-`);
   const script = `${dir}/notify.sh`;
   // notify.sh GATE WORDS...: with GATE "-" it writes WORDS down and ends. Otherwise it writes
@@ -43,8 +47,8 @@ function setUp(): Setup {
     `echo "end $*" >> ${dir}/log`,
     '',
   ].join('\n'), { mode: 0o755 });
-  // A generous timeout: it only matters if the test fails with a script still blocked on its gate.
-  const notifier = new Notifier({ routerId: 'r1', fifos: [], scriptUser: lookupUser(userInfo().username), scriptTimeoutMs: 10_000, scriptSecurity: false, smtp: undefined });
+  // By default a generous timeout: it only matters if a test fails with a script still at its gate.
+  const notifier = new Notifier({ routerId: 'r1', fifos: [], scriptUser: lookupUser(userInfo().username), scriptTimeoutMs, scriptSecurity: false, smtp: undefined });
   const lines = (): string[] => { try { return readFileSync(`${dir}/log`, 'utf8').trim().split('\n'); } catch { return []; } };
   return {
     dir, notifier, script, lines,
@@ -71,7 +75,9 @@ function setUp(): Setup {
       let drained = false;
       void notifier.drain().then(() => { drained = true; });
       while (!drained) {
-        for (const [pid, argv] of childCommands()) if (argv.includes(script)) process.kill(pid, 'SIGKILL');
+        // runScript makes each script the leader of its own process group: the group goes, with
+        // anything the script started.
+        for (const [pid, argv] of childCommands()) if (argv.some((a) => a.startsWith(dir))) process.kill(-pid, 'SIGKILL');
         await sleep(20);
       }
       rmSync(dir, { recursive: true, force: true });
@@ -135,4 +141,55 @@ test('a sync group\'s scripts get GROUP, its name, the state and priority 0', as
   const lines = s.lines();
   assert.deepEqual(lines.slice(0, 2).sort(), ['GROUP G2 BACKUP 0', 'start own-group-master']);
   assert.deepEqual(lines.slice(2), ['end own-group-master', 'GROUP G1 MASTER 0', 'GROUP G1 FAULT 0']);
+});
+
+test('a notify script is killed at the timeout: 15 s in both children by default, TERM then KILL for its whole process group', async (t) => {
+  // The default, as the VRRP and checker children get it from a keepalived.conf that says nothing.
+  const { config } = parseConfigText('vrrp_instance VI_1 {\n  interface lo\n  virtual_router_id 1\n  priority 100\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n', 'keepalived.conf');
+  assert.equal(vrrpPlan(config).notifier.scriptTimeoutMs, 15_000);
+  assert.equal(checkerPlan(config).notifier.scriptTimeoutMs, 15_000);
+
+  // The same code path at a bound this test can wait for.
+  const timeoutMs = 300;
+  await using s = setUp(timeoutMs);
+  // A script that notes and ignores TERM, leaves behind a child that ignores TERM as well, and never
+  // ends by itself; the times are the wall clock in ms, as Date.now() gives it.
+  const hang = `${s.dir}/hang.sh`;
+  writeFileSync(hang, [
+    '#!/bin/sh',
+    `trap 'echo "TERM $(date +%s%3N)" >> ${s.dir}/log' TERM`,
+    `sh -c 'trap "" TERM; exec sleep 1000' &`,
+    `echo "$$ $!" > ${s.dir}/pids`,
+    `echo started >> ${s.dir}/log`,
+    'while :; do sleep 0.05; done',
+    '',
+  ].join('\n'), { mode: 0o755 });
+  const log = captureLog();
+  try {
+    const t0 = Date.now();
+    s.notifier.script('instance VI_1', hang, [], 'notify_master of VI_1');
+    // The next script of the same subject runs once the killed one is gone.
+    s.notifier.script('instance VI_1', s.script, ['-', 'after'], 'notify of VI_1');
+    await waitFor('the script to start', () => (s.lines().includes('started') ? true : undefined));
+    const [pid, child] = readFileSync(`${s.dir}/pids`, 'utf8').trim().split(' ').map(Number) as [number, number];
+    // Bounded, so that a script that is never killed fails the test (and is ended by the clean-up).
+    await waitFor('the script and its child to be gone', () => (processGone(pid) && processGone(child) ? true : undefined), { timeoutMs: 10_000 });
+    const elapsed = Date.now() - t0;
+    await s.notifier.drain();
+    const lines = s.lines();
+    assert.deepEqual(lines.map((l) => l.split(' ')[0]), ['started', 'TERM', 'after']);
+    const termAfter = Number(lines[1]!.split(' ')[1]) - t0;
+    t.diagnostic(`TERM ${termAfter} ms after the script was queued (timeout ${timeoutMs} ms); the run ended after ${elapsed} ms`);
+    // Both the script and the child it left are gone (waited for above): the KILL went to the whole
+    // group. TERM at the timeout, not before (Node's timers may fire up to 1 ms early by the wall clock);
+    // KILL a second after TERM, since TERM was ignored.
+    assert.ok(termAfter >= timeoutMs - 1, `TERM came ${termAfter} ms after the start`);
+    assert.ok(elapsed >= timeoutMs + 1000 - 1, `the script was gone after ${elapsed} ms, before TERM's second of grace`);
+    assert.ok(log.lines.some((l) => l.endsWith(`WARN: notify_master of VI_1: ${hang} timed out after ${timeoutMs} ms and was killed`)), log.lines.join('\n'));
+  } finally {
+    log.stop();
+    // Should the kill have missed anything, the script's group (its pid is the group's id) goes now:
+    // the notifier waits for the script's output pipes, which a survivor would hold open.
+    try { process.kill(-Number(readFileSync(`${s.dir}/pids`, 'utf8').split(' ')[0]), 'SIGKILL'); } catch { /* all gone, as it should be */ }
+  }
 });
