@@ -30,9 +30,11 @@ const PACKAGES = join(ROOT, 'dist/packages');
 const SCRATCH = join(ROOT, 'dist/.sdk');
 const CACHE = process.env.KEEPALIVE_CACHE_DIR ?? join(homedir(), '.cache/keepalive');
 
+/** An error to report in one line; thrown (not exiting at once) so that scratch directories are removed. */
+class SdkError extends Error {}
+
 function fail(message: string): never {
-  process.stderr.write(`sdk: ${message}\n`);
-  process.exit(1);
+  throw new SdkError(message);
 }
 
 /** Runs a program, its output to our stderr (stdout stays for results); fails on a non-zero exit. */
@@ -126,10 +128,7 @@ function generate(): void {
 
 function check(): void {
   const lines = drift();
-  if (lines.length > 0) {
-    process.stderr.write(`${lines.join('\n')}\nsdk: the SDKs have drifted from provider/src/schema.ts; regenerate them with: node scripts/sdk.ts generate\n`);
-    process.exit(1);
-  }
+  if (lines.length > 0) fail(`the SDKs have drifted from provider/src/schema.ts:\n${lines.join('\n')}\nregenerate them with: node scripts/sdk.ts generate`);
   process.stdout.write(`sdk: ${LANGUAGES.map((l) => `sdk/${l}`).join(', ')} and provider/schema.json match provider/src/schema.ts (version ${VERSION})\n`);
 }
 
@@ -199,7 +198,7 @@ function buildGo(): string {
 
 function build(): void {
   const lines = drift();
-  if (lines.length > 0) fail(`the SDKs have drifted from provider/src/schema.ts (node scripts/sdk.ts check lists how); regenerate them first: node scripts/sdk.ts generate`);
+  if (lines.length > 0) fail(`the SDKs have drifted from provider/src/schema.ts:\n${lines.join('\n')}\nregenerate them first: node scripts/sdk.ts generate`);
   mkdirSync(PACKAGES, { recursive: true });
   for (const artefact of [buildNode(), buildPython(), buildGo()]) {
     const stat = statSync(artefact);
@@ -215,5 +214,11 @@ if (import.meta.main) {
     process.stderr.write('usage: node scripts/sdk.ts generate|check|build\n');
     process.exit(1);
   }
-  ({ generate, check, build } as Record<string, () => void>)[command!]!();
+  try {
+    ({ generate, check, build } as Record<string, () => void>)[command!]!();
+  } catch (error) {
+    if (!(error instanceof SdkError)) throw error;
+    process.stderr.write(`sdk: ${error.message}\n`);
+    process.exitCode = 1;
+  }
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/python"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
+	"golang.org/x/mod/modfile"
 )
 
 // The name the generators put in their "do not edit" headers.
@@ -81,9 +83,44 @@ func generate(language string, pkg *schema.Package) (map[string][]byte, error) {
 	case "python":
 		return python.GeneratePackage(tool, pkg, nil, noLoader{})
 	case "go":
-		return gogen.GeneratePackage(tool, pkg, nil)
+		files, err := gogen.GeneratePackage(tool, pkg, nil)
+		if err != nil {
+			return nil, err
+		}
+		return files, requireOurSDK(files)
 	}
 	return nil, fmt.Errorf("unknown language %q (nodejs, python, go)", language)
+}
+
+const goSDK = "github.com/pulumi/pulumi/sdk/v3"
+
+// requireOurSDK makes the Go SDK's go.mod require the Pulumi Go SDK at the version these generators are
+// built with (tools/sdkgen/go.mod), instead of the generator's fixed floor (v3.269.0): that release's
+// own requirements include a pulumi-cloud-sdk version the Go module proxy refuses, so a module requiring
+// it does not build here; the generators' version is the one the CLI is built from too.
+func requireOurSDK(files map[string][]byte) error {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return errors.New("no build information to read the Pulumi Go SDK's version from")
+	}
+	version := ""
+	for _, dep := range info.Deps {
+		if dep.Path == goSDK {
+			version = dep.Version
+		}
+	}
+	if version == "" {
+		return fmt.Errorf("%s is not in this program's build information", goSDK)
+	}
+	gomod, err := modfile.Parse("go.mod", files["go.mod"], nil)
+	if err != nil {
+		return err
+	}
+	if err := gomod.AddRequire(goSDK, version); err != nil {
+		return err
+	}
+	files["go.mod"], err = gomod.Format()
+	return err
 }
 
 // write replaces dir with exactly the generated files.
