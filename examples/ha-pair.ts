@@ -34,6 +34,11 @@ export interface HaPairConfig {
   readonly vip: string;
   readonly port: number;
   readonly backends: readonly Backend[];
+  /**
+   * Resources to adopt instead of create, by resource name ("vip", "web", a backend's name) -> the ID
+   * they were deployed with: what a program says after its state was lost (see provider/README.md, Import).
+   */
+  readonly imports?: Readonly<Record<string, string>>;
 }
 
 export function haPair(config: HaPairConfig) {
@@ -42,12 +47,13 @@ export function haPair(config: HaPairConfig) {
     ...(config.user !== undefined && { user: config.user }),
     ...(config.serviceManager !== undefined && { serviceManager: config.serviceManager }),
   }));
+  const adopt = (name: string): pulumi.CustomResourceOptions => (config.imports?.[name] === undefined ? {} : { import: config.imports[name] });
   const vip = new VrrpGroup('vip', {
     vrid: config.vrid,
     interface: config.interface,
     virtualIps: [config.vip],
     members: directors.map((host, i) => ({ host: host.connection, priority: config.directors[i]!.priority })),
-  });
+  }, adopt('vip'));
   const service = new VirtualServer('web', {
     address: config.vip.split('/')[0]!,
     port: config.port,
@@ -55,12 +61,12 @@ export function haPair(config: HaPairConfig) {
     directors: directors.map((host) => host.connection),
     // A backend that stops accepting connections leaves the pool within a few seconds.
     healthCheck: { kind: 'TCP_CHECK', delayLoopMs: 2000, connectTimeoutMs: 1000, retry: 1, delayBeforeRetryMs: 500 },
-  }, { dependsOn: [vip] });
+  }, { dependsOn: [vip], ...adopt('web') });
   const backends = config.backends.map((b) => new RealServer(b.name, {
     virtualServer: service.ref,
     address: b.address,
     ...(b.port !== undefined && { port: b.port }),
     ...(b.weight !== undefined && { weight: b.weight }),
-  }));
+  }, adopt(b.name)));
   return { directors, vip, service, backends };
 }

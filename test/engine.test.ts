@@ -9,9 +9,11 @@ import { join } from 'node:path';
 import type { Stack } from '@pulumi/pulumi/automation/index.js';
 import { Lab } from './lab/lab.ts';
 import { addressIn } from './lab/addressing.ts';
-import { waitFor } from './lab/exec.ts';
+import { run, waitFor } from './lab/exec.ts';
 import type { Host } from './lab/host.ts';
-import { answeringHost, exampleProgram, exampleStack, type ExampleTopology } from './lab/pulumi.ts';
+import { answeringHost, exampleProgram, exampleStack, pulumiEngine, type ExampleTopology } from './lab/pulumi.ts';
+import { keepaliveStatus } from './lab/implementations.ts';
+import { vrrpInstances } from '../runtime/src/control/status.ts';
 import { leftoversOn, stopRuntimes } from './fixtures/provider/lab.ts';
 
 const T = { timeout: 300_000 };
@@ -71,6 +73,49 @@ test('a priority change is previewed as a master move, then happens', T, async (
   assert.equal(up.summary.result, 'succeeded', output);
   assert.equal(up.outputs['expectedMaster']?.value, 'lb2');
   assert.equal(await waitFor('the VIP on lb2', async () => ((await answeringDirector()) === 'lb2' ? 'lb2' : undefined), { timeoutMs: 15_000 }), 'lb2');
+});
+
+test('adoption: resources whose state was lost are imported from their IDs, with no change and no VRRP transition', T, async () => {
+  // The group, and with it everything that depends on it (the virtual server and its real servers),
+  // dropped from the state as a lost or damaged state would have them, with `pulumi state delete`.
+  const resources = ((await stack.exportStack()).deployment as { resources: { urn: string; id?: string; type: string }[] }).resources;
+  const adopted = resources.filter((r) => /:(VrrpGroup|VirtualServer|RealServer)$/.test(r.type));
+  assert.equal(adopted.length, 5, JSON.stringify(resources.map((r) => r.urn)));
+  const ids = Object.fromEntries(adopted.map((r) => [r.urn.split('::').at(-1)!, r.id!]));
+  // IDs name the fragment and the hosts it lives on.
+  assert.match(ids['vip']!, /^vrrpgroup-vip@[\d.]+:22,[\d.]+:22$/);
+  assert.match(ids['rs1']!, /^realserver-rs1@[\d.]+:22,[\d.]+:22$/);
+
+  const transitions = async (): Promise<string[]> => Promise.all(DIRECTORS.map(async (name) =>
+    JSON.stringify(vrrpInstances(await keepaliveStatus(lab.host(name))).find((i) => i.name === 'vip')?.transitions)));
+  const fragments = (): Promise<string[]> => Promise.all(DIRECTORS.map(async (name) => (await lab.host(name).exec('stat -c "%n %i %Y" /etc/keepalive/conf.d/*.json')).stdout));
+  const [transitionsBefore, fragmentsBefore] = [await transitions(), await fragments()];
+
+  const pulumi = join(await pulumiEngine(), 'pulumi');
+  const vipUrn = adopted.find((r) => r.urn.endsWith('::vip'))!.urn;
+  const deleted = await run([pulumi, 'state', 'delete', vipUrn, '--target-dependents', '--yes', '--non-interactive', '--stack', 'lab', '--cwd', stack.workspace.workDir], { env: { ...process.env, ...stack.workspace.envVars }, allowFailure: true });
+  assert.equal(deleted.code, 0, deleted.stderr);
+  const left = ((await stack.exportStack()).deployment as { resources: { type: string }[] }).resources;
+  assert.equal(left.filter((r) => /:(VrrpGroup|VirtualServer|RealServer)$/.test(r.type)).length, 0);
+
+  // The same program, adopting them: the preview imports each and changes nothing.
+  stack.workspace.program = exampleProgram(lab, topology, [200, 250], ids);
+  output = '';
+  const preview = await stack.preview(collect);
+  assert.deepEqual(preview.changeSummary, { same: 3, import: 5 }, output);
+  output = '';
+  const up = await stack.up(collect);
+  assert.equal(up.summary.result, 'succeeded', output);
+  assert.deepEqual(up.summary.resourceChanges, { same: 3, import: 5 }, output);
+  assert.equal(up.outputs['liveMaster']?.value, 'lb2');
+
+  // Nothing moved on the hosts: no VRRP transition, no fragment rewritten; and the program, with its
+  // imports dropped, now matches the state exactly.
+  assert.deepEqual(await transitions(), transitionsBefore);
+  assert.deepEqual(await fragments(), fragmentsBefore);
+  stack.workspace.program = exampleProgram(lab, topology, [200, 250]);
+  output = '';
+  assert.deepEqual((await stack.preview(collect)).changeSummary, { same: 8 }, output);
 });
 
 test('a hand edit on a host shows up as drift in refresh', T, async () => {

@@ -76,6 +76,22 @@ describe('provider plugin over gRPC', () => {
   const logsOf = (type: string, name: string): string[] => engine.logs.filter((l) => l.urn === urn(type, name)).map((l) => l.message);
   const hostInputs = (address: string): Props => ({ address, privateKey: secret(privateKey), hostKey });
 
+  /** Read as the engine calls it to import: the ID alone, no inputs and no state. */
+  async function importRead(type: string, name: string, id: string): Promise<string> {
+    const request = new providerProto.ReadRequest().setId(id).setUrn(urn(type, name)).setName(name).setType(`keepalive:index:${type}`)
+      .setProperties(toStruct({})).setInputs(toStruct({}));
+    return call((done) => client.read(request, done)).then(() => 'imported', (error: ServiceError) => error.details);
+  }
+
+  test('an import that cannot be carried out says why, before any host is reached', async () => {
+    assert.match(await importRead('RealServer', 'rs1', 'rs1'), /cannot import RealServer rs1 from ID "rs1": a RealServer ID is FRAGMENT@HOST:PORT\[,HOST:PORT\.\.\.\], here realserver-rs1@ADDRESS:22/);
+    assert.match(await importRead('RealServer', 'rs1', 'realserver-rs2@198.18.0.1:22'), /the ID names fragment realserver-rs2, but a RealServer of this name keeps realserver-rs1; import it under the name it was deployed with/);
+    assert.match(await importRead('VrrpGroup', 'vip', 'vrrpgroup-vip@198.18.0.1'), /"198\.18\.0\.1" in its ID is not ADDRESS:PORT/);
+    // The hosts are reached with the keys of the program's Host resources: none is declared for this one.
+    assert.match(await importRead('VrrpGroup', 'vip', 'vrrpgroup-vip@198.18.0.77:22'), /no Host resource in this program connects to 198\.18\.0\.77:22; declare the Host resources it lives on/);
+    assert.match(await importRead('Host', 'lb1', '198.18.0.1:22'), /a Host is not imported but declared/);
+  });
+
   test('GetPluginInfo and GetSchema: the version and the package schema, as provider/schema.json holds it', async () => {
     const info = await call<PluginInfo>((done) => client.getPluginInfo(new emptyProto.Empty(), done));
     assert.equal(info.getVersion(), '0.1.0');
@@ -248,6 +264,8 @@ describe('provider plugin over gRPC', () => {
   });
 
   test('the plugin wrote nothing unexpected to stderr', () => {
-    assert.equal(started.stderr().replace(/.*ExperimentalWarning.*\n?/g, ''), '');
+    // Pulumi's provider server prints every failed call's error with its stack: the refused imports above.
+    const refusedImports = /^Error: (cannot import |a Host is not imported).*\n(?: {4}at .*\n)*/gm;
+    assert.equal(started.stderr().replace(/.*ExperimentalWarning.*\n?/g, '').replace(refusedImports, ''), '');
   });
 });

@@ -8,7 +8,12 @@
 //           hash already matches, on a running runtime, is left alone: no write, no reload.
 //   remove  the fragment goes; the last one stops the runtime (TERM: a master sends priority 0),
 //           otherwise the rest is checked and reloaded.
-//   read    the fragment's hash and the runtime's status.
+//   read    the fragment's hash, its resource record and the runtime's status.
+//
+// Beside each fragment, outside conf.d where the runtime does not look, the provider keeps the
+// resource's record (CONFIG/resources/<fragment file>: its type, name and checked inputs, secrets left
+// out), so that a resource whose state was lost can be adopted from its ID alone (`import`). The
+// record is not part of the fragment's hash: keeping it current is no change to the configuration.
 import { randomBytes } from 'node:crypto';
 import type { DaemonStatus } from '../../runtime/src/control/status.ts';
 import { parseOutput } from './install.ts';
@@ -21,7 +26,12 @@ export interface Fragment {
   readonly file: string;
   readonly content: string;
   readonly hash: string;
+  /** The resource record kept beside it (JSON), for adoption. */
+  readonly record: string;
 }
+
+/** Where a fragment's resource record lives, relative to the config dir. */
+const RECORDS = 'resources';
 
 /** The configuration the host refused, with the checker's errors naming conf.d's files and lines. */
 export class FragmentRefusedError extends Error {
@@ -74,15 +84,21 @@ export async function applyFragment(session: SshSession, host: HostConnection, f
   const paths = hostPaths(host);
   const staging = `${paths.config}/.staging-${randomBytes(6).toString('hex')}`;
   const script = `${serviceShell(paths, host.serviceManager)}
-${shellVars({ F: fragment.file, WANT: fragment.hash, T: staging, QUIET: statusWhenUnchanged ? '' : 'yes' })}
+${shellVars({ F: fragment.file, WANT: fragment.hash, T: staging, QUIET: statusWhenUnchanged ? '' : 'yes', R: Buffer.from(fragment.record).toString('base64'), RD: RECORDS })}
 [ -x "$K" ] || fail "keepalive is not installed in $I (the Host resource installs it)"
 lock
-mkdir -p "$D" "$S" && mkdir "$T" || exit 1
+mkdir -p "$D" "$S" "$C/$RD" && mkdir "$T" || exit 1
 trap 'rm -rf "$T"' EXIT
 cat > "$T/$F" || exit 1
+# The record of the fragment in force, rewritten only when it differs.
+keep_record() {
+  printf '%s' "$R" | base64 -d > "$T/.record" || exit 1
+  cmp -s "$T/.record" "$C/$RD/$F" || mv -f "$T/.record" "$C/$RD/$F" || exit 1
+}
 have=$(sha256sum "$D/$F" 2>/dev/null | cut -d' ' -f1)
 if [ "$have" = "$WANT" ] && running; then
   say "result=unchanged"
+  keep_record
   [ -n "$QUIET" ] && exit 0
 else
   changed=
@@ -104,6 +120,7 @@ else
     start || { restore; exit ${START_FAILED}; }
     say "result=started"
   fi
+  keep_record
 fi
 say '--- status'
 "$K" status --json --state-dir "$S"`;
@@ -119,9 +136,10 @@ export async function removeFragment(session: SshSession, host: HostConnection, 
   const paths = hostPaths(host);
   const staging = `${paths.config}/.staging-${randomBytes(6).toString('hex')}`;
   const script = `${serviceShell(paths, host.serviceManager)}
-${shellVars({ F: file, T: staging })}
+${shellVars({ F: file, T: staging, RD: RECORDS })}
 [ -d "$C" ] || { say "result=absent"; exit 0; }
 lock
+rm -f "$C/$RD/$F"
 if [ ! -f "$D/$F" ]; then
   # Gone already; still, a runtime with nothing left to run stops.
   if [ -z "$(fragments)" ] && running; then stop; say "result=stopped"; else say "result=absent"; fi
@@ -151,18 +169,24 @@ say '--- status'
 }
 
 /** The fragment's hash on the host (undefined: no such file) and, when the runtime runs, its status. */
-export async function readFragment(session: SshSession, host: HostConnection, file: string): Promise<HostStatus & { hash?: string }> {
+export async function readFragment(session: SshSession, host: HostConnection, file: string): Promise<HostStatus & { hash?: string; record?: string }> {
   const paths = hostPaths(host);
   const result = await session.exec(`${serviceShell(paths, host.serviceManager)}
-${shellVars({ F: file })}
+${shellVars({ F: file, RD: RECORDS })}
 h=$(sha256sum "$D/$F" 2>/dev/null | cut -d' ' -f1) && [ -n "$h" ] && say "hash=$h"
+[ -f "$C/$RD/$F" ] && { say '--- record'; base64 -w0 "$C/$RD/$F"; echo; }
 if running; then say '--- status'; "$K" status --json --state-dir "$S" 2>/dev/null; fi
 true`);
   if (result.code !== 0) throw new Error(`reading ${paths.confD}/${file} on ${host.name} (${host.address}) failed: ${result.stderr.trim()}`);
   const { values, sections } = parseOutput(result.stdout);
   const hash = values.get('hash')?.[0];
+  const encoded = sections.get('record')?.trim();
   const status = parseStatus(sections.get('status'));
-  return { ...(hash !== undefined && { hash }), ...(status && { status }) };
+  return {
+    ...(hash !== undefined && { hash }),
+    ...(encoded && { record: Buffer.from(encoded, 'base64').toString() }),
+    ...(status && { status }),
+  };
 }
 
 /** Whether the host holds `address` right now (the master of a group holds its VIPs): one cheap command, no runtime involved. */

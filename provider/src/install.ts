@@ -333,7 +333,7 @@ if [ -d /run/systemd/system ] && [ -f "$UNIT" ]; then
   systemctl disable ${UNIT_NAME} >/dev/null 2>&1; rm -f "$UNIT"; systemctl daemon-reload
 fi
 rm -rf "$I" || exit 1
-rm -rf "$D" "$S" || exit 1
+rm -rf "$D" "$C/resources" "$S" || exit 1
 rm -f "$L"
 rmdir "$C" 2>/dev/null
 true`);

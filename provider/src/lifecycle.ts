@@ -106,21 +106,58 @@ interface Target {
   readonly fragment: Fragment;
 }
 
-function targetsOf(urn: string, pieces: readonly Piece[]): Map<string, Target> {
+function targetsOf(urn: string, pieces: readonly Piece[], record: string): Map<string, Target> {
   const file = fragmentFile(urn);
   return new Map(pieces.map((piece) => {
     const content = fragmentJson(piece);
-    return [piece.host.name, { host: piece.host, fragment: { file, content, hash: sha256(content) } }];
+    return [piece.host.name, { host: piece.host, fragment: { file, content, hash: sha256(content), record } }];
   }));
 }
 
 /** Each host's fragment for these inputs (plain, known). */
 export function targets(token: FragmentToken, urn: string, inputs: Props): Map<string, Target> {
+  const record = resourceRecord(token, urn, inputs);
   switch (token) {
-    case GROUP: return targetsOf(urn, groupPieces(urn, inputs as Inputs<typeof GROUP>));
-    case VIRTUAL_SERVER: return targetsOf(urn, virtualServerPieces(urn, inputs as Inputs<typeof VIRTUAL_SERVER>, { probe: false }));
-    case REAL_SERVER: return targetsOf(urn, realServerPieces(urn, inputs as Inputs<typeof REAL_SERVER>));
+    case GROUP: return targetsOf(urn, groupPieces(urn, inputs as Inputs<typeof GROUP>), record);
+    case VIRTUAL_SERVER: return targetsOf(urn, virtualServerPieces(urn, inputs as Inputs<typeof VIRTUAL_SERVER>, { probe: false }), record);
+    case REAL_SERVER: return targetsOf(urn, realServerPieces(urn, inputs as Inputs<typeof REAL_SERVER>), record);
   }
+}
+
+// Adoption. A fragment resource's ID names its fragment and the hosts it was deployed to:
+// "vrrpgroup-vip@198.18.0.1:22,198.18.0.2:22" (any one of the hosts suffices to import it). Each host
+// keeps the resource's record beside the fragment (deploy.ts): its checked inputs, with each host
+// connection's private key left out. Importing reads the record back and puts each connection's key
+// back from the Host resource of the same program that connects there: the hosts are reached with the
+// key and the pinned host key the program already holds, and nothing secret is ever kept on a host.
+
+/** A host connection (a Host's `connection` output), wherever it sits in a resource's inputs. */
+function isConnection(value: unknown): value is HostConnection {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    && 'address' in value && 'port' in value && 'installDir' in value && 'configDir' in value;
+}
+
+function mapConnections(value: unknown, each: (connection: HostConnection) => unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => mapConnections(v, each));
+  if (typeof value !== 'object' || value === null) return value;
+  if (isConnection(value)) return each(value);
+  return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, mapConnections(v, each)]));
+}
+
+/** "ADDR:PORT", with an IPv6 address in brackets: how IDs and the provider name a host's SSH endpoint. */
+export function endpoint(address: string, port: number): string {
+  return `${address.includes(':') ? `[${address}]` : address}:${port}`;
+}
+
+/** What a host keeps of a resource, so that it can be imported: type, name and inputs, without private keys. */
+function resourceRecord(token: FragmentToken, urn: string, inputs: Props): string {
+  const kept = mapConnections(inputsOf(token, inputs), ({ privateKey: _, ...connection }) => connection);
+  return `${JSON.stringify({ type: token, name: resourceName(urn), inputs: kept }, null, 2)}\n`;
+}
+
+/** The ID of a fragment resource: its fragment's name and its hosts. */
+function fragmentId(urn: string, hosts: Iterable<Target>): string {
+  return `${fragmentFile(urn).replace(/\.json$/, '')}@${[...hosts].map((t) => endpoint(t.host.address, t.host.port)).join(',')}`;
 }
 
 function fragmentState(target: Target, hash = target.fragment.hash): FragmentState {
@@ -188,6 +225,10 @@ export class Lifecycle {
   }
 
   async readHost(id: string, urn: string, props: Props): Promise<{ id: string; props: Props; inputs: Props }> {
+    if (props.connection === undefined) {
+      // Reaching a host takes its key, which only the Host's own inputs carry, and there are none in an import.
+      throw new Error(`a Host is not imported but declared: its create on ${id}, where this runtime already runs, uploads nothing that is there and restarts nothing; import only VrrpGroup, VirtualServer and RealServer resources`);
+    }
     const host = plain(props.connection) as HostConnection;
     return this.withSessions(urn, async (sessions) => {
       const { probe, node } = await readHost(await sessions.get(host), host, runtimeBundle().id);
@@ -213,7 +254,7 @@ export class Lifecycle {
   // The fragment resources
 
   async create(token: FragmentToken, urn: string, news: Props): Promise<{ id: string; outs: Props }> {
-    const id = fragmentFile(urn).replace(/\.json$/, '');
+    const id = fragmentId(urn, targets(token, urn, plain(news) as Props).values());
     const outs = await this.deploy(token, urn, id, undefined, news);
     return { id, outs };
   }
@@ -369,6 +410,48 @@ export class Lifecycle {
     }
     const holders = await Promise.all(hosts.map(async (h) => ((await holdsAddress(await sessions.get(h), vip)) ? h.name : undefined)));
     return holders.filter((h) => h !== undefined).join(', ');
+  }
+
+  /**
+   * Reads a resource from its ID alone (an import): its record from the first of the ID's hosts that
+   * has it, each host connection in it completed from `connections` (ENDPOINT -> the connection of the
+   * program's Host there, its key a secret), then the resource as a refresh reads it.
+   */
+  async adopt(token: FragmentToken, id: string, urn: string, connections: ReadonlyMap<string, Props>): Promise<{ id: string; props: Props; inputs: Props }> {
+    const kind = token.split(':').at(-1)!;
+    const file = fragmentFile(urn);
+    const base = file.replace(/\.json$/, '');
+    const match = /^([^@]+)@(.+)$/.exec(id);
+    if (!match) throw new Error(`cannot import ${kind} ${resourceName(urn)} from ID ${JSON.stringify(id)}: a ${kind} ID is FRAGMENT@HOST:PORT[,HOST:PORT...], here ${base}@ADDRESS:22 with the address of any host it was deployed to`);
+    if (match[1] !== base) throw new Error(`cannot import ${kind} ${resourceName(urn)} from ID ${JSON.stringify(id)}: the ID names fragment ${match[1]}, but a ${kind} of this name keeps ${base}; import it under the name it was deployed with`);
+    const known = (address: string, port: number): HostConnection => {
+      const connection = connections.get(endpoint(address, port));
+      if (!connection) throw new Error(`cannot import ${kind} ${resourceName(urn)}: no Host resource in this program connects to ${endpoint(address, port)}; declare the Host resources it lives on (they carry the SSH key and the pinned host key), then import`);
+      return connection as unknown as HostConnection;
+    };
+    const listed = match[2]!.split(',').map((e) => {
+      const parsed = /^\[([^\]]+)\]:(\d+)$/.exec(e) ?? /^([^:]+):(\d+)$/.exec(e);
+      if (!parsed) throw new Error(`cannot import ${kind} ${resourceName(urn)}: ${JSON.stringify(e)} in its ID is not ADDRESS:PORT`);
+      return known(parsed[1]!, Number(parsed[2]));
+    });
+    const record = await this.withSessions(urn, async (sessions) => {
+      const misses: string[] = [];
+      for (const connection of listed) {
+        const host = plain(connection) as HostConnection;
+        try {
+          const found = await readFragment(await sessions.get(host), host, file);
+          if (found.record !== undefined) return found.record;
+          misses.push(`${endpoint(host.address, host.port)}: no record of ${file} in ${hostPaths(host).config}/resources (${found.hash === undefined ? 'no such fragment' : 'deployed by a provider older than 0.2.0, which kept none; declare the resource without import: its create writes the same fragment, with no VRRP transition'})`);
+        } catch (error) {
+          misses.push(`${endpoint(host.address, host.port)}: ${(error as Error).message}`);
+        }
+      }
+      throw new Error(`cannot import ${kind} ${resourceName(urn)}:\n${misses.join('\n')}`);
+    });
+    const parsed = JSON.parse(record) as { type: string; name: string; inputs: Props };
+    if (parsed.type !== token) throw new Error(`cannot import ${kind} ${resourceName(urn)}: ${file} on its hosts was written for a ${parsed.type}`);
+    const inputs = mapConnections(parsed.inputs, (c) => known(c.address, c.port)) as Props;
+    return this.read(token, id, urn, inputs);
   }
 
   async read(token: FragmentToken, id: string, urn: string, props: Props): Promise<{ id: string; props: Props; inputs: Props }> {

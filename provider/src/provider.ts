@@ -20,7 +20,7 @@ import type { CheckResult, CreateResult, DiffResult, Provider, ReadResult, Updat
 import ssh2 from 'ssh2';
 import { runtimeBundle } from './bundle.ts';
 import type { EngineLog, Severity } from './engine-log.ts';
-import { Lifecycle, targets } from './lifecycle.ts';
+import { endpoint, Lifecycle, targets } from './lifecycle.ts';
 import {
   describeOwner, groupInputFailures, groupPieces, realServerPieces, resourceName, resourceType, validateHost, virtualServerKey,
   virtualServerPieces, virtualServerRef, type Failure, type Piece,
@@ -126,6 +126,8 @@ export class KeepaliveProvider implements Provider {
   private readonly pieces = new Map<string, readonly Piece[]>();
   /** The key ("TCP ADDR PORT") of each virtual server checked in this process, by URN. */
   private readonly virtualServers = new Map<string, string>();
+  /** The connection of each Host checked in this process, by SSH endpoint: what an import reaches its hosts with. */
+  private readonly connections = new Map<string, Props>();
 
   constructor(engine: EngineLog) {
     this.engine = engine;
@@ -159,6 +161,10 @@ export class KeepaliveProvider implements Provider {
     }
     await this.say('warning', result.warnings, urn);
     if (result.failures.length > 0) return { inputs: news, failures: result.failures };
+    if (token === HOST && known) {
+      const h = inputs as Inputs<typeof HOST>;
+      this.connections.set(endpoint(h.address, h.port ?? HOST_DEFAULTS.port), result.computed.connection as Props);
+    }
     // A creation has no Diff: its words are said here. Changes are described by Diff.
     if (!before && known) await this.say('info', describeChange(urn, token, undefined, inputs), urn);
     return { inputs: { ...news, ...result.computed } };
@@ -333,7 +339,10 @@ export class KeepaliveProvider implements Provider {
 
   async read(id: string, urn: string, props: Props = {}): Promise<ReadResult> {
     const token = tokenOf(urn);
-    return token === HOST ? this.lifecycle.readHost(id, urn, props) : this.lifecycle.read(token, id, urn, props);
+    if (token === HOST) return this.lifecycle.readHost(id, urn, props);
+    // No state: an import, from the ID alone.
+    if (Object.keys(props).length === 0) return this.lifecycle.adopt(token, id, urn, this.connections);
+    return this.lifecycle.read(token, id, urn, props);
   }
 
   async update(id: string, urn: string, olds: Props, news: Props): Promise<UpdateResult> {

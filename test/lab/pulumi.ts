@@ -29,7 +29,7 @@ export interface ExampleTopology {
 }
 
 /** The example's HA pair on these lab hosts, with these director priorities. */
-export function exampleProgram(lab: Lab, t: ExampleTopology, priorities: readonly [number, number]): () => Promise<Record<string, unknown>> {
+export function exampleProgram(lab: Lab, t: ExampleTopology, priorities: readonly [number, number], imports?: Readonly<Record<string, string>>): () => Promise<Record<string, unknown>> {
   return async () => {
     const directors = t.directors.map((name, i) => {
       const ssh = lab.host(name).ssh!;
@@ -45,6 +45,7 @@ export function exampleProgram(lab: Lab, t: ExampleTopology, priorities: readonl
       vip: t.vip,
       port: 80,
       backends: t.backends.map((name) => ({ name, address: lab.host(name).ipv4() })),
+      ...(imports && { imports }),
     });
     return { expectedMaster: pair.vip.expectedMaster, liveMaster: pair.vip.liveMaster, runtimeVersions: pair.directors.map((d) => d.runtimeVersion) };
   };
