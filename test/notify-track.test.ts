@@ -8,6 +8,7 @@ import { addressIn } from './lab/addressing.ts';
 import { keepalive, keepalived, renderVrrpConf } from './lab/implementations.ts';
 import { waitForSoleHolder } from './lab/vrrp.ts';
 import { waitFor } from './lab/exec.ts';
+import type { Daemon, Host } from './lab/host.ts';
 
 const T = { timeout: 240_000 };
 
@@ -146,4 +147,79 @@ virtual_server ${vip} 80 {
   assert.deepEqual(l.filter((x) => !x.startsWith('INSTANCE')), [rsLine, vsLine]);
   // The reader went with the runtime.
   assert.equal(await readers(), 0);
+});
+
+test('vrrp_notify_fifo gets the VRRP child\'s lines, as keepalived writes them beside it; lvs_notify_fifo gets RS and VS lines as a real server goes down and up', T, async () => {
+  await using lab = await Lab.create({ hosts: ['h1', 'h2', 'rs'], ssh: false, management: false });
+  const [h1, h2, rs] = [lab.host('h1'), lab.host('h2'), lab.host('rs')];
+  const vip = addressIn(lab.segment().subnets.v4, 100);
+  // The readers are the test's own, one per FIFO: `cat` reads until the last writer (the child
+  // that holds the FIFO) has exited, so every line written up to the daemon's stop, STOP lines
+  // included, is in the file; a reader the daemon stops itself could be stopped before it read them.
+  const readers = new Map<string, { log: string; daemon: Daemon }>();
+  const reader = async (host: Host, name: string): Promise<void> => {
+    await host.exec(`mkdir -p /run/notify && mkfifo -m 600 /run/notify/${name}`);
+    const log = `/run/notify/${name}.log`;
+    readers.set(`${host.name} ${name}`, { log, daemon: await host.startDaemon(`reader-${name}`, ['sh', '-c', `exec cat /run/notify/${name} >> ${log}`]) });
+  };
+  const lines = (host: Host, name: string): string[] => {
+    try { return host.readFile(readers.get(`${host.name} ${name}`)!.log).split('\n').slice(0, -1); } catch { return []; }
+  };
+  const waitForLine = (host: Host, name: string, line: string): Promise<true> =>
+    waitFor(`${JSON.stringify(line)} on ${host.name}'s ${name}`, () => (lines(host, name).includes(line) ? true : undefined), { timeoutMs: 20_000 });
+  await reader(h1, 'vrrp-events');
+  await reader(h1, 'lvs-events');
+  await reader(h2, 'vrrp-events');
+
+  // A real server: an HTTP backend in its own host, killed and started again below.
+  const BACKEND = new URL('fixtures/lb/backend.ts', import.meta.url).pathname;
+  let backends = 0;
+  const startBackend = async (): Promise<Daemon> => {
+    const d = await rs.startDaemon(`backend-${++backends}`, [process.execPath, BACKEND, 'rs', rs.ipv4(), '80']);
+    await waitFor('the backend to listen', () => (d.log().includes('listening') ? true : undefined));
+    return d;
+  };
+  let backend = await startBackend();
+
+  const vrrp = (routerId: string, priority: number, lvs: boolean): string => renderVrrpConf({ routerId, version: 3, vrid: 51, interfaceName: 'eth0', priority, advertInt: 1, vips: [`${vip}/24`] })
+    .replace('global_defs {\n', `global_defs {\n  vrrp_notify_fifo /run/notify/vrrp-events\n${lvs ? '  lvs_notify_fifo /run/notify/lvs-events\n' : ''}`);
+  const h1Daemon = await keepalive.start(h1, `${vrrp('h1', 150, true)}
+virtual_server ${vip} 80 {
+  delay_loop 1
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server ${rs.ipv4()} 80 {
+    TCP_CHECK {
+      connect_timeout 1
+      retry 0
+    }
+  }
+}
+`);
+  await waitForSoleHolder([h1], vip, 'h1');
+  await waitForLine(h1, 'vrrp-events', 'INSTANCE "VI_1" MASTER 150');
+  // Debian's keepalived as the backup: the reference for the line format, in the same run.
+  const h2Daemon = await keepalived.start(h2, vrrp('h2', 100, false));
+  await waitForLine(h2, 'vrrp-events', 'INSTANCE "VI_1" BACKUP 100');
+
+  // keepalived's format: "RS [address]:protocol:port VS-trio UP|DOWN", "VS [address]:protocol:port UP|DOWN".
+  const rsLine = (state: string): string => `RS [${rs.ipv4()}]:tcp:80 [${vip}]:tcp:80 ${state}`;
+  const vsLine = (state: string): string => `VS [${vip}]:tcp:80 ${state}`;
+  await backend.stop();
+  await waitForLine(h1, 'lvs-events', vsLine('DOWN'));
+  backend = await startBackend();
+  await waitForLine(h1, 'lvs-events', vsLine('UP'));
+
+  // The master goes: its STOP line, and the backup's MASTER line.
+  await h1Daemon.stop();
+  await waitForSoleHolder([h1, h2], vip, 'h2');
+  await waitForLine(h2, 'vrrp-events', 'INSTANCE "VI_1" MASTER 100');
+  await h2Daemon.stop();
+  // Each reader ends once the process that held its FIFO has gone: then its file is complete.
+  for (const { daemon } of readers.values()) await daemon.exited();
+
+  assert.deepEqual(lines(h1, 'vrrp-events'), ['INSTANCE "VI_1" BACKUP 150', 'INSTANCE "VI_1" MASTER 150', 'INSTANCE "VI_1" STOP 150']);
+  assert.deepEqual(lines(h1, 'lvs-events'), [rsLine('DOWN'), vsLine('DOWN'), rsLine('UP'), vsLine('UP')]);
+  assert.deepEqual(lines(h2, 'vrrp-events'), ['INSTANCE "VI_1" BACKUP 100', 'INSTANCE "VI_1" MASTER 100', 'INSTANCE "VI_1" STOP 100']);
 });
