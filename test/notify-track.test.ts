@@ -12,6 +12,23 @@ import type { Daemon, Host } from './lab/host.ts';
 
 const T = { timeout: 240_000 };
 
+/** A virtual service on port 80 with one real server, TCP-checked every second, down at the first failure. */
+function checkedService(vip: string, realServer: string): string {
+  return `virtual_server ${vip} 80 {
+  delay_loop 1
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server ${realServer} 80 {
+    TCP_CHECK {
+      connect_timeout 1
+      retry 0
+    }
+  }
+}
+`;
+}
+
 test('a failing track script lowers the priority and hands over; a tracked interface going down means Fault', T, async () => {
   await using lab = await Lab.create({ hosts: ['h1', 'h2'], segments: ['lan', 'back'], wiring: { h2: ['lan'] }, ssh: false, management: false });
   const [h1, h2] = [lab.host('h1'), lab.host('h2')];
@@ -116,20 +133,7 @@ test('notify_fifo: VRRP and checker events as keepalived\'s lines, read by the n
   const readers = async (): Promise<number> => Number((await h1.exec(['pgrep', '-c', '-f', '/run/notify/reader.sh'], { allowFailure: true })).stdout.trim());
   const vrrp = renderVrrpConf({ routerId: 'h1', version: 3, vrid: 51, interfaceName: 'eth0', priority: 150, advertInt: 1, vips: [`${vip}/24`] })
     .replace('global_defs {\n', 'global_defs {\n  notify_fifo /run/notify/events nobody\n  notify_fifo_script /run/notify/reader.sh\n');
-  const daemon = await keepalive.start(h1, `${vrrp}
-virtual_server ${vip} 80 {
-  delay_loop 1
-  lb_algo rr
-  lb_kind NAT
-  protocol TCP
-  real_server ${rs.ipv4()} 80 {
-    TCP_CHECK {
-      connect_timeout 1
-      retry 0
-    }
-  }
-}
-`);
+  const daemon = await keepalive.start(h1, `${vrrp}\n${checkedService(vip, rs.ipv4())}`);
   const lines = (): string[] => { try { return h1.readFile('/run/notify/events.log').trim().split('\n'); } catch { return []; } };
   const rsLine = `RS [${rs.ipv4()}]:tcp:80 [${vip}]:tcp:80 DOWN`;
   const vsLine = `VS [${vip}]:tcp:80 DOWN`;
@@ -183,20 +187,7 @@ test('vrrp_notify_fifo gets the VRRP child\'s lines, as keepalived writes them b
 
   const vrrp = (routerId: string, priority: number, lvs: boolean): string => renderVrrpConf({ routerId, version: 3, vrid: 51, interfaceName: 'eth0', priority, advertInt: 1, vips: [`${vip}/24`] })
     .replace('global_defs {\n', `global_defs {\n  vrrp_notify_fifo /run/notify/vrrp-events\n${lvs ? '  lvs_notify_fifo /run/notify/lvs-events\n' : ''}`);
-  const h1Daemon = await keepalive.start(h1, `${vrrp('h1', 150, true)}
-virtual_server ${vip} 80 {
-  delay_loop 1
-  lb_algo rr
-  lb_kind NAT
-  protocol TCP
-  real_server ${rs.ipv4()} 80 {
-    TCP_CHECK {
-      connect_timeout 1
-      retry 0
-    }
-  }
-}
-`);
+  const h1Daemon = await keepalive.start(h1, `${vrrp('h1', 150, true)}\n${checkedService(vip, rs.ipv4())}`);
   await waitForSoleHolder([h1], vip, 'h1');
   await waitForLine(h1, 'vrrp-events', 'INSTANCE "VI_1" MASTER 150');
   // Debian's keepalived as the backup: the reference for the line format, in the same run.
