@@ -235,21 +235,27 @@ export class Watchdog {
     });
   }
 
-  /** Stops the children (each gets STOP_GRACE_MS, then KILL), cleans the state directory and exits. */
+  /**
+   * Stops the children (each gets STOP_GRACE_MS, then KILL), cleans the state directory and exits. The
+   * VRRP child goes first, the checker once it has gone: the director gives its VIPs up (a master's
+   * priority-0 advert) before its virtual services go, and the VRRP child's last notify_fifo lines
+   * (STOP) still find the FIFO's reader, which the checker child runs and stops with itself.
+   */
   async stop(reason: string, exitCode = 0): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     log('info', `stopping (${reason})`);
-    await Promise.all([...this.children.values()].map(async (s) => {
-      clearTimeout(s.respawnTimer);
+    for (const s of this.children.values()) clearTimeout(s.respawnTimer);
+    const order = [...this.children.values()].sort((a, b) => Number(b.role === 'vrrp') - Number(a.role === 'vrrp'));
+    for (const s of order) {
       const child = s.process;
-      if (!child) return;
+      if (!child || child.exitCode !== null || child.signalCode !== null) continue;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       this.send(s, { type: 'stop' });
       const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
       await exited;
       clearTimeout(killer);
-    }));
+    }
     await this.control?.close();
     rmSync(this.pidFile, { force: true });
     log('info', 'stopped');
