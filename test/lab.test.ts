@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Lab, leftovers } from './lab/lab.ts';
 import { sessionTarget } from './lab/ssh.ts';
 import { HostKeyMismatchError, SshSession } from '../provider/src/ssh.ts';
@@ -119,6 +119,18 @@ test('a process that dies without disposing its lab still leaves nothing behind'
   assert.match(id, /^[0-9a-f]{6}$/);
   const left = leftovers();
   assert.ok(!left.labs.includes(id) && !left.netns.some((n) => n.includes(id)) && !left.links.some((l) => l.includes(id)), JSON.stringify(left));
+});
+
+test('teardown ends every process in the lab\'s namespaces, also the sshd session of a client still connected', T, async () => {
+  const lab = await Lab.create({ hosts: ['h1'] });
+  await using session = await SshSession.connect(sessionTarget(lab.host('h1').ssh!));
+  assert.equal((await session.exec('hostname')).stdout, 'h1\n');
+  // sshd gives each connection's session process an environment of its own: no lab mark to find it by.
+  const inside = spawnSync('ip', ['netns', 'pids', lab.host('h1').netns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+  const sessions = inside.filter((pid) => /^sshd: root/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')));
+  assert.ok(sessions.length > 0, `no sshd session among ${inside.join(', ')}`);
+  lab.destroy();
+  for (const pid of inside) assert.ok(processGone(pid), `process ${pid} of h1 outlived the lab`);
 });
 
 test('bad lab options are refused before anything is created', async () => {

@@ -352,9 +352,18 @@ function validateNames(hosts: readonly string[], segments: readonly string[], wi
   }
 }
 
+/**
+ * The PIDs of every process in these namespaces. Not all of them carry the lab's mark: sshd starts each
+ * connection's session process with an environment of its own, and one whose client was still
+ * connected at teardown would otherwise outlive its namespace, waiting on a socket nothing can reach.
+ */
+function namespaceProcesses(netns: readonly string[]): number[] {
+  return netns.flatMap((name) => runSync(['ip', 'netns', 'pids', name], { allowFailure: true }).stdout.split('\n').filter((l) => /^\d+$/.test(l)).map(Number));
+}
+
 /** Removes one lab: its processes (by PID), root links, namespaces and directory. */
 function teardown(state: LabState): void {
-  stopProcessesSync([...state.pids, ...labProcesses(state.id).keys()]);
+  stopProcessesSync([...state.pids, ...labProcesses(state.id).keys(), ...namespaceProcesses(state.netns)]);
   for (const link of state.rootLinks) runSync(['ip', 'link', 'del', 'dev', link], { allowFailure: true });
   for (const netns of state.netns) runSync(['ip', 'netns', 'del', netns], { allowFailure: true });
   rmSync(`${LAB_ROOT}/${state.id}`, { recursive: true, force: true });
