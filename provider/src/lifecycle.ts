@@ -441,7 +441,7 @@ export class Lifecycle {
         try {
           const found = await readFragment(await sessions.get(host), host, file);
           if (found.record !== undefined) return found.record;
-          misses.push(`${endpoint(host.address, host.port)}: no record of ${file} in ${hostPaths(host).config}/resources (${found.hash === undefined ? 'no such fragment' : 'deployed by a provider older than 0.2.0, which kept none; declare the resource without import: its create writes the same fragment, with no VRRP transition'})`);
+          misses.push(`${endpoint(host.address, host.port)}: no record of ${file} in ${hostPaths(host).config}/resources (${found.hash === undefined ? 'no such fragment' : 'deployed by a provider from before import support, which kept none; declare the resource without import: its create writes the same fragment, with no VRRP transition'})`);
         } catch (error) {
           misses.push(`${endpoint(host.address, host.port)}: ${(error as Error).message}`);
         }

@@ -76,7 +76,10 @@ const TYPES = {
       insecureAcceptUnknownHostKey: { type: 'boolean', description: 'Whether any host key is accepted (no pinning).' },
       installDir: { type: 'string', description: 'The absolute directory the runtime is installed in.' },
       configDir: { type: 'string', description: 'The absolute directory holding the runtime\'s configuration; fragments go in its conf.d.' },
-      serviceManager: { $ref: ref('ServiceManager'), description: 'How the runtime is run on the host.' },
+      // A string, not the ServiceManager enum, here and in VirtualServerRef: Pulumi YAML (1.25) refuses to
+      // pass an output object holding an enum on to an input of the same type ("Cannot assign
+      // 'keepalive:index:ServiceManager' to 'keepalive:index:ServiceManager'").
+      serviceManager: { type: 'string', description: 'How the runtime is run on the host: `systemd` or `none`, as the Host\'s serviceManager.' },
     },
     required: ['name', 'address', 'port', 'user', 'privateKey', 'installDir', 'configDir', 'serviceManager'],
   },
@@ -239,10 +242,10 @@ const TYPES = {
     description: 'What a real server needs to know of its virtual server. It is a VirtualServer\'s `ref` output: pass it on as a RealServer\'s `virtualServer`, rather than building it by hand.',
     properties: {
       urn: { type: 'string', description: 'The VirtualServer resource\'s URN.' },
-      protocol: { $ref: ref('Protocol'), description: 'The virtual server\'s protocol.' },
+      protocol: { type: 'string', description: 'The virtual server\'s protocol: `TCP` or `UDP`.' },
       address: { type: 'string', description: 'The virtual server\'s address.' },
       port: { type: 'integer', description: 'The virtual server\'s port.' },
-      method: { $ref: ref('ForwardingMethod'), description: 'The virtual server\'s forwarding method.' },
+      method: { type: 'string', description: 'The virtual server\'s forwarding method: `NAT`, `DR` or `TUN`.' },
       healthCheck: { $ref: ref('HealthCheck'), description: 'The virtual server\'s health check, used by real servers that have none of their own.' },
       directors: { type: 'array', items: { $ref: ref('HostConnection') }, description: 'The hosts that carry the virtual server, where the real server is configured too.' },
     },
@@ -354,7 +357,7 @@ const REAL_SERVER_INPUTS = {
 
 const RESOURCES = {
   'keepalive:index:Host': {
-    description: 'A Linux host reached over SSH, with the keepalive runtime installed on it. Creating it installs the runtime (and a Node.js binary when the host has none new enough); the runtime runs while any VrrpGroup, VirtualServer or RealServer has a fragment on the host. Deleting it stops and removes the runtime.',
+    description: 'A Linux host reached over SSH, with the keepalive runtime installed on it. Creating it installs the runtime (and a Node.js binary when the host has none new enough); the runtime runs while any VrrpGroup, VirtualServer or RealServer has a fragment on the host. Deleting it stops and removes the runtime. Its ID is its SSH endpoint, ADDRESS:PORT. A Host is not imported but declared: its create on a host already running this runtime uploads nothing that is there and restarts nothing.',
     inputProperties: HOST_INPUTS,
     requiredInputs: ['address', 'privateKey'],
     properties: {
@@ -369,7 +372,7 @@ const RESOURCES = {
     required: ['address', 'port', 'user', 'privateKey', 'installDir', 'configDir', 'serviceManager', 'connection'],
   },
   'keepalive:index:VrrpGroup': {
-    description: 'A VRRP virtual router (keepalived `vrrp_instance`) across its member hosts: its virtual IPs are held by the member with the highest priority that is up, and move to another member within about three advert intervals when it fails. Previews say who will be master before anything moves.',
+    description: 'A VRRP virtual router (keepalived `vrrp_instance`) across its member hosts: its virtual IPs are held by the member with the highest priority that is up, and move to another member within about three advert intervals when it fails. Previews say who will be master before anything moves. Its ID is vrrpgroup-NAME@ADDRESS:PORT[,ADDRESS:PORT...], its fragment\'s name and its members\' SSH endpoints, such as vrrpgroup-vip@198.18.0.1:22,198.18.0.2:22. One whose state was lost is adopted with the import resource option and that ID (any one of the endpoints will do), under the same resource name, in a program that declares the Host resources it lives on (they carry the SSH key and the pinned host key).',
     inputProperties: GROUP_INPUTS,
     requiredInputs: ['vrid', 'interface', 'virtualIps', 'members'],
     properties: {
@@ -381,7 +384,7 @@ const RESOURCES = {
     required: ['vrid', 'interface', 'virtualIps', 'members', 'preempt', 'preemptDelayMs', 'unicast', 'expectedMaster'],
   },
   'keepalive:index:VirtualServer': {
-    description: 'A load-balanced service (keepalived `virtual_server`, an IPVS virtual service) carried by its directors: connections to its address and port are spread over its RealServers that pass their health checks. Where a director\'s kernel has no IPVS, nftables forwards the traffic (NAT only).',
+    description: 'A load-balanced service (keepalived `virtual_server`, an IPVS virtual service) carried by its directors: connections to its address and port are spread over its RealServers that pass their health checks. Where a director\'s kernel has no IPVS, nftables forwards the traffic (NAT only). Its ID is virtualserver-NAME@ADDRESS:PORT[,ADDRESS:PORT...], its fragment\'s name and its directors\' SSH endpoints, such as virtualserver-web@198.18.0.1:22,198.18.0.2:22. One whose state was lost is adopted with the import resource option and that ID (any one of the endpoints will do), under the same resource name, in a program that declares the Host resources it lives on (they carry the SSH key and the pinned host key).',
     inputProperties: VIRTUAL_SERVER_INPUTS,
     requiredInputs: ['address', 'port', 'directors'],
     properties: {
@@ -393,7 +396,7 @@ const RESOURCES = {
     required: ['address', 'port', 'protocol', 'scheduler', 'method', 'directors', 'ref'],
   },
   'keepalive:index:RealServer': {
-    description: 'A backend of a VirtualServer (keepalived `real_server`), health-checked by each director, which sends it connections while it passes.',
+    description: 'A backend of a VirtualServer (keepalived `real_server`), health-checked by each director, which sends it connections while it passes. Its ID is realserver-NAME@ADDRESS:PORT[,ADDRESS:PORT...], its fragment\'s name and the SSH endpoints of its virtual server\'s directors, such as realserver-rs1@198.18.0.1:22,198.18.0.2:22. One whose state was lost is adopted with the import resource option and that ID (any one of the endpoints will do), under the same resource name, in a program that declares the Host resources it lives on (they carry the SSH key and the pinned host key).',
     inputProperties: REAL_SERVER_INPUTS,
     requiredInputs: ['virtualServer', 'address'],
     properties: {

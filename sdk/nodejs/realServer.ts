@@ -8,7 +8,7 @@ import * as enums from "./types/enums";
 import * as utilities from "./utilities";
 
 /**
- * A backend of a VirtualServer (keepalived `real_server`), health-checked by each director, which sends it connections while it passes.
+ * A backend of a VirtualServer (keepalived `real_server`), health-checked by each director, which sends it connections while it passes. Its ID is realserver-NAME@ADDRESS:PORT[,ADDRESS:PORT...], its fragment's name and the SSH endpoints of its virtual server's directors, such as realserver-rs1@198.18.0.1:22,198.18.0.2:22. One whose state was lost is adopted with the import resource option and that ID (any one of the endpoints will do), under the same resource name, in a program that declares the Host resources it lives on (they carry the SSH key and the pinned host key).
  */
 export class RealServer extends pulumi.CustomResource {
     /**

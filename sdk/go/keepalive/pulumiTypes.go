@@ -649,8 +649,8 @@ type HostConnection struct {
 	Port int `pulumi:"port"`
 	// The SSH private key, in OpenSSH or PEM format. Secret.
 	PrivateKey string `pulumi:"privateKey"`
-	// How the runtime is run on the host.
-	ServiceManager ServiceManager `pulumi:"serviceManager"`
+	// How the runtime is run on the host: `systemd` or `none`, as the Host's serviceManager.
+	ServiceManager string `pulumi:"serviceManager"`
 	// The SSH user. Installing and running keepalive needs root.
 	User string `pulumi:"user"`
 }
@@ -684,8 +684,8 @@ type HostConnectionArgs struct {
 	Port pulumi.IntInput `pulumi:"port"`
 	// The SSH private key, in OpenSSH or PEM format. Secret.
 	PrivateKey pulumi.StringInput `pulumi:"privateKey"`
-	// How the runtime is run on the host.
-	ServiceManager ServiceManagerInput `pulumi:"serviceManager"`
+	// How the runtime is run on the host: `systemd` or `none`, as the Host's serviceManager.
+	ServiceManager pulumi.StringInput `pulumi:"serviceManager"`
 	// The SSH user. Installing and running keepalive needs root.
 	User pulumi.StringInput `pulumi:"user"`
 }
@@ -782,9 +782,9 @@ func (o HostConnectionOutput) PrivateKey() pulumi.StringOutput {
 	return o.ApplyT(func(v HostConnection) string { return v.PrivateKey }).(pulumi.StringOutput)
 }
 
-// How the runtime is run on the host.
-func (o HostConnectionOutput) ServiceManager() ServiceManagerOutput {
-	return o.ApplyT(func(v HostConnection) ServiceManager { return v.ServiceManager }).(ServiceManagerOutput)
+// How the runtime is run on the host: `systemd` or `none`, as the Host's serviceManager.
+func (o HostConnectionOutput) ServiceManager() pulumi.StringOutput {
+	return o.ApplyT(func(v HostConnection) string { return v.ServiceManager }).(pulumi.StringOutput)
 }
 
 // The SSH user. Installing and running keepalive needs root.
@@ -2405,12 +2405,12 @@ type VirtualServerRef struct {
 	Directors []HostConnection `pulumi:"directors"`
 	// The virtual server's health check, used by real servers that have none of their own.
 	HealthCheck *HealthCheck `pulumi:"healthCheck"`
-	// The virtual server's forwarding method.
-	Method ForwardingMethod `pulumi:"method"`
+	// The virtual server's forwarding method: `NAT`, `DR` or `TUN`.
+	Method string `pulumi:"method"`
 	// The virtual server's port.
 	Port int `pulumi:"port"`
-	// The virtual server's protocol.
-	Protocol Protocol `pulumi:"protocol"`
+	// The virtual server's protocol: `TCP` or `UDP`.
+	Protocol string `pulumi:"protocol"`
 	// The VirtualServer resource's URN.
 	Urn string `pulumi:"urn"`
 }
@@ -2434,12 +2434,12 @@ type VirtualServerRefArgs struct {
 	Directors HostConnectionArrayInput `pulumi:"directors"`
 	// The virtual server's health check, used by real servers that have none of their own.
 	HealthCheck HealthCheckPtrInput `pulumi:"healthCheck"`
-	// The virtual server's forwarding method.
-	Method ForwardingMethodInput `pulumi:"method"`
+	// The virtual server's forwarding method: `NAT`, `DR` or `TUN`.
+	Method pulumi.StringInput `pulumi:"method"`
 	// The virtual server's port.
 	Port pulumi.IntInput `pulumi:"port"`
-	// The virtual server's protocol.
-	Protocol ProtocolInput `pulumi:"protocol"`
+	// The virtual server's protocol: `TCP` or `UDP`.
+	Protocol pulumi.StringInput `pulumi:"protocol"`
 	// The VirtualServer resource's URN.
 	Urn pulumi.StringInput `pulumi:"urn"`
 }
@@ -2486,9 +2486,9 @@ func (o VirtualServerRefOutput) HealthCheck() HealthCheckPtrOutput {
 	return o.ApplyT(func(v VirtualServerRef) *HealthCheck { return v.HealthCheck }).(HealthCheckPtrOutput)
 }
 
-// The virtual server's forwarding method.
-func (o VirtualServerRefOutput) Method() ForwardingMethodOutput {
-	return o.ApplyT(func(v VirtualServerRef) ForwardingMethod { return v.Method }).(ForwardingMethodOutput)
+// The virtual server's forwarding method: `NAT`, `DR` or `TUN`.
+func (o VirtualServerRefOutput) Method() pulumi.StringOutput {
+	return o.ApplyT(func(v VirtualServerRef) string { return v.Method }).(pulumi.StringOutput)
 }
 
 // The virtual server's port.
@@ -2496,9 +2496,9 @@ func (o VirtualServerRefOutput) Port() pulumi.IntOutput {
 	return o.ApplyT(func(v VirtualServerRef) int { return v.Port }).(pulumi.IntOutput)
 }
 
-// The virtual server's protocol.
-func (o VirtualServerRefOutput) Protocol() ProtocolOutput {
-	return o.ApplyT(func(v VirtualServerRef) Protocol { return v.Protocol }).(ProtocolOutput)
+// The virtual server's protocol: `TCP` or `UDP`.
+func (o VirtualServerRefOutput) Protocol() pulumi.StringOutput {
+	return o.ApplyT(func(v VirtualServerRef) string { return v.Protocol }).(pulumi.StringOutput)
 }
 
 // The VirtualServer resource's URN.

@@ -143,9 +143,9 @@ export interface HostConnectionArgs {
      */
     privateKey: pulumi.Input<string>;
     /**
-     * How the runtime is run on the host.
+     * How the runtime is run on the host: `systemd` or `none`, as the Host's serviceManager.
      */
-    serviceManager: pulumi.Input<enums.ServiceManager>;
+    serviceManager: pulumi.Input<string>;
     /**
      * The SSH user. Installing and running keepalive needs root.
      */
@@ -357,17 +357,17 @@ export interface VirtualServerRefArgs {
      */
     healthCheck?: pulumi.Input<inputs.HealthCheckArgs | undefined>;
     /**
-     * The virtual server's forwarding method.
+     * The virtual server's forwarding method: `NAT`, `DR` or `TUN`.
      */
-    method: pulumi.Input<enums.ForwardingMethod>;
+    method: pulumi.Input<string>;
     /**
      * The virtual server's port.
      */
     port: pulumi.Input<number>;
     /**
-     * The virtual server's protocol.
+     * The virtual server's protocol: `TCP` or `UDP`.
      */
-    protocol: pulumi.Input<enums.Protocol>;
+    protocol: pulumi.Input<string>;
     /**
      * The VirtualServer resource's URN.
      */

@@ -161,9 +161,9 @@ export interface HostConnection {
      */
     privateKey: string;
     /**
-     * How the runtime is run on the host.
+     * How the runtime is run on the host: `systemd` or `none`, as the Host's serviceManager.
      */
-    serviceManager: enums.ServiceManager;
+    serviceManager: string;
     /**
      * The SSH user. Installing and running keepalive needs root.
      */
@@ -463,17 +463,17 @@ export interface VirtualServerRef {
      */
     healthCheck?: outputs.HealthCheck;
     /**
-     * The virtual server's forwarding method.
+     * The virtual server's forwarding method: `NAT`, `DR` or `TUN`.
      */
-    method: enums.ForwardingMethod;
+    method: string;
     /**
      * The virtual server's port.
      */
     port: number;
     /**
-     * The virtual server's protocol.
+     * The virtual server's protocol: `TCP` or `UDP`.
      */
-    protocol: enums.Protocol;
+    protocol: string;
     /**
      * The VirtualServer resource's URN.
      */

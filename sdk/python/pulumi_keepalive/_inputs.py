@@ -547,9 +547,9 @@ class HostConnectionArgsDict(TypedDict):
     """
     The SSH private key, in OpenSSH or PEM format. Secret.
     """
-    service_manager: pulumi.Input['ServiceManager']
+    service_manager: pulumi.Input[_builtins.str]
     """
-    How the runtime is run on the host.
+    How the runtime is run on the host: `systemd` or `none`, as the Host's serviceManager.
     """
     user: pulumi.Input[_builtins.str]
     """
@@ -573,7 +573,7 @@ class HostConnectionArgs:
                  name: pulumi.Input[_builtins.str],
                  port: pulumi.Input[_builtins.int],
                  private_key: pulumi.Input[_builtins.str],
-                 service_manager: pulumi.Input['ServiceManager'],
+                 service_manager: pulumi.Input[_builtins.str],
                  user: pulumi.Input[_builtins.str],
                  host_key: pulumi.Input[Optional[_builtins.str]] = None,
                  insecure_accept_unknown_host_key: pulumi.Input[Optional[_builtins.bool]] = None):
@@ -586,7 +586,7 @@ class HostConnectionArgs:
         :param pulumi.Input[_builtins.str] name: The Host resource's name, which previews and errors use to name the host.
         :param pulumi.Input[_builtins.int] port: The SSH port.
         :param pulumi.Input[_builtins.str] private_key: The SSH private key, in OpenSSH or PEM format. Secret.
-        :param pulumi.Input['ServiceManager'] service_manager: How the runtime is run on the host.
+        :param pulumi.Input[_builtins.str] service_manager: How the runtime is run on the host: `systemd` or `none`, as the Host's serviceManager.
         :param pulumi.Input[_builtins.str] user: The SSH user. Installing and running keepalive needs root.
         :param pulumi.Input[_builtins.str] host_key: The pinned host public key, as a known_hosts line holds it: "ssh-ed25519 AAAA...". Unset only when insecureAcceptUnknownHostKey is true.
         :param pulumi.Input[_builtins.bool] insecure_accept_unknown_host_key: Whether any host key is accepted (no pinning).
@@ -678,14 +678,14 @@ class HostConnectionArgs:
 
     @_builtins.property
     @pulumi.getter(name="serviceManager")
-    def service_manager(self) -> pulumi.Input['ServiceManager']:
+    def service_manager(self) -> pulumi.Input[_builtins.str]:
         """
-        How the runtime is run on the host.
+        How the runtime is run on the host: `systemd` or `none`, as the Host's serviceManager.
         """
         return pulumi.get(self, "service_manager")
 
     @service_manager.setter
-    def service_manager(self, value: pulumi.Input['ServiceManager']):
+    def service_manager(self, value: pulumi.Input[_builtins.str]):
         pulumi.set(self, "service_manager", value)
 
     @_builtins.property
@@ -1536,17 +1536,17 @@ class VirtualServerRefArgsDict(TypedDict):
     """
     The hosts that carry the virtual server, where the real server is configured too.
     """
-    method: pulumi.Input['ForwardingMethod']
+    method: pulumi.Input[_builtins.str]
     """
-    The virtual server's forwarding method.
+    The virtual server's forwarding method: `NAT`, `DR` or `TUN`.
     """
     port: pulumi.Input[_builtins.int]
     """
     The virtual server's port.
     """
-    protocol: pulumi.Input['Protocol']
+    protocol: pulumi.Input[_builtins.str]
     """
-    The virtual server's protocol.
+    The virtual server's protocol: `TCP` or `UDP`.
     """
     urn: pulumi.Input[_builtins.str]
     """
@@ -1562,9 +1562,9 @@ class VirtualServerRefArgs:
     def __init__(__self__, *,
                  address: pulumi.Input[_builtins.str],
                  directors: pulumi.Input[Sequence[pulumi.Input['HostConnectionArgs']]],
-                 method: pulumi.Input['ForwardingMethod'],
+                 method: pulumi.Input[_builtins.str],
                  port: pulumi.Input[_builtins.int],
-                 protocol: pulumi.Input['Protocol'],
+                 protocol: pulumi.Input[_builtins.str],
                  urn: pulumi.Input[_builtins.str],
                  health_check: pulumi.Input[Optional['HealthCheckArgs']] = None):
         """
@@ -1572,9 +1572,9 @@ class VirtualServerRefArgs:
 
         :param pulumi.Input[_builtins.str] address: The virtual server's address.
         :param pulumi.Input[Sequence[pulumi.Input['HostConnectionArgs']]] directors: The hosts that carry the virtual server, where the real server is configured too.
-        :param pulumi.Input['ForwardingMethod'] method: The virtual server's forwarding method.
+        :param pulumi.Input[_builtins.str] method: The virtual server's forwarding method: `NAT`, `DR` or `TUN`.
         :param pulumi.Input[_builtins.int] port: The virtual server's port.
-        :param pulumi.Input['Protocol'] protocol: The virtual server's protocol.
+        :param pulumi.Input[_builtins.str] protocol: The virtual server's protocol: `TCP` or `UDP`.
         :param pulumi.Input[_builtins.str] urn: The VirtualServer resource's URN.
         :param pulumi.Input['HealthCheckArgs'] health_check: The virtual server's health check, used by real servers that have none of their own.
         """
@@ -1613,14 +1613,14 @@ class VirtualServerRefArgs:
 
     @_builtins.property
     @pulumi.getter
-    def method(self) -> pulumi.Input['ForwardingMethod']:
+    def method(self) -> pulumi.Input[_builtins.str]:
         """
-        The virtual server's forwarding method.
+        The virtual server's forwarding method: `NAT`, `DR` or `TUN`.
         """
         return pulumi.get(self, "method")
 
     @method.setter
-    def method(self, value: pulumi.Input['ForwardingMethod']):
+    def method(self, value: pulumi.Input[_builtins.str]):
         pulumi.set(self, "method", value)
 
     @_builtins.property
@@ -1637,14 +1637,14 @@ class VirtualServerRefArgs:
 
     @_builtins.property
     @pulumi.getter
-    def protocol(self) -> pulumi.Input['Protocol']:
+    def protocol(self) -> pulumi.Input[_builtins.str]:
         """
-        The virtual server's protocol.
+        The virtual server's protocol: `TCP` or `UDP`.
         """
         return pulumi.get(self, "protocol")
 
     @protocol.setter
-    def protocol(self, value: pulumi.Input['Protocol']):
+    def protocol(self, value: pulumi.Input[_builtins.str]):
         pulumi.set(self, "protocol", value)
 
     @_builtins.property

@@ -454,7 +454,7 @@ class HostConnection(dict):
                  name: _builtins.str,
                  port: _builtins.int,
                  private_key: _builtins.str,
-                 service_manager: 'ServiceManager',
+                 service_manager: _builtins.str,
                  user: _builtins.str,
                  host_key: Optional[_builtins.str] = None,
                  insecure_accept_unknown_host_key: Optional[_builtins.bool] = None):
@@ -467,7 +467,7 @@ class HostConnection(dict):
         :param _builtins.str name: The Host resource's name, which previews and errors use to name the host.
         :param _builtins.int port: The SSH port.
         :param _builtins.str private_key: The SSH private key, in OpenSSH or PEM format. Secret.
-        :param 'ServiceManager' service_manager: How the runtime is run on the host.
+        :param _builtins.str service_manager: How the runtime is run on the host: `systemd` or `none`, as the Host's serviceManager.
         :param _builtins.str user: The SSH user. Installing and running keepalive needs root.
         :param _builtins.str host_key: The pinned host public key, as a known_hosts line holds it: "ssh-ed25519 AAAA...". Unset only when insecureAcceptUnknownHostKey is true.
         :param _builtins.bool insecure_accept_unknown_host_key: Whether any host key is accepted (no pinning).
@@ -535,9 +535,9 @@ class HostConnection(dict):
 
     @_builtins.property
     @pulumi.getter(name="serviceManager")
-    def service_manager(self) -> 'ServiceManager':
+    def service_manager(self) -> _builtins.str:
         """
-        How the runtime is run on the host.
+        How the runtime is run on the host: `systemd` or `none`, as the Host's serviceManager.
         """
         return pulumi.get(self, "service_manager")
 
@@ -1428,9 +1428,9 @@ class VirtualServerRef(dict):
     def __init__(__self__, *,
                  address: _builtins.str,
                  directors: Sequence['outputs.HostConnection'],
-                 method: 'ForwardingMethod',
+                 method: _builtins.str,
                  port: _builtins.int,
-                 protocol: 'Protocol',
+                 protocol: _builtins.str,
                  urn: _builtins.str,
                  health_check: Optional['outputs.HealthCheck'] = None):
         """
@@ -1438,9 +1438,9 @@ class VirtualServerRef(dict):
 
         :param _builtins.str address: The virtual server's address.
         :param Sequence['HostConnection'] directors: The hosts that carry the virtual server, where the real server is configured too.
-        :param 'ForwardingMethod' method: The virtual server's forwarding method.
+        :param _builtins.str method: The virtual server's forwarding method: `NAT`, `DR` or `TUN`.
         :param _builtins.int port: The virtual server's port.
-        :param 'Protocol' protocol: The virtual server's protocol.
+        :param _builtins.str protocol: The virtual server's protocol: `TCP` or `UDP`.
         :param _builtins.str urn: The VirtualServer resource's URN.
         :param 'HealthCheck' health_check: The virtual server's health check, used by real servers that have none of their own.
         """
@@ -1471,9 +1471,9 @@ class VirtualServerRef(dict):
 
     @_builtins.property
     @pulumi.getter
-    def method(self) -> 'ForwardingMethod':
+    def method(self) -> _builtins.str:
         """
-        The virtual server's forwarding method.
+        The virtual server's forwarding method: `NAT`, `DR` or `TUN`.
         """
         return pulumi.get(self, "method")
 
@@ -1487,9 +1487,9 @@ class VirtualServerRef(dict):
 
     @_builtins.property
     @pulumi.getter
-    def protocol(self) -> 'Protocol':
+    def protocol(self) -> _builtins.str:
         """
-        The virtual server's protocol.
+        The virtual server's protocol: `TCP` or `UDP`.
         """
         return pulumi.get(self, "protocol")
 

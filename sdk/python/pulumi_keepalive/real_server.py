@@ -14,7 +14,6 @@ else:
     from typing_extensions import NotRequired, TypedDict, TypeAlias
 from . import _utilities
 from . import outputs
-from ._enums import *
 from ._inputs import *
 
 __all__ = ['RealServerArgs', 'RealServer']
@@ -121,7 +120,7 @@ class RealServer(pulumi.CustomResource):
                  weight: pulumi.Input[Optional[_builtins.int]] = None,
                  __props__=None):
         """
-        A backend of a VirtualServer (keepalived `real_server`), health-checked by each director, which sends it connections while it passes.
+        A backend of a VirtualServer (keepalived `real_server`), health-checked by each director, which sends it connections while it passes. Its ID is realserver-NAME@ADDRESS:PORT[,ADDRESS:PORT...], its fragment's name and the SSH endpoints of its virtual server's directors, such as realserver-rs1@198.18.0.1:22,198.18.0.2:22. One whose state was lost is adopted with the import resource option and that ID (any one of the endpoints will do), under the same resource name, in a program that declares the Host resources it lives on (they carry the SSH key and the pinned host key).
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -138,7 +137,7 @@ class RealServer(pulumi.CustomResource):
                  args: RealServerArgs,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
-        A backend of a VirtualServer (keepalived `real_server`), health-checked by each director, which sends it connections while it passes.
+        A backend of a VirtualServer (keepalived `real_server`), health-checked by each director, which sends it connections while it passes. Its ID is realserver-NAME@ADDRESS:PORT[,ADDRESS:PORT...], its fragment's name and the SSH endpoints of its virtual server's directors, such as realserver-rs1@198.18.0.1:22,198.18.0.2:22. One whose state was lost is adopted with the import resource option and that ID (any one of the endpoints will do), under the same resource name, in a program that declares the Host resources it lives on (they carry the SSH key and the pinned host key).
 
         :param str resource_name: The name of the resource.
         :param RealServerArgs args: The arguments to use to populate this resource's properties.

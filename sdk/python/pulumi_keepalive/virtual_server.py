@@ -209,7 +209,7 @@ class VirtualServer(pulumi.CustomResource):
                  sorry_server: pulumi.Input[Optional[Union['SorryServerArgs', 'SorryServerArgsDict', 'outputs.SorryServer']]] = None,
                  __props__=None):
         """
-        A load-balanced service (keepalived `virtual_server`, an IPVS virtual service) carried by its directors: connections to its address and port are spread over its RealServers that pass their health checks. Where a director's kernel has no IPVS, nftables forwards the traffic (NAT only).
+        A load-balanced service (keepalived `virtual_server`, an IPVS virtual service) carried by its directors: connections to its address and port are spread over its RealServers that pass their health checks. Where a director's kernel has no IPVS, nftables forwards the traffic (NAT only). Its ID is virtualserver-NAME@ADDRESS:PORT[,ADDRESS:PORT...], its fragment's name and its directors' SSH endpoints, such as virtualserver-web@198.18.0.1:22,198.18.0.2:22. One whose state was lost is adopted with the import resource option and that ID (any one of the endpoints will do), under the same resource name, in a program that declares the Host resources it lives on (they carry the SSH key and the pinned host key).
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -231,7 +231,7 @@ class VirtualServer(pulumi.CustomResource):
                  args: VirtualServerArgs,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
-        A load-balanced service (keepalived `virtual_server`, an IPVS virtual service) carried by its directors: connections to its address and port are spread over its RealServers that pass their health checks. Where a director's kernel has no IPVS, nftables forwards the traffic (NAT only).
+        A load-balanced service (keepalived `virtual_server`, an IPVS virtual service) carried by its directors: connections to its address and port are spread over its RealServers that pass their health checks. Where a director's kernel has no IPVS, nftables forwards the traffic (NAT only). Its ID is virtualserver-NAME@ADDRESS:PORT[,ADDRESS:PORT...], its fragment's name and its directors' SSH endpoints, such as virtualserver-web@198.18.0.1:22,198.18.0.2:22. One whose state was lost is adopted with the import resource option and that ID (any one of the endpoints will do), under the same resource name, in a program that declares the Host resources it lives on (they carry the SSH key and the pinned host key).
 
         :param str resource_name: The name of the resource.
         :param VirtualServerArgs args: The arguments to use to populate this resource's properties.

@@ -242,7 +242,7 @@ class VrrpGroup(pulumi.CustomResource):
                  vrid: pulumi.Input[Optional[_builtins.int]] = None,
                  __props__=None):
         """
-        A VRRP virtual router (keepalived `vrrp_instance`) across its member hosts: its virtual IPs are held by the member with the highest priority that is up, and move to another member within about three advert intervals when it fails. Previews say who will be master before anything moves.
+        A VRRP virtual router (keepalived `vrrp_instance`) across its member hosts: its virtual IPs are held by the member with the highest priority that is up, and move to another member within about three advert intervals when it fails. Previews say who will be master before anything moves. Its ID is vrrpgroup-NAME@ADDRESS:PORT[,ADDRESS:PORT...], its fragment's name and its members' SSH endpoints, such as vrrpgroup-vip@198.18.0.1:22,198.18.0.2:22. One whose state was lost is adopted with the import resource option and that ID (any one of the endpoints will do), under the same resource name, in a program that declares the Host resources it lives on (they carry the SSH key and the pinned host key).
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -266,7 +266,7 @@ class VrrpGroup(pulumi.CustomResource):
                  args: VrrpGroupArgs,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
-        A VRRP virtual router (keepalived `vrrp_instance`) across its member hosts: its virtual IPs are held by the member with the highest priority that is up, and move to another member within about three advert intervals when it fails. Previews say who will be master before anything moves.
+        A VRRP virtual router (keepalived `vrrp_instance`) across its member hosts: its virtual IPs are held by the member with the highest priority that is up, and move to another member within about three advert intervals when it fails. Previews say who will be master before anything moves. Its ID is vrrpgroup-NAME@ADDRESS:PORT[,ADDRESS:PORT...], its fragment's name and its members' SSH endpoints, such as vrrpgroup-vip@198.18.0.1:22,198.18.0.2:22. One whose state was lost is adopted with the import resource option and that ID (any one of the endpoints will do), under the same resource name, in a program that declares the Host resources it lives on (they carry the SSH key and the pinned host key).
 
         :param str resource_name: The name of the resource.
         :param VrrpGroupArgs args: The arguments to use to populate this resource's properties.
