@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CheckSchedule, checkKey, type CheckTiming, type ScheduleEvent } from '../../runtime/src/checker/scheduler.ts';
 import type { CheckResult } from '../../runtime/src/checker/check.ts';
+import { waitFor } from '../lab/exec.ts';
 
 const timing: CheckTiming = { delayLoopMs: 1000, retry: 2, delayBeforeRetryMs: 100 };
 const pass = (weight?: number): CheckResult => (weight === undefined ? { ok: true, reason: 'fine', ms: 1 } : { ok: true, reason: 'fine', weight, ms: 1 });
@@ -157,11 +158,13 @@ test('simulated: a server that fails from t=5s is down by 5s + delay_loop + retr
   assert.ok(up!.at >= 12_000 && up!.at <= 12_000 + 1030, `up at ${up!.at}`);
 });
 
-test('the timer adapter: a slow check runs one at a time and the fast one stays on schedule', { timeout: 10_000 }, async () => {
+test('the timer adapter: a slow check runs one at a time and the fast one stays on schedule', { timeout: 30_000 }, async (t) => {
   const { CheckScheduler } = await import('../../runtime/src/checker/scheduler.ts');
+  const SLOW_RUN_MS = 400;
   const fastTiming = { delayLoopMs: 50, retry: 0, delayBeforeRetryMs: 0 };
   const fastStarts: number[] = [];
   let slowRunning = 0;
+  let slowRuns = 0;
   let slowMaxConcurrent = 0;
   const events: ScheduleEvent[] = [];
   const scheduler = new CheckScheduler([{
@@ -178,25 +181,35 @@ test('the timer adapter: a slow check runs one at a time and the fast one stays 
         return pass();
       }
       slowRunning++;
+      slowRuns++;
       slowMaxConcurrent = Math.max(slowMaxConcurrent, slowRunning);
-      await new Promise((r) => setTimeout(r, 400));
+      await new Promise((r) => setTimeout(r, SLOW_RUN_MS));
       slowRunning--;
       return fail;
     },
   });
   scheduler.start();
-  await new Promise((r) => setTimeout(r, 1000));
+  // Judged by events, not by a fixed window: the slow check has finished two runs and is in its
+  // third, and the fast one has run throughout.
+  await waitFor('two slow runs and a third under way', () => (slowRuns >= 3 && slowRunning === 1 ? true : undefined), { timeoutMs: 20_000, intervalMs: 5 });
   const stopping = performance.now();
   const startsBeforeStop = fastStarts.length;
   await scheduler.stop();
+  const stopMs = performance.now() - stopping;
   assert.equal(slowRunning, 0, 'stop() waited for the slow run under way');
-  assert.ok(performance.now() - stopping < 450, 'and no longer than that run');
-  await new Promise((r) => setTimeout(r, 200));
+  // It waits for that run (at most SLOW_RUN_MS), never for another: that would take another SLOW_RUN_MS.
+  assert.ok(stopMs < 2 * SLOW_RUN_MS, `stop() took ${stopMs.toFixed(0)} ms`);
+  // Nothing runs after stop(): a fast run would be due every 50 ms, so four periods would show one.
+  await new Promise((r) => setTimeout(r, 4 * fastTiming.delayLoopMs));
   assert.equal(fastStarts.length, startsBeforeStop, 'nothing runs after stop()');
   assert.equal(slowMaxConcurrent, 1);
-  assert.ok(fastStarts.length >= 12, `fast ran ${fastStarts.length} times in 1 s with delay_loop 50 ms`);
-  const gaps = fastStarts.slice(1).map((t, i) => t - fastStarts[i]!);
-  assert.ok(Math.max(...gaps) < 150, `largest gap between fast runs ${Math.max(...gaps).toFixed(0)} ms`);
+  // The fast check was never queued behind a slow run: no gap between its runs as long as one.
+  const gaps = fastStarts.slice(1).map((at, i) => at - fastStarts[i]!);
+  const largest = Math.max(...gaps);
+  assert.ok(fastStarts.length >= 2 * SLOW_RUN_MS / fastTiming.delayLoopMs, `fast ran ${fastStarts.length} times over two slow runs`);
+  assert.ok(largest < SLOW_RUN_MS, `largest gap between fast runs ${largest.toFixed(0)} ms, a slow run is ${SLOW_RUN_MS} ms`);
+  gaps.sort((a, b) => a - b);
+  t.diagnostic(`fast runs ${fastStarts.length}; gaps p50 ${gaps[Math.floor(gaps.length / 2)]!.toFixed(1)} ms, largest ${largest.toFixed(1)} ms; stop ${stopMs.toFixed(0)} ms`);
   assert.deepEqual(events.filter((e) => e.kind === 'server'), [{ kind: 'server', server: 'rs1', up: false, weight: 1 }]);
   assert.deepEqual(scheduler.server('rs1'), { up: false, weight: 1 });
 });
