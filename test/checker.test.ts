@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createServer, type AddressInfo, type Server } from 'node:net';
-import { createServer as createHttpServer } from 'node:http';
 import { Lab } from './lab/lab.ts';
+import { addressIn } from './lab/addressing.ts';
 import { waitFor } from './lab/exec.ts';
 import type { Host } from './lab/host.ts';
 import type { CheckResult, CheckSpec } from '../runtime/src/checker/check.ts';
@@ -260,29 +259,33 @@ test('DNS_CHECK against Debian\'s dnsmasq, a DNS server we did not write', T, as
   expectResults(results, [[true, /answered/], [false, /no 28 record|response code/]], ['dnsmasq A', 'dnsmasq AAAA']);
 });
 
-test('bindto and bind_port: TCP and HTTP checks connect from the configured address and port', T, async () => {
-  const { tcpCheck } = await import('../runtime/src/checker/tcp.ts');
-  const { httpCheck } = await import('../runtime/src/checker/http.ts');
-  const from: string[] = [];
-  const tcp = createServer((s) => { from.push(`${s.remoteAddress}:${s.remotePort}`); s.destroy(); });
-  const http = createHttpServer((req, res) => { from.push(`${req.socket.remoteAddress}:${req.socket.remotePort}`); res.end('ok'); });
-  try {
-    const port = async (server: Server): Promise<number> => {
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      return (server.address() as AddressInfo).port;
-    };
-    const [tcpPort, httpPort] = [await port(tcp), await port(http)];
-    // 127.0.0.2 is loopback too: only an explicit bindto makes it the source.
-    const bind = { bindto: '127.0.0.2', timeoutMs: 2_000 };
-    const tcpResult = await tcpCheck({ kind: 'TCP_CHECK', host: '127.0.0.1', port: tcpPort, ...bind, bindPort: 40_123 });
-    // The reset that ends a TCP check frees its port at once: the next run may take the same one.
-    const again = await tcpCheck({ kind: 'TCP_CHECK', host: '127.0.0.1', port: tcpPort, ...bind, bindPort: 40_123 });
-    const httpResult = await httpCheck({ kind: 'HTTP_GET', host: '127.0.0.1', port: httpPort, path: '/', statusCodes: [], verifyTls: false, ...bind, bindPort: 40_124 });
-    assert.deepEqual([tcpResult.ok, again.ok, httpResult.ok], [true, true, true], JSON.stringify([tcpResult, again, httpResult]));
-    assert.deepEqual(from, ['127.0.0.2:40123', '127.0.0.2:40123', '127.0.0.2:40124']);
-  } finally {
-    tcp.close();
-    http.closeAllConnections();
-    http.close();
-  }
+test('bindto and bind_port: TCP and HTTP checks connect from the configured address and port, across lab hosts', T, async () => {
+  await using lab = await Lab.create({ hosts: ['checker', 'rs'], ssh: false, management: false });
+  const [checker, rs] = [lab.host('checker'), lab.host('rs')];
+  // The director has a second address on its link; only an explicit bindto makes it the source.
+  const second = addressIn(lab.segment().subnets.v4, 50);
+  await checker.exec(['ip', 'address', 'add', `${second}/24`, 'dev', 'eth0']);
+  // The real server logs each connection's source, as it sees it, and answers HTTP.
+  const port = 8080;
+  const server = await rs.startDaemon('peers', [process.execPath, '-e', `
+    const http = require('node:http');
+    http.createServer((req, res) => res.end('ok'))
+      .on('connection', (s) => console.log('peer ' + s.remoteAddress + ':' + s.remotePort))
+      .listen(${port}, ${JSON.stringify(rs.ipv4())}, () => console.log('listening'));
+  `]);
+  await waitFor('the peer-logging server', () => (server.log().includes('listening') ? true : undefined));
+  const at = { host: rs.ipv4(), port, timeoutMs: 2_000 };
+  const bind = { bindto: second };
+  const { results } = await runChecks(checker, [
+    { kind: 'TCP_CHECK', ...at, ...bind, bindPort: 40_123 },
+    { kind: 'HTTP_GET', ...at, path: '/', statusCodes: [], verifyTls: false, ...bind, bindPort: 40_124 },
+    { kind: 'TCP_CHECK', ...at },
+  ]);
+  assert.deepEqual(results.map((r) => r.ok), [true, true, true], JSON.stringify(results));
+  const peers = await waitFor('three connections logged', () => {
+    const seen = server.log().split('\n').filter((l) => l.startsWith('peer ')).map((l) => l.slice(5));
+    return seen.length >= 3 ? seen.sort() : undefined;
+  });
+  const unbound = peers.find((p) => p.startsWith(`${checker.ipv4()}:`));
+  assert.deepEqual(peers, [`${second}:40123`, `${second}:40124`, unbound].sort(), 'bindto and bind_port set the source; without them it is the primary address');
 });
