@@ -27,6 +27,8 @@ const T = { timeout: 240_000 };
  */
 const FWMARK = 7;
 const GUEST_HOST_NUMBER = 10;
+/** A service someone else adds with ipvsadm (never answered: only the table is looked at). */
+const FOREIGN_VIP = '198.18.255.200';
 
 let lab: Lab;
 let vip: string;
@@ -162,6 +164,17 @@ step saved-after-reload; ipvsadm -Sn
 step listed-after-reload; ipvsadm -Ln --nosort
 step status-after-reload; ${keepalive} status --state-dir /run/keepalive
 step nat-traffic-after-reload; ${node} ${CLIENT} count http://${vip}/ 90 6 ${guest}
+
+# Drift and a service of someone else's, as an operator with ipvsadm would make them: the runtime reads
+# the table back every 10 s and puts its own services right, and leaves the other alone.
+ipvsadm -A -t ${FOREIGN_VIP}:443 -s rr
+ipvsadm -a -t ${FOREIGN_VIP}:443 -r ${ip('rs3')}:443 -m -w 1
+ipvsadm -e -t ${vip}:80 -r ${ip('rs2')}:80 -m -w 9
+step drift-made; date +%s%3N
+i=0; until ipvsadm -Sn | grep -q -- "-t ${vip}:80 -r ${ip('rs2')}:80 -m -w 5" || [ $i -ge 250 ]; do i=$((i + 1)); sleep 0.1; done
+step drift-repaired; date +%s%3N
+step saved-after-repair; ipvsadm -Sn
+ipvsadm -D -t ${FOREIGN_VIP}:443
 
 cp /tmp/ka/mh-reload.conf /tmp/ka/keepalived.conf
 step mh-reload; ${keepalive} reload --state-dir /run/keepalive 2>&1; echo "exit $?"
@@ -334,6 +347,19 @@ test('a reload that changes one weight edits that destination in place; the stat
   assert.match(text, new RegExp(`^  ${ip('rs2').replaceAll('.', '\\.')}:80 UP, weight 5, in the table with weight 5;`, 'm'));
   // The edit restarts wrr's cycle, now 3 + 5 + 1.
   assert.deepEqual(counts(step('nat-traffic-after-reload')), { rs1: 30, rs2: 50, rs3: 10 });
+});
+
+test('drift made with ipvsadm is repaired within the 10 s read-back, and a service someone else added is left alone', T, (t) => {
+  const repairMs = Number(lines(step('drift-repaired'))[0]) - Number(lines(step('drift-made'))[0]);
+  t.diagnostic(`drift repaired ${repairMs} ms after it was made (read back every 10 s)`);
+  // One read-back period, and slack for Node in the guest's one slow CPU.
+  assert.ok(repairMs <= 10_000 + 3_000, `drift repaired ${repairMs} ms after it was made`);
+  const after = saved('saved-after-repair');
+  assert.deepEqual(after.filter((l) => !l.includes(FOREIGN_VIP)), tableWith(5), 'the runtime\'s services are as configured again');
+  assert.deepEqual(after.filter((l) => l.includes(FOREIGN_VIP)), [
+    `-A -t ${FOREIGN_VIP}:443 -s rr`,
+    `-a -t ${FOREIGN_VIP}:443 -r ${ip('rs3')}:443 -m -w 1`,
+  ], 'the foreign service is untouched');
 });
 
 test('a scheduler the kernel lacks is refused by name: a reload keeps the running configuration, a start exits 1', T, () => {
