@@ -2,15 +2,16 @@
 // this repository and a PULUMI_HOME of its own, the plugin installed from its release tarball with
 // `pulumi plugin install resource keepalive VERSION --file`, the SDK and the example program copied in
 // as a user would get them, and the user's commands run there with an environment of the user's (no
-// KEEPALIVE_RUNTIME_BUNDLE, no provider/bin on PATH, ambient plugins ignored): what the plugin installs
-// on hosts comes from the executable alone.
+// KEEPALIVE_RUNTIME_BUNDLE, no provider/bin on PATH, ambient plugins ignored) and with the checkout
+// hidden from them, the engine and the plugin (withoutCheckout): what the plugin installs on hosts
+// comes from the executable alone.
 //
 // The lab side (the directors, a real server answering HTTP, a client) is the test's: journeyLab makes
 // it, and the journeys point the examples at it through the examples' own configuration.
 import { spawn } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Lab } from './lab.ts';
 import { addressIn } from './addressing.ts';
@@ -105,6 +106,15 @@ export function lastJson(r: Result): Record<string, unknown> {
   try { return JSON.parse(line) as Record<string, unknown>; } catch { throw new Error(show('no JSON result on the last line', r)); }
 }
 
+/**
+ * argv wrapped so that it runs with this checkout hidden under an empty tmpfs, in a mount namespace of
+ * its own (what it starts, the engine and the plugin among them, inherits it): a journey that needed
+ * anything from the checkout would fail.
+ */
+export function withoutCheckout(argv: readonly string[]): string[] {
+  return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs none "$1" || exit 125; shift; exec "$@"', 'sh', REPO.replace(/\/$/, ''), ...argv];
+}
+
 export interface Journey {
   /** The temporary directory: the user's project under project/, the state under state/, PULUMI_HOME under pulumi-home/. */
   dir: string;
@@ -113,6 +123,8 @@ export interface Journey {
   env: NodeJS.ProcessEnv;
   /** The copied release artefacts, by their file names, in dir/downloads. */
   downloads: string;
+  /** Runs a user's command in the project (env: the journey's unless given), the checkout hidden (withoutCheckout). */
+  run(argv: readonly string[], options?: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number }): Promise<Result>;
   remove(): void;
 }
 
@@ -153,10 +165,16 @@ export async function startJourney(language: string, a: Artefacts, path: readonl
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
     PULUMI_IGNORE_AMBIENT_PLUGINS: 'true',
   };
-  const journey = { dir, project, env, downloads, remove: () => rmSync(dir, { recursive: true, force: true }) };
-  const installed = await sh(['pulumi', 'plugin', 'install', 'resource', 'keepalive', VERSION, '--file', join(downloads, basename(a.plugin))], { cwd: dir, env });
+  const journey: Journey = {
+    dir, project, env, downloads,
+    run: (argv, options = {}) => sh(withoutCheckout(argv), { cwd: project, env: options.env ?? env, timeoutMs: options.timeoutMs ?? 600_000, ...(options.input !== undefined && { input: options.input }) }),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+  const seen = await journey.run(['sh', '-c', 'ls -A "$0" | wc -l', REPO]);
+  if (seen.stdout.trim() !== '0') throw new Error(show(`the checkout is not hidden from the journey's commands`, seen));
+  const installed = await journey.run(['pulumi', 'plugin', 'install', 'resource', 'keepalive', VERSION, '--file', join(downloads, basename(a.plugin))]);
   if (installed.code !== 0) throw new Error(show('pulumi plugin install', installed));
-  const listed = await sh(['pulumi', 'plugin', 'ls'], { cwd: dir, env });
+  const listed = await journey.run(['pulumi', 'plugin', 'ls']);
   if (!new RegExp(`keepalive\\s+resource\\s+${VERSION.replaceAll('.', '\\.')}`).test(listed.stdout)) throw new Error(show('pulumi plugin ls does not list keepalive', listed));
   return journey;
 }
@@ -251,4 +269,10 @@ export async function waitServed(j: JourneyLab, timeoutMs = 30_000): Promise<{ c
   }
 }
 
-export const checkoutNodeBin = dirname(process.execPath);
+/** The user's Node: a copy of the checkout's Node 24 in the journey's directory; its bin directory for PATH. */
+export function userNode(journey: Journey): string {
+  const bin = join(journey.dir, 'node/bin');
+  mkdirSync(bin, { recursive: true });
+  copyFileSync(process.execPath, join(bin, 'node'));
+  return bin;
+}
