@@ -1,7 +1,13 @@
 // What the provider installs on a host: the bundled runtime (esbuild's one-file keepalive.mjs with its
 // socket addon, see scripts/build-runtime.ts) plus a launcher, identified by one content hash; and,
-// for a host whose Node is older than 24, a pinned Node binary for the host's CPU, taken from the
-// registry's node-linux-<arch> package installed in this project.
+// for a host whose Node is older than 24, a pinned Node binary for the host's CPU, sent gzip-compressed
+// (about 44 MB instead of 126) and unpacked on the host.
+//
+// Where they come from (the one seam, `fromSea`): run as the single executable plugin
+// (scripts/build-plugin.ts), from the executable's own assets (keepalive.mjs, keepalive_socket.node,
+// node-linux-<arch>.gz and node.json); run from a checkout, from the checkout: the bundle built by
+// scripts/build-runtime.ts, and the registry's node-linux-<arch> package (or the `node` package)
+// installed in this project, compressed once and kept in dist/node/.
 //
 // On the host (INSTALL is the Host's installDir):
 //   INSTALL/<id>/keepalive.mjs, keepalive_socket.node   the bundle
@@ -12,11 +18,26 @@
 // The launcher is the same text for every host, so the id depends on the bundle only, and which Node
 // a host uses is the `node` link's business.
 import { spawnSync } from 'node:child_process';
-import { existsSync, openSync, readFileSync, readSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, readSync, closeSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { getAsset, isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { sha256 } from './ssh.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The checkout this module sits in; never asked for inside the single executable, which has none. */
+const root = (): string => fileURLToPath(new URL('../../', import.meta.url));
+
+/** True when this process is the single executable plugin, which carries what it installs as assets. */
+export const fromSea = (): boolean => isSea();
+
+/** One asset of the single executable, as a Buffer (`getAsset` copies it out of the executable). */
+function seaAsset(name: string): Buffer {
+  return Buffer.from(getAsset(name));
+}
+
+/** The single executable's description of the Node binaries it carries (its `node.json` asset). */
+export interface SeaNodeEntry { readonly arch: Arch; readonly version: string; readonly asset: string; readonly size: number }
 
 /** The oldest Node major the bundle runs on (it targets node24: `using`, type stripping off, etc.). */
 export const MIN_NODE_MAJOR = 24;
@@ -53,7 +74,12 @@ export function elfArch(path: string): Arch | undefined {
   } finally {
     closeSync(fd);
   }
-  if (header.readUInt32BE(0) !== 0x7f454c46) return undefined;
+  return elfArchOf(header);
+}
+
+/** The same, from a file's first bytes. */
+export function elfArchOf(header: Buffer): Arch | undefined {
+  if (header.length < 20 || header.readUInt32BE(0) !== 0x7f454c46) return undefined;
   return ELF_MACHINE[header.readUInt16LE(18)];
 }
 
@@ -88,34 +114,89 @@ let cached: RuntimeBundle | undefined;
 
 /**
  * The runtime this provider installs. KEEPALIVE_RUNTIME_BUNDLE names a directory holding a built
- * keepalive.mjs and keepalive_socket.node (a release); without it the bundle is built from this
- * checkout once per provider process, so a deploy always carries the source it sits next to.
+ * keepalive.mjs and keepalive_socket.node (a release); without it, the single executable plugin
+ * installs the bundle it carries, and a plugin run from a checkout builds the bundle from the checkout
+ * once per provider process, so a deploy always carries the source it sits next to.
  */
 export function runtimeBundle(): RuntimeBundle {
   if (cached) return cached;
   let dir = process.env.KEEPALIVE_RUNTIME_BUNDLE;
-  if (dir === undefined) {
-    const built = spawnSync(process.execPath, [`${ROOT}scripts/build-runtime.ts`], { encoding: 'utf8' });
-    if (built.status !== 0) throw new Error(`building the runtime bundle failed: ${(built.stderr || built.stdout).trim()}`);
-    dir = `${ROOT}dist/runtime`;
+  let mjs: Buffer;
+  let addon: Buffer;
+  let where: string;
+  if (dir === undefined && fromSea()) {
+    mjs = seaAsset('keepalive.mjs');
+    addon = seaAsset('keepalive_socket.node');
+    where = 'the plugin\'s keepalive_socket.node asset';
+  } else {
+    if (dir === undefined) {
+      const built = spawnSync(process.execPath, [`${root()}scripts/build-runtime.ts`], { encoding: 'utf8' });
+      if (built.status !== 0) throw new Error(`building the runtime bundle failed: ${(built.stderr || built.stdout).trim()}`);
+      dir = `${root()}dist/runtime`;
+    }
+    where = `${dir}/keepalive_socket.node`;
+    if (!existsSync(where)) throw new Error(`${where} is missing: the runtime bundle is incomplete`);
+    mjs = readFileSync(`${dir}/keepalive.mjs`);
+    addon = readFileSync(where);
   }
-  const addon = `${dir}/keepalive_socket.node`;
-  const arch = existsSync(addon) ? elfArch(addon) : undefined;
-  if (!arch) throw new Error(`${addon} is missing or not a Linux x64/arm64 addon: the runtime bundle is incomplete`);
+  const arch = elfArchOf(addon);
+  if (!arch) throw new Error(`${where} is not a Linux x64/arm64 addon: the runtime bundle is incomplete`);
   cached = bundleFrom([
-    { name: 'keepalive.mjs', content: readFileSync(`${dir}/keepalive.mjs`), mode: 0o644 },
-    { name: 'keepalive_socket.node', content: readFileSync(addon), mode: 0o755 },
+    { name: 'keepalive.mjs', content: mjs, mode: 0o644 },
+    { name: 'keepalive_socket.node', content: addon, mode: 0o755 },
     { name: 'keepalive', content: Buffer.from(LAUNCHER), mode: 0o755 },
   ], arch);
   return cached;
 }
 
 export interface NodeBinary {
+  /** Where it comes from: a file of the checkout, or `sea:<asset>` inside the single executable. */
   readonly path: string;
   readonly version: string;
   readonly arch: Arch;
   /** The directory it goes to under the install directory: node-v24.21.0-linux-x64. */
   readonly dirName: string;
+  /** The binary gzip-compressed, as it is uploaded (hosts unpack it with gzip). */
+  gzip(): Promise<Buffer>;
+}
+
+const gzipAsync = promisify(gzip);
+const gzipping = new Map<string, Promise<Buffer>>();
+
+/**
+ * A checkout's Node binary, gzip-compressed: kept in dist/node/<name>.gz with the size and mtime of the
+ * binary it was made from, so it is compressed once (about 4 s), not once per provider process.
+ * Written beside its place and renamed, as provider processes may run side by side.
+ */
+function gzipOfFile(path: string, name: string): Promise<Buffer> {
+  const known = gzipping.get(path);
+  if (known) return known;
+  const made = (async () => {
+    const { size, mtimeMs } = statSync(path);
+    const stamp = `${size} ${mtimeMs}\n`;
+    const dir = `${root()}dist/node`;
+    const out = `${dir}/${name}.gz`;
+    try {
+      if (readFileSync(`${out}.source`, 'utf8') === stamp) return readFileSync(out);
+    } catch { /* not made yet */ }
+    const compressed = await gzipAsync(readFileSync(path), { level: 6 });
+    try {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(`${out}.${process.pid}`, compressed);
+      renameSync(`${out}.${process.pid}`, out);
+      writeFileSync(`${out}.source.${process.pid}`, stamp);
+      renameSync(`${out}.source.${process.pid}`, `${out}.source`);
+    } catch { /* a read-only checkout: compressed again next time */ }
+    return compressed;
+  })();
+  gzipping.set(path, made);
+  made.catch(() => gzipping.delete(path));
+  return made;
+}
+
+/** The Node binaries the single executable carries. */
+export function seaNodes(): readonly SeaNodeEntry[] {
+  return JSON.parse(seaAsset('node.json').toString('utf8')) as SeaNodeEntry[];
 }
 
 function packageVersion(dir: string): string | undefined {
@@ -127,18 +208,30 @@ function packageVersion(dir: string): string | undefined {
 }
 
 /**
- * A Node binary for `arch` available on this machine: the registry's node-linux-<arch> package when
- * it is installed here, or the binary the `node` package put in place (for this machine's CPU; its
- * ELF header says which). Throws, saying what to install, when there is none.
+ * A Node binary for `arch` to upload: in the single executable, the one it carries for that CPU; in a
+ * checkout, the registry's node-linux-<arch> package when it is installed here, or the binary the
+ * `node` package put in place (for this machine's CPU; its ELF header says which). Throws, saying
+ * what to install, when there is none.
  */
 export function nodeBinaryFor(arch: Arch, host: string): NodeBinary {
-  const candidates = [`${ROOT}node_modules/node-linux-${arch}`, `${ROOT}node_modules/node`];
+  if (fromSea()) {
+    const entry = seaNodes().find((n) => n.arch === arch);
+    if (entry) {
+      return {
+        path: `sea:${entry.asset}`, version: entry.version, arch, dirName: `node-v${entry.version}-linux-${arch}`,
+        gzip: () => Promise.resolve(seaAsset(entry.asset)),
+      };
+    }
+    throw new Error(`${host} is linux-${arch} and has no Node >= ${MIN_NODE_MAJOR}, and this plugin carries no Node binary for linux-${arch}: install Node ${MIN_NODE_MAJOR} on the host`);
+  }
+  const candidates = [`${root()}node_modules/node-linux-${arch}`, `${root()}node_modules/node`];
   for (const dir of candidates) {
     const path = `${dir}/bin/node`;
     const version = packageVersion(dir);
     if (version === undefined || !existsSync(path) || elfArch(path) !== arch) continue;
     if (Number(version.split('.')[0]) < MIN_NODE_MAJOR) continue;
-    return { path, version, arch, dirName: `node-v${version}-linux-${arch}` };
+    const dirName = `node-v${version}-linux-${arch}`;
+    return { path, version, arch, dirName, gzip: () => gzipOfFile(path, dirName) };
   }
   throw new Error(`${host} is linux-${arch} and has no Node >= ${MIN_NODE_MAJOR}, and no Node binary for linux-${arch} is available to upload: install the registry package node-linux-${arch} (Node ${MIN_NODE_MAJOR}) into this project's node_modules, or install Node ${MIN_NODE_MAJOR} on the host`);
 }

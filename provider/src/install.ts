@@ -1,11 +1,11 @@
 // A Host's install, over SSH: what is there (one probe command), the runtime bundle uploaded only when
-// the host lacks that exact content, a Node binary only when the host has none new enough, then one
-// command that verifies the upload, switches the `current` link atomically and restarts a runtime
-// that was running an older bundle. An upload goes to a staging directory that is renamed into place
-// once complete, so a connection lost halfway leaves the old runtime installed and running, and the
-// next deploy starts over. Uninstall stops the runtime and removes what the install made.
+// the host lacks that exact content, a Node binary (gzip-compressed, unpacked there) only when the
+// host has none new enough, then one command that verifies the upload, switches the `current` link
+// atomically and restarts a runtime that was running an older bundle. An upload goes to a staging
+// directory that is renamed into place once complete, so a connection lost halfway leaves the old
+// runtime installed and running, and the next deploy starts over. Uninstall stops the runtime and
+// removes what the install made.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { MIN_NODE_MAJOR, nodeBinaryFor, unameArch, type NodeBinary, type RuntimeBundle } from './bundle.ts';
 import type { DaemonStatus } from '../../runtime/src/control/status.ts';
 import type { HostConnection } from './schema.ts';
@@ -241,7 +241,8 @@ mkdir -p "$I" && touch "$I/${MARKER}" && rm -rf "$I"/.partial-* || exit 1
 [ -z "$N" ] || mkdir -p "$N/bin" || exit 1`);
     if (prepare.code !== 0) throw new Error(`${host.name}: cannot prepare ${paths.install}: ${prepare.stderr.trim()}`);
     if (node.upload) {
-      await session.putFile(`${nodePartial}/bin/node`, readFileSync(node.upload.path), 0o755);
+      // Compressed (44 MB, not 126): unpacked on the host, under the lock, before it is moved into place.
+      await session.putFile(`${nodePartial}/bin/node.gz`, await node.upload.gzip(), 0o644);
       writes++;
     }
     if (partial) {
@@ -265,6 +266,8 @@ if [ -n "$P" ]; then
   say "write=bundle"
 fi
 if [ -n "$N" ]; then
+  command -v gzip >/dev/null 2>&1 || fail "gzip is not installed: it unpacks the uploaded Node"
+  gzip -dc "$N/bin/node.gz" > "$N/bin/node" && chmod 755 "$N/bin/node" && rm -f "$N/bin/node.gz" || fail "the uploaded Node does not unpack: $(gzip -t "$N/bin/node.gz" 2>&1 | tail -n 1)"
   rm -rf "$I/$NODEDIR" && mv -T "$N" "$I/$NODEDIR" || exit 1
   say "write=node"
 fi

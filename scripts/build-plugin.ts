@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+// Builds the provider plugin as one executable, dist/plugin/pulumi-resource-keepalive: a Node 24 single
+// executable application (Node's SEA) that runs on Linux x86-64 with neither Node nor this checkout.
+//
+//   1. the runtime bundle (scripts/build-runtime.ts): dist/runtime/keepalive.mjs + keepalive_socket.node;
+//   2. the provider (provider/src/main.ts) as one CommonJS file, bundled by esbuild with everything it
+//      loads (@pulumi/pulumi's provider server, gRPC, the schema, package.json's version, the
+//      runtime's configuration loader and validator that Check runs);
+//   3. a SEA blob (`node --experimental-sea-config`) holding that script, its V8 code cache, and the
+//      assets the provider installs on hosts: keepalive.mjs, keepalive_socket.node, and the Node binary
+//      for linux-x64 gzip-compressed (node-linux-x64.gz, described by node.json). provider/src/bundle.ts
+//      reads them with `node:sea`'s getAsset when it runs as the executable;
+//   4. this project's Node 24 binary (the `node` package), its symbols stripped when `strip` is there
+//      (126 MB -> 108 MB; the Node uploaded to hosts is the unmodified binary), with the blob injected
+//      by postject under Node's sentinel fuse.
+//
+// Only linux-x64 hosts are carried: the runtime's socket addon is built here with the machine's cc,
+// for this machine's CPU, and an arm64 host would need an arm64 addon too, which needs a cross compiler.
+//
+//   node scripts/build-plugin.ts [--out DIR]      prints the executable's path
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+
+export const PLUGIN_NAME = 'pulumi-resource-keepalive';
+/** Node's SEA sentinel fuse: the string postject flips to tell the binary it carries a blob. */
+export const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function run(command: string, args: readonly string[]): string {
+  const result = spawnSync(command, args, { encoding: 'utf8', cwd: root, maxBuffer: 1 << 26 });
+  if (result.error) throw new Error(`${command}: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${(result.stderr || result.stdout).trim()}`);
+  return result.stdout;
+}
+
+/** Builds the executable into `outDir` and returns its path. */
+export async function buildPlugin(outDir = `${root}dist/plugin`): Promise<string> {
+  const node = `${root}node_modules/node/bin/node`;
+  const nodeVersion = (JSON.parse(readFileSync(`${root}node_modules/node/package.json`, 'utf8')) as { version: string }).version;
+  const work = `${outDir}/.build-${process.pid}`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  try {
+    // 1. The runtime bundle, on this project's Node.
+    run(node, [`${root}scripts/build-runtime.ts`]);
+
+    // 2. The provider as one CommonJS script. import.meta.url has no meaning in it: modules that compute
+    //    a path from it at load time get the executable's own path instead, and none of them is used
+    //    for a path inside the executable (bundle.ts reads assets there).
+    await build({
+      entryPoints: [`${root}provider/src/main.ts`],
+      outfile: `${work}/main.cjs`,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node24',
+      define: { 'import.meta.url': 'keepaliveImportMetaUrl', 'import.meta.main': 'false' },
+      banner: { js: "var keepaliveImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+      // ssh2's optional native parts, each required inside a try: unbuilt here (package.json's
+      // allowScripts), and the executable's require knows only Node's own modules anyway.
+      external: ['cpu-features', '*.node'],
+      logLevel: 'error',
+      legalComments: 'none',
+    });
+
+    // 3. The assets and the blob.
+    writeFileSync(`${work}/node-linux-x64.gz`, gzipSync(readFileSync(node), { level: 9 }));
+    writeFileSync(`${work}/node.json`, `${JSON.stringify([{ arch: 'x64', version: nodeVersion, asset: 'node-linux-x64.gz', size: readFileSync(node).length }])}\n`);
+    const seaConfig = {
+      main: `${work}/main.cjs`,
+      output: `${work}/sea.blob`,
+      disableExperimentalSEAWarning: true,
+      useCodeCache: true,
+      useSnapshot: false,
+      assets: {
+        'keepalive.mjs': `${root}dist/runtime/keepalive.mjs`,
+        'keepalive_socket.node': `${root}dist/runtime/keepalive_socket.node`,
+        'node-linux-x64.gz': `${work}/node-linux-x64.gz`,
+        'node.json': `${work}/node.json`,
+      },
+    };
+    writeFileSync(`${work}/sea-config.json`, JSON.stringify(seaConfig, null, 2));
+    run(node, ['--experimental-sea-config', `${work}/sea-config.json`]);
+
+    // 4. The executable: Node with the blob injected.
+    const exe = `${work}/${PLUGIN_NAME}`;
+    if (spawnSync('strip', ['-o', exe, node]).status !== 0) copyFileSync(node, exe);
+    chmodSync(exe, 0o755);
+    const postject = createRequire(import.meta.url).resolve('postject/dist/cli.js');
+    run(node, [postject, exe, 'NODE_SEA_BLOB', `${work}/sea.blob`, '--sentinel-fuse', SEA_FUSE]);
+    const check = spawnSync(exe, ['--help'], { encoding: 'utf8', env: {}, cwd: '/' });
+    if (!/^usage: pulumi-resource-keepalive /.test(check.stderr)) {
+      throw new Error(`the built executable does not answer --help with its usage: ${check.stderr || check.stdout || check.error?.message}`);
+    }
+    const out = `${outDir}/${PLUGIN_NAME}`;
+    renameSync(exe, out);
+    return out;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { out: { type: 'string' } } });
+  console.log(await buildPlugin(values.out));
+}
