@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// keepalive as packages a user installs, all in dist/packages/, at package.json's version (the one
+// place it is kept; the plugin, the schema and every SDK take it from there):
+//
+//   pulumi-resource-keepalive-v<version>-linux-amd64.tar.gz   the plugin: one executable at the root,
+//       a Node 24 single executable application carrying the runtime and Node for hosts
+//       (scripts/build-plugin.ts), for `pulumi plugin install resource keepalive <version> --file ...`
+//   keepalive-pulumi-<version>.tgz, pulumi_keepalive-<version>-py3-none-any.whl, go/
+//       the SDKs, from `node scripts/sdk.ts build`
+//
+//   node scripts/package.ts [--plugin-only]     prints the artefacts' paths
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { buildPlugin, PLUGIN_NAME } from './build-plugin.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+export const VERSION = (JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string }).version;
+export const PACKAGES = `${root}dist/packages`;
+export const TARBALL = `${PACKAGES}/${PLUGIN_NAME}-v${VERSION}-linux-amd64.tar.gz`;
+
+/**
+ * The release tarball of an executable: it alone, at the root, owned by root, its time the build's
+ * (what `pulumi plugin install --file` unpacks into the plugin's directory). No PulumiPlugin.yaml: it
+ * would make the CLI treat the plugin as one run through a language host.
+ */
+export function tarball(executable: string, out = TARBALL): string {
+  mkdirSync(PACKAGES, { recursive: true });
+  const temporary = `${out}.${process.pid}`;
+  const dir = executable.slice(0, executable.lastIndexOf('/'));
+  const name = executable.slice(executable.lastIndexOf('/') + 1);
+  if (name !== PLUGIN_NAME) throw new Error(`the plugin executable must be named ${PLUGIN_NAME}, not ${name}`);
+  const tar = spawnSync('sh', ['-c', 'tar -C "$1" --owner=0 --group=0 --numeric-owner -cf - "$2" | gzip -n -6 > "$3"', 'tar', dir, name, temporary], { encoding: 'utf8' });
+  if (tar.status !== 0) {
+    rmSync(temporary, { force: true });
+    throw new Error(`making ${out} failed: ${tar.stderr.trim()}`);
+  }
+  renameSync(temporary, out);
+  return out;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { 'plugin-only': { type: 'boolean', default: false } } });
+  const plugin = await buildPlugin();
+  console.log(plugin);
+  console.log(tarball(plugin));
+  if (!values['plugin-only']) {
+    if (existsSync(`${root}scripts/sdk.ts`)) {
+      const sdk = spawnSync(process.execPath, [`${root}scripts/sdk.ts`, 'build'], { stdio: 'inherit' });
+      if (sdk.status !== 0) process.exit(sdk.status ?? 1);
+    } else {
+      process.stderr.write('package: scripts/sdk.ts is not there: the SDKs are not built\n');
+      process.exit(1);
+    }
+  }
+}
