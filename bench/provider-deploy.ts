@@ -8,14 +8,22 @@
 //   takeover    a backup raised above the master (the update waits until it holds the VIP)
 //   destroy     the group (the last fragment stops each runtime) and the hosts
 // The plugin logs each operation's SSH cost to the engine ("ssh h1: 3 round trips, 1 write").
-//   npm run bench:provider -- [--runs N]
+// Then the plugin as users get it, the single executable (scripts/build-plugin.ts, built unless fresh):
+//   its size and its release tarball's
+//   cold start: process start until GetSchema answers (median of 5), beside the checkout's plugin
+//   a fresh host: bytes the host receives (its interfaces' counters) and the Host create's time
+//   npm run bench:provider -- [--runs N] [--plugin-only] [--plugin EXECUTABLE]
+// --plugin measures the fresh host with another plugin executable (an older checkout's, say).
+import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Lab } from '../test/lab/lab.ts';
+import type { Host as LabHost } from '../test/lab/host.ts';
 import { addressIn } from '../test/lab/addressing.ts';
-import { PluginHarness, type Props } from '../test/fixtures/provider/engine.ts';
+import { Deployment, PLUGIN, PluginHarness, startEngine, type Props } from '../test/fixtures/provider/engine.ts';
 import { hostInputs, stopRuntimes } from '../test/fixtures/provider/lab.ts';
+import { freshPlugin, freshTarball, getSchema, providerClient, runPlugin, stopPlugin } from '../test/fixtures/sea-plugin.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' }, 'plugin-only': { type: 'boolean', default: false }, plugin: { type: 'string' } } });
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive integer');
 const HOSTS = ['h1', 'h2', 'h3'] as const;
@@ -23,7 +31,7 @@ const HOSTS = ['h1', 'h2', 'h3'] as const;
 interface Row { step: string; ms: number; roundTrips: number; writes: number; connections: number }
 const rows: Row[] = [];
 
-for (let run = 0; run < runs; run++) {
+for (let run = 0; run < (values['plugin-only'] ? 0 : runs); run++) {
   await using lab = await Lab.create({ hosts: [...HOSTS] });
   await using harness = await PluginHarness.start();
   const d = harness.deployment;
@@ -64,11 +72,85 @@ for (let run = 0; run < runs; run++) {
   }
 }
 
-console.log(`provider deploy benchmark: 3 lab hosts over SSH, ${runs} run(s); times in ms (median), round trips and writes summed over the hosts`);
-const steps = [...new Set(rows.map((r) => r.step))];
 const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-for (const step of steps) {
-  const of = rows.filter((r) => r.step === step);
-  const r = of[0]!;
-  console.log(`${step.padEnd(56)} ${median(of.map((x) => x.ms)).toFixed(0).padStart(7)} ms  ${String(r.roundTrips).padStart(4)} round trips  ${String(r.writes).padStart(3)} writes  ${r.connections} connections`);
+if (!values['plugin-only']) {
+  console.log(`provider deploy benchmark: 3 lab hosts over SSH, ${runs} run(s); times in ms (median), round trips and writes summed over the hosts`);
+  const steps = [...new Set(rows.map((r) => r.step))];
+  for (const step of steps) {
+    const of = rows.filter((r) => r.step === step);
+    const r = of[0]!;
+    console.log(`${step.padEnd(56)} ${median(of.map((x) => x.ms)).toFixed(0).padStart(7)} ms  ${String(r.roundTrips).padStart(4)} round trips  ${String(r.writes).padStart(3)} writes  ${r.connections} connections`);
+  }
 }
+
+// The single executable.
+const tarball = await freshTarball();
+const sea = values.plugin ?? await freshPlugin();
+const MB = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/** Process start until GetSchema answers, `times` times: the median and the time to the port alone. */
+async function coldStart(executable: string, times: number): Promise<{ ms: number; portMs: number }> {
+  const engine = await startEngine();
+  const samples: { ms: number; portMs: number }[] = [];
+  try {
+    for (let i = 0; i < times; i++) {
+      const started = performance.now();
+      const plugin = await runPlugin(executable, [engine.address], { cwd: '/tmp' });
+      const client = providerClient(plugin.port);
+      try {
+        await getSchema(client);
+        samples.push({ ms: performance.now() - started, portMs: plugin.startMs });
+      } finally {
+        client.close();
+        await stopPlugin(plugin);
+      }
+    }
+  } finally {
+    engine.server.forceShutdown();
+  }
+  return { ms: median(samples.map((s) => s.ms)), portMs: median(samples.map((s) => s.portMs)) };
+}
+
+/** Bytes a lab host has received on its interfaces (loopback aside). */
+async function received(host: LabHost): Promise<number> {
+  const links = JSON.parse((await host.exec(['ip', '-j', '-s', 'link', 'show'])).stdout) as { ifname: string; stats64: { rx: { bytes: number } } }[];
+  return links.filter((l) => l.ifname !== 'lo').reduce((sum, l) => sum + l.stats64.rx.bytes, 0);
+}
+
+/** A Host create on a fresh lab host (no Node 24 there) by `executable`: its time and the bytes the host received. */
+async function freshHost(executable: string): Promise<{ ms: number; bytes: number; node: string }> {
+  await using lab = await Lab.create({ hosts: ['h1'] });
+  const engine = await startEngine();
+  const plugin = await runPlugin(executable, [engine.address], { cwd: lab.dir });
+  const client = providerClient(plugin.port);
+  try {
+    const d = new Deployment(client, engine.logs);
+    const host = lab.host('h1');
+    const before = await received(host);
+    const started = performance.now();
+    await d.up('Host', 'h1', hostInputs(host));
+    const ms = performance.now() - started;
+    const bytes = (await received(host)) - before;
+    const node = String(d.outputs('Host', 'h1').node);
+    await d.destroy('Host', 'h1');
+    return { ms, bytes, node };
+  } finally {
+    client.close();
+    await stopPlugin(plugin);
+    engine.server.forceShutdown();
+    await stopRuntimes(lab.hosts.values());
+  }
+}
+
+const seaCold = await coldStart(sea, 5);
+const checkoutCold = values.plugin === undefined ? await coldStart(PLUGIN, 5) : undefined;
+const fresh: { ms: number; bytes: number; node: string }[] = [];
+for (let run = 0; run < runs; run++) fresh.push(await freshHost(sea));
+const freshMs = median(fresh.map((f) => f.ms));
+console.log(`\nthe plugin as one executable${values.plugin === undefined ? '' : ` (${sea})`}`);
+console.log(`${'plugin executable'.padEnd(56)} ${MB(statSync(sea).size).padStart(10)}`);
+if (values.plugin === undefined) console.log(`${'release tarball'.padEnd(56)} ${MB(statSync(tarball).size).padStart(10)}`);
+console.log(`${'cold start: process start until GetSchema answers'.padEnd(56)} ${seaCold.ms.toFixed(0).padStart(7)} ms  (port printed after ${seaCold.portMs.toFixed(0)} ms; median of 5)`);
+if (checkoutCold) console.log(`${'  the checkout\'s plugin (provider/bin, type stripping)'.padEnd(56)} ${checkoutCold.ms.toFixed(0).padStart(7)} ms  (port printed after ${checkoutCold.portMs.toFixed(0)} ms)`);
+console.log(`${'fresh host: bytes received for the install'.padEnd(56)} ${MB(median(fresh.map((f) => f.bytes))).padStart(10)}  (Node: ${fresh[0]!.node})`);
+console.log(`${'fresh host: Host create'.padEnd(56)} ${freshMs.toFixed(0).padStart(7)} ms  (median of ${runs})`);
