@@ -3,7 +3,7 @@
 // the Pulumi program (index.ts) and by its tests (test/provider-example.test.ts), which build it
 // against mocks.
 import type * as pulumi from '@pulumi/pulumi';
-import { Host, RealServer, VirtualServer, VrrpGroup } from '../provider/sdk/index.ts';
+import { Host, RealServer, VirtualServer, VrrpGroup } from '@keepalive/pulumi';
 
 export interface Director {
   /** The Host resource's name, used in previews ("vrid 51: master lb1"). */

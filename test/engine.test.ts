@@ -1,5 +1,5 @@
 // The real Pulumi engine (the CLI that scripts/pulumi-engine builds from the Go module proxy) taking
-// the example program (examples/ha-pair.ts, through provider/sdk) through preview, up, a priority
+// the example program (examples/ha-pair.ts, through the generated SDK @keepalive/pulumi) through preview, up, a priority
 // change, refresh and destroy, with this repository's provider plugin, on lab hosts with their own
 // sshd (see lab/pulumi.ts for how the engine runs here).
 import { after, before, test } from 'node:test';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Stack } from '@pulumi/pulumi/automation/index.js';
 import { checkerStatus } from '../runtime/src/control/status.ts';
-import { Host, VirtualServer, VrrpGroup } from '../provider/sdk/index.ts';
+import { Host, VirtualServer, VrrpGroup } from '@keepalive/pulumi';
 import { addressIn } from './lab/addressing.ts';
 import { waitFor } from './lab/exec.ts';
 import type { Host as LabHost } from './lab/host.ts';

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Stack } from '@pulumi/pulumi/automation/index.js';
 import type { DaemonStatus } from '../runtime/src/control/status.ts';
 import { checkerStatus, vrrpInstances } from '../runtime/src/control/status.ts';
-import { Host, RealServer, VirtualServer, VrrpGroup } from '../provider/sdk/index.ts';
+import { Host, RealServer, VirtualServer, VrrpGroup } from '@keepalive/pulumi';
 import { addressIn } from './lab/addressing.ts';
 import type { SegmentCapture } from './lab/capture.ts';
 import { waitFor } from './lab/exec.ts';
