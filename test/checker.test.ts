@@ -1,5 +1,6 @@
 // The health checkers against real servers of their kind, run from one lab host against another:
-// HTTP and HTTPS (a generated self-signed certificate), a DNS responder, Debian's aiosmtpd, scripts.
+// HTTP and HTTPS (a generated self-signed certificate), a DNS responder, Debian's aiosmtpd, scripts;
+// Debian's dnsmasq for DNS_CHECK, and Debian's nginx for HTTP_GET and SSL_GET run by `keepalive run`.
 // Then hostile backends (partitioned, trickling, endless bodies, TLS that must not verify, scripts
 // that hang or ignore TERM): every check ends within its own bound, in little memory, and the
 // scheduler keeps the other checks on time.
@@ -7,11 +8,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Lab } from './lab/lab.ts';
 import { addressIn } from './lab/addressing.ts';
 import { waitFor } from './lab/exec.ts';
-import type { Host } from './lab/host.ts';
+import type { Daemon, Host } from './lab/host.ts';
+import { keepalive, keepaliveStatus } from './lab/implementations.ts';
+import { labProcesses, processGroup } from './lab/processes.ts';
+import { checkerStatus } from '../runtime/src/control/status.ts';
 import type { CheckResult, CheckSpec } from '../runtime/src/checker/check.ts';
 import type { ScheduleEvent, ServerChecks } from '../runtime/src/checker/scheduler.ts';
 
@@ -21,12 +26,18 @@ const PAGE = 'hello from the real server\n';
 const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
 const PORTS = { http: 8080, https: 8443, trickle: 8081, huge: 8082, dns: 5353, smtp: 2525, closed: 9 };
 
-/** Starts every kind of backend on `rs`: the servers fixture (certificate for rs.lab.test) and aiosmtpd. */
-async function startBackends(lab: Lab, rs: Host): Promise<{ caFile: string }> {
+/** A self-signed certificate for rs.lab.test and its key, made with openssl in the lab's directory. */
+function selfSignedCert(lab: Lab): { cert: string; key: string } {
   const cert = `${lab.dir}/rs-cert.pem`;
   const key = `${lab.dir}/rs-key.pem`;
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
     '-subj', '/CN=rs.lab.test', '-addext', 'subjectAltName=DNS:rs.lab.test', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  return { cert, key };
+}
+
+/** Starts every kind of backend on `rs`: the servers fixture (certificate for rs.lab.test) and aiosmtpd. */
+async function startBackends(lab: Lab, rs: Host): Promise<{ caFile: string }> {
+  const { cert, key } = selfSignedCert(lab);
   await rs.startDaemon('servers', [process.execPath, fixture('servers.ts'), JSON.stringify({
     address: rs.ipv4(), address6: rs.ipv6(), ...PORTS, cert, key, page: PAGE, pidFile: '/run/servers.pid',
   })], { pidFile: '/run/servers.pid' });
@@ -288,4 +299,173 @@ test('bindto and bind_port: TCP and HTTP checks connect from the configured addr
   });
   const unbound = peers.find((p) => p.startsWith(`${checker.ipv4()}:`));
   assert.deepEqual(peers, [`${second}:40123`, `${second}:40124`, unbound].sort(), 'bindto and bind_port set the source; without them it is the primary address');
+});
+
+/**
+ * Debian's nginx as the real server, in the `rs` host, with a configuration the test writes. One process
+ * in the foreground (no daemonizing, no master and workers), so that the lab owns all of nginx by one
+ * PID and finds it by its mark (a master's title overwrites its environment, and with it the mark);
+ * its pid file, logs and temporary paths in `dir`, in the host's private /run. It serves PAGE at
+ * /index.html over HTTP on port 80 and over TLS on 443 (the given certificate), and 204 at /health,
+ * or 503 while the file `maintenance` is in the document root.
+ */
+function nginxConf(dir: string, address: string, tls: { cert: string; key: string }): string {
+  return `daemon off;
+master_process off;
+pid ${dir}/nginx.pid;
+lock_file ${dir}/nginx.lock;
+error_log ${dir}/error.log info;
+events { worker_connections 64; }
+http {
+  access_log ${dir}/access.log;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  default_type text/plain;
+  server {
+    listen ${address}:80;
+    listen ${address}:443 ssl;
+    server_name rs.lab.test;
+    ssl_certificate ${tls.cert};
+    ssl_certificate_key ${tls.key};
+    root ${dir}/www;
+    location = /health {
+      if (-f ${dir}/www/maintenance) { return 503; }
+      return 204;
+    }
+  }
+}
+`;
+}
+
+test('HTTP_GET and SSL_GET in keepalive run against Debian\'s nginx: down when the page, the status or the server goes, up again after', T, async (t) => {
+  await using lab = await Lab.create({ hosts: ['lb', 'rs'], ssh: false, management: false });
+  const [lb, rs] = [lab.host('lb'), lab.host('rs')];
+  const tls = selfSignedCert(lab);
+  const dir = '/run/nginx-check';
+  const www = `${dir}/www`;
+  rs.writeFile(`${www}/index.html`, PAGE);
+  rs.writeFile(`${dir}/nginx.conf`, nginxConf(dir, rs.ipv4(), tls));
+  // nginx writes its pid file once it listens.
+  const startNginx = (): Promise<Daemon> => rs.startDaemon('nginx', ['nginx', '-p', `${dir}/`, '-c', `${dir}/nginx.conf`], { pidFile: `${dir}/nginx.pid` });
+  let nginx = await startNginx();
+  assert.match(readFileSync(`/proc/${nginx.pid}/cmdline`, 'utf8'), /^nginx\0/);
+  assert.deepEqual(processGroup(nginx.pid), [nginx.pid], 'nginx is one process');
+  assert.ok(labProcesses(lab.id).has(nginx.pid), 'the lab finds nginx by its mark, to end it even if the test fails');
+
+  // keepalived's own genhash, over HTTP and over TLS, makes of the page nginx serves the digest the test expects.
+  for (const ssl of [false, true]) {
+    const { stdout } = await lb.exec(['genhash', ...(ssl ? ['-S'] : []), '-s', rs.ipv4(), '-p', ssl ? '443' : '80', '-u', '/index.html']);
+    assert.equal(stdout.trim(), md5(PAGE), `genhash${ssl ? ' -S' : ''}`);
+  }
+
+  // Two virtual servers, one with nginx's HTTP port as its real server, one with its HTTPS port (the
+  // certificate verified, by SNI name). Each real server has two checks, one per url: the page's digest,
+  // /health's status. alpha: each starts down and comes up on passing.
+  const vip = addressIn(lab.segment().subnets.v4, 100);
+  const virtualServer = (port: number, checker: string, settings: string[] = []): string[] => [
+    `virtual_server ${vip} ${port} {`, '  delay_loop 1', '  retry 1', '  delay_before_retry 0.5', '  alpha', '  protocol TCP',
+    `  real_server ${rs.ipv4()} ${port} {`, `    ${checker} {`, '      connect_timeout 1', ...settings.map((l) => `      ${l}`),
+    '      url {', '        path /index.html', `        digest ${md5(PAGE)}`, '      }',
+    '      url {', '        path /health', '        status_code 204', '      }',
+    '    }', '  }', '}',
+  ];
+  const config = [
+    'global_defs {', '  router_id lb', '}',
+    ...virtualServer(80, 'HTTP_GET'),
+    ...virtualServer(443, 'SSL_GET', ['enable_sni', 'sni_name rs.lab.test', 'tls_verify', `tls_ca ${tls.cert}`]),
+  ].join('\n');
+
+  // The checker's recorded events, gathered across status polls (each shows the latest few).
+  const seen = new Map<string, { at: number; message: string }>();
+  const poll = async (): Promise<void> => {
+    for (const e of checkerStatus(await keepaliveStatus(lb))?.events ?? []) seen.set(`${e.at} ${e.message}`, { at: Date.parse(e.at), message: e.message });
+  };
+  const since = (from: number): { at: number; message: string }[] => [...seen.values()].filter((e) => e.at >= from).sort((a, b) => a.at - b.at);
+  const servers = [['HTTP_GET', 80], ['SSL_GET', 443]] as const;
+  const serverEvent = (port: number, state: 'UP' | 'DOWN'): string => `real server ${rs.ipv4()}:${port} of TCP ${vip} ${port} is ${state}`;
+  /** When each real server was recorded `state` at or after `from`; on a timeout, what the checker recorded instead. */
+  const both = (state: 'UP' | 'DOWN', from: number): Promise<number[]> => waitFor(`both real servers ${state}`, async () => {
+    await poll();
+    const at = servers.map(([, port]) => since(from).find((e) => e.message === serverEvent(port, state))?.at);
+    return at.every((a) => a !== undefined) ? at as number[] : undefined;
+  }, { timeoutMs: 20_000 }).catch((error: Error) => {
+    throw new Error(`${error.message}; the checker recorded since:\n${since(from).map((e) => `  ${e.message}`).join('\n')}`);
+  });
+  /** The check events since `from` of one url, as "passed: REASON" / "failed: REASON", for each real server. */
+  const checkEvents = (from: number, path: string): string[][] => servers.map(([kind, port]) => {
+    const prefix = `TCP ${vip} ${port} ${rs.ipv4()} ${port}: ${kind}#1 ${path} `;
+    return since(from).filter((e) => e.message.startsWith(prefix)).map((e) => e.message.slice(prefix.length));
+  });
+
+  // delay_loop 1 s; a failing check is retried once after 0.5 s, each run bounded by connect_timeout
+  // 1 s: down within 1 + 1 + 0.5 + 1 s of the change, up within 1 + 1 s; and slack for a loaded machine.
+  const SLACK = 2_000;
+  const DOWN_WITHIN = 3_500 + SLACK;
+  const UP_WITHIN = 2_000 + SLACK;
+  const delays: string[] = [];
+  const expectBoth = async (what: string, state: 'UP' | 'DOWN', from: number): Promise<void> => {
+    const at = await both(state, from);
+    const ms = Math.max(...at) - from;
+    delays.push(`${what} ${ms} ms`);
+    assert.ok(ms <= (state === 'UP' ? UP_WITHIN : DOWN_WITHIN), `${what}: ${state} ${ms} ms after the change`);
+  };
+
+  const started = Date.now();
+  const daemon = await keepalive.start(lb, config);
+  try {
+    await expectBoth('nginx serving', 'UP', started);
+    assert.deepEqual(checkEvents(started, '/index.html'), [['passed: status 200, digest matches'], ['passed: status 200, digest matches']]);
+    assert.deepEqual(checkEvents(started, '/health'), [['passed: status 204'], ['passed: status 204']]);
+
+    // The page changes: its digest no longer matches; /health never fails meanwhile.
+    const changed = 'hello from a page that changed\n';
+    const changedAt = Date.now();
+    rs.writeFile(`${www}/index.html`, changed);
+    await expectBoth('page changed', 'DOWN', changedAt);
+    const mismatch = `failed: digest ${md5(changed)}, expected ${md5(PAGE)}`;
+    assert.deepEqual(checkEvents(changedAt, '/index.html'), [[mismatch], [mismatch]]);
+    const restoredAt = Date.now();
+    rs.writeFile(`${www}/index.html`, PAGE);
+    await expectBoth('page restored', 'UP', restoredAt);
+    assert.deepEqual(checkEvents(changedAt, '/index.html'), [[mismatch, 'passed: status 200, digest matches'], [mismatch, 'passed: status 200, digest matches']]);
+    assert.deepEqual(checkEvents(changedAt, '/health'), [[], []], 'the status check never failed while the page was changed');
+
+    // /health answers 503: the status_code check fails; the page's never does meanwhile.
+    const maintenanceAt = Date.now();
+    rs.writeFile(`${www}/maintenance`, '');
+    await expectBoth('status 503', 'DOWN', maintenanceAt);
+    assert.deepEqual(checkEvents(maintenanceAt, '/health'), [['failed: status 503'], ['failed: status 503']]);
+    const backAt = Date.now();
+    rmSync(rs.path(`${www}/maintenance`));
+    await expectBoth('status 204 again', 'UP', backAt);
+    assert.deepEqual(checkEvents(maintenanceAt, '/health'), [['failed: status 503', 'passed: status 204'], ['failed: status 503', 'passed: status 204']]);
+    assert.deepEqual(checkEvents(maintenanceAt, '/index.html'), [[], []], 'the digest check never failed while /health answered 503');
+
+    // nginx stops (TERM, by its PID): every check is refused.
+    const stoppedAt = Date.now();
+    assert.equal(await nginx.stop(), true, 'nginx stopped on TERM');
+    await nginx.exited();
+    await expectBoth('nginx stopped', 'DOWN', stoppedAt);
+    // A server goes down with its first failing check; the other check's failure may come a run later.
+    const refused = await waitFor('every check refused', async () => {
+      await poll();
+      const failures = ['/index.html', '/health'].flatMap((path) => checkEvents(stoppedAt, path));
+      return failures.every((events) => events.length > 0) ? failures : undefined;
+    }, { timeoutMs: 20_000 });
+    const connectionRefused = servers.map(([, port]) => [`failed: connect ECONNREFUSED ${rs.ipv4()}:${port}`]);
+    assert.deepEqual(refused, [...connectionRefused, ...connectionRefused]);
+    const restartedAt = Date.now();
+    nginx = await startNginx();
+    await expectBoth('nginx started again', 'UP', restartedAt);
+    t.diagnostic(`transitions after each change (bounds: down ${DOWN_WITHIN} ms, up ${UP_WITHIN} ms): ${delays.join('; ')}`);
+    // The full record of each real server: up, then down and up again three times.
+    const transitions = servers.map(([, port]) => since(started).flatMap((e) => (['UP', 'DOWN'] as const).filter((state) => e.message === serverEvent(port, state))));
+    for (const record of transitions) assert.deepEqual(record, ['UP', 'DOWN', 'UP', 'DOWN', 'UP', 'DOWN', 'UP']);
+  } finally {
+    await daemon.stop();
+  }
+  assert.ok(nginx.running, 'nginx is left running for the lab to end, by its PID');
 });
