@@ -62,7 +62,7 @@ describe('provider install on lab hosts', () => {
     // would be one write more.
     assert.equal(result.writes, bundle.files.length + 1 + 2);
     assert.equal((await h1.exec('readlink /opt/keepalive/node')).stdout, `${OWN_NODE}\n`);
-    assert.equal((await h1.exec('ls -A /opt/keepalive | sort')).stdout, ['.keepalive-install', bundle.id, 'current', 'node', ''].join('\n'));
+    assert.equal((await h1.exec('ls -A /opt/keepalive | LC_ALL=C sort')).stdout, `${['.keepalive-install', bundle.id, 'current', 'node'].sort().join('\n')}\n`);
 
     // The runtime, started as the provider starts it (an empty conf.d is a valid configuration), runs on that Node.
     const paths = hostPaths(host);
