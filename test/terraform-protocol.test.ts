@@ -3,11 +3,17 @@
 // through the Pulumi provider's Check, and the go-plugin handshake's refusal when run by hand.
 // test/terraform-tofu.test.ts runs the same through the real OpenTofu.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { credentials, loadPackageDefinition, makeGenericClientConstructor, type Client, type ServiceClientConstructor } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { spawn, spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
 import { refType, resources, type PropertySpec } from '../provider/src/schema.ts';
 import { UNKNOWN } from '../provider/src/wire.ts';
+import { selfSigned } from '../provider/terraform/cert.ts';
 import { fromDynamic, toDynamic } from '../provider/terraform/dynamic.ts';
 import { MAGIC_COOKIE } from '../provider/terraform/plugin.ts';
 import { standIns, validateResource } from '../provider/terraform/provider.ts';
@@ -155,5 +161,64 @@ describe('handshake', () => {
     assert.equal(result.status, 1);
     assert.equal(result.stdout, '');
     assert.match(result.stderr, /speaks plugin protocol versions 5; this provider speaks 6 only/);
+  });
+});
+
+describe('handshake and AutoMTLS, as go-plugin does them', () => {
+  const pem = (der: Buffer): string => `-----BEGIN CERTIFICATE-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+  const call = (client: Client, method: string, request: object = {}) => new Promise<Record<string, unknown>>((done, fail) => {
+    (client as unknown as Record<string, (r: object, cb: (e: Error | null, v: Record<string, unknown>) => void) => void>)[method]!(request, (e, v) => (e ? fail(e) : done(v)));
+  });
+
+  test('the handshake line names a unix socket and a localhost certificate; only the client certificate is let in; Shutdown ends the plugin', async () => {
+    const clientCert = selfSigned();
+    const plugin = spawn(resolve(repo, 'provider/bin/terraform-provider-keepalive'), [], {
+      env: { PATH: process.env.PATH ?? '', TF_PLUGIN_MAGIC_COOKIE: MAGIC_COOKIE, PLUGIN_PROTOCOL_VERSIONS: '5,6', PLUGIN_CLIENT_CERT: clientCert.pem },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<number | null>((done) => plugin.once('exit', done));
+    try {
+      const [line] = await createInterface({ input: plugin.stdout! })[Symbol.asyncIterator]().next().then((r) => [r.value as string]);
+      const [core, version, network, socket, protocol, cert] = line!.split('|');
+      assert.deepEqual([core, version, network, protocol], ['1', '6', 'unix', 'grpc']);
+      assert.ok(existsSync(socket!), socket);
+      assert.doesNotMatch(cert!, /=/, 'base64 without padding');
+      const der = Buffer.from(cert!, 'base64');
+      const server = new X509Certificate(der);
+      assert.equal(server.subjectAltName, 'DNS:localhost');
+      assert.ok(server.verify(server.publicKey));
+
+      const options = { 'grpc.ssl_target_name_override': 'localhost', 'grpc.default_authority': 'localhost' };
+      const definition = loadPackageDefinition(loadSync(resolve(repo, 'provider/terraform/tfplugin6.10.proto'), { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true }));
+      const Provider = (definition.tfplugin6 as Record<string, ServiceClientConstructor>).Provider!;
+      const trusted = new Provider(`unix://${socket}`, credentials.createSsl(Buffer.from(pem(der)), Buffer.from(clientCert.keyPem), Buffer.from(clientCert.pem)), options);
+      const schema = await call(trusted, 'GetProviderSchema');
+      assert.deepEqual(Object.keys(schema.resource_schemas as object).sort(), ['keepalive_host', 'keepalive_real_server', 'keepalive_virtual_server', 'keepalive_vrrp_group']);
+      const metadata = await call(trusted, 'GetMetadata');
+      assert.deepEqual((metadata.resources as { type_name: string }[]).map((r) => r.type_name), [...TERRAFORM_TYPES.keys()]);
+      await assert.rejects(call(trusted, 'PlanResourceChange', { type_name: 'keepalive_host' }), /UNIMPLEMENTED/);
+      trusted.close();
+
+      // Another client certificate, or none: the TLS handshake fails.
+      const stranger = selfSigned();
+      const untrusted = new Provider(`unix://${socket}`, credentials.createSsl(Buffer.from(pem(der)), Buffer.from(stranger.keyPem), Buffer.from(stranger.pem)), options);
+      await assert.rejects(call(untrusted, 'GetMetadata'), /UNAVAILABLE/);
+      untrusted.close();
+
+      const raw = (path: string, response: (b: Buffer) => unknown) => ({ path, requestStream: false, responseStream: false, requestSerialize: () => Buffer.alloc(0), requestDeserialize: () => ({}), responseSerialize: () => Buffer.alloc(0), responseDeserialize: response });
+      const creds = credentials.createSsl(Buffer.from(pem(der)), Buffer.from(clientCert.keyPem), Buffer.from(clientCert.pem));
+      const Health = makeGenericClientConstructor({ Check: raw('/grpc.health.v1.Health/Check', (b) => ({ status: b.toString('hex') })) }, 'Health');
+      const health = new Health(`unix://${socket}`, creds, options);
+      assert.deepEqual(await call(health, 'Check'), { status: '0801' }, 'SERVING');
+      health.close();
+      const Controller = makeGenericClientConstructor({ Shutdown: raw('/plugin.GRPCController/Shutdown', () => ({})) }, 'Controller');
+      const controller = new Controller(`unix://${socket}`, creds, options);
+      await call(controller, 'Shutdown');
+      controller.close();
+      assert.equal(await exited, 0);
+      assert.ok(!existsSync(dirname(socket!)), 'the socket\'s directory is removed');
+    } finally {
+      if (plugin.exitCode === null) plugin.kill();
+    }
   });
 });
