@@ -159,8 +159,8 @@ describe('a user deploys the HA pair from outside the checkout', () => {
     const secret = await pulumi(['config', 'set', '--secret', 'privateKey'], readFileSync(j.privateKeyFile, 'utf8'));
     assert.equal(secret.code, 0, show('pulumi config set --secret privateKey', secret));
     await deployAndCheck((command) => pulumi(command === 'preview' ? ['preview'] : [command, '--yes']), time, { json: false });
-    // The key stayed a secret all the way (the example rebuilds the connections field by field so that
-    // it does): not in the state in plain text.
+    // The key stayed a secret all the way (the example passes the connections on whole, and the provider
+    // puts back the key pulumi-yaml drops from them): not in the state in plain text.
     const keyBody = readFileSync(j.privateKeyFile, 'utf8').split('\n')[1]!;
     const state = readdirSync(join(journey.dir, 'state'), { recursive: true }).map(String).filter((f) => f.endsWith('.json'));
     assert.ok(state.length > 0, 'the stack has a state file');

@@ -188,6 +188,24 @@ describe('provider plugin over gRPC', () => {
     assert.equal(preview.inputs.expectedMaster, unknownValue);
   });
 
+  test('Check: a connection whose private key was lost on the way (Pulumi YAML passes a secret nested in an object output as an empty value) gets it back from the Host checked here; one that no Host here made is refused', async () => {
+    const lost = (connection: Props, key: unknown): Props => ({ ...connection, privateKey: key });
+    const r = await check('VrrpGroup', 'yaml', group([{ host: lost(h1, secret({})), priority: 200 }, { host: lost(h2, {}), priority: 150 }], { vrid: 90 }));
+    assert.deepEqual(r.failures, []);
+    const members = r.inputs.members as { host: Props }[];
+    assert.deepEqual(members.map((m) => m.host.privateKey), [secret(privateKey), secret(privateKey)]);
+    const vs = await check('VirtualServer', 'yaml-vs', { address: '198.18.0.110', port: 80, directors: [lost(h1, secret(null))] });
+    assert.deepEqual(vs.failures, []);
+    assert.deepEqual((vs.inputs.directors as Props[])[0]!.privateKey, secret(privateKey));
+    const ref = vs.inputs.ref as Props;
+    const rs = await check('RealServer', 'yaml-rs', { virtualServer: { ...ref, directors: [lost(h1, {})] }, address: '198.18.1.20' });
+    assert.deepEqual(rs.failures, []);
+    assert.deepEqual(((rs.inputs.virtualServer as Props).directors as Props[])[0]!.privateKey, secret(privateKey));
+    // A Host that was never checked in this process, or one whose name differs from the connection's.
+    const stranger = await check('VrrpGroup', 'stranger', group([{ host: lost({ ...h1, address: '198.18.0.99' }, {}) }, { host: lost({ ...h2, name: 'other' }, {}) }], { vrid: 91 }));
+    assert.deepEqual(stranger.failures.map((f) => f.property), ['members[0].host.privateKey', 'members[1].host.privateKey']);
+  });
+
   test('Diff VrrpGroup: a priority change updates in place and says who becomes master and what moves', async () => {
     const same = await diff('VrrpGroup', 'web', web, web);
     assert.equal(same.changes, providerProto.DiffResponse.DiffChanges.DIFF_NONE);

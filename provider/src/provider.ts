@@ -34,7 +34,7 @@ import {
   describeGroup, describeHost, describeRealServer, describeVirtualServer, expectedMaster,
   type GroupView, type HostView, type RealServerView, type VirtualServerView,
 } from './topology.ts';
-import { containsUnknown, plain, samePlain, secret, UNKNOWN_ON_WIRE } from './wire.ts';
+import { containsUnknown, isSecret, plain, samePlain, secret, UNKNOWN_ON_WIRE } from './wire.ts';
 
 type Props = Record<string, unknown>;
 
@@ -144,8 +144,9 @@ export class KeepaliveProvider implements Provider {
     }
   }
 
-  async check(urn: string, olds: Props, news: Props): Promise<CheckResult> {
+  async check(urn: string, olds: Props, sent: Props): Promise<CheckResult> {
     const token = tokenOf(urn);
+    const news = this.restoreLostKeys(token, sent);
     const inputs = plain(news) as Props;
     const shape = checkShape(token, inputs);
     if (shape.length > 0) return { inputs: news, failures: shape };
@@ -168,6 +169,37 @@ export class KeepaliveProvider implements Provider {
     // A creation has no Diff: its words are said here. Changes are described by Diff.
     if (!before && known) await this.say('info', describeChange(urn, token, undefined, inputs), urn);
     return { inputs: { ...news, ...result.computed } };
+  }
+
+  /**
+   * Pulumi YAML (1.25.0) loses a secret nested in an object output: a Host's `connection`, or a
+   * VirtualServer's `ref`, passed on whole reaches Check with the private key inside it as an empty
+   * value. The Host itself was checked earlier in this process (the engine checks a resource's
+   * dependencies first), so the key is put back from the connection that Check made, matched by host
+   * name and SSH endpoint. A connection no Host here made keeps the hole, and the shape check names it.
+   */
+  private restoreLostKeys(token: ResourceToken, news: Props): Props {
+    const connection = (wire: unknown): unknown => {
+      if (isSecret(wire)) return { ...(wire as Props), value: connection((wire as Props).value) };
+      if (typeof wire !== 'object' || wire === null || Array.isArray(wire)) return wire;
+      const c = plain(wire) as Props;
+      const lost = c.privateKey === undefined || c.privateKey === null || (typeof c.privateKey === 'object' && Object.keys(c.privateKey).length === 0);
+      if (!lost || typeof c.address !== 'string') return wire;
+      const made = this.connections.get(endpoint(c.address, typeof c.port === 'number' ? c.port : HOST_DEFAULTS.port));
+      return made && made.name === c.name ? { ...wire, privateKey: made.privateKey } : wire;
+    };
+    const each = (list: unknown, f: (item: unknown) => unknown): unknown => (Array.isArray(list) ? list.map(f) : list);
+    const within = (wire: unknown, f: (value: Props) => Props): unknown => {
+      if (isSecret(wire)) return { ...(wire as Props), value: within((wire as Props).value, f) };
+      return typeof wire === 'object' && wire !== null && !Array.isArray(wire) ? f(wire as Props) : wire;
+    };
+    const patch = (props: Props, key: string, f: (value: unknown) => unknown): Props => (props[key] === undefined ? props : { ...props, [key]: f(props[key]) });
+    switch (token) {
+      case GROUP: return patch(news, 'members', (members) => each(members, (m) => within(m, (member) => patch(member, 'host', connection))));
+      case VIRTUAL_SERVER: return patch(news, 'directors', (directors) => each(directors, connection));
+      case REAL_SERVER: return patch(news, 'virtualServer', (ref) => within(ref, (r) => patch(r, 'directors', (directors) => each(directors, connection))));
+      case HOST: return news;
+    }
   }
 
   private checkHost(urn: string, news: Props, h: Inputs<typeof HOST>) {
