@@ -13,8 +13,8 @@ import { after, before, describe, test } from 'node:test';
 const repo = resolve(import.meta.dirname, '..');
 const tofu = join(repo, 'scripts/tofu');
 
-function run(command: string, args: readonly string[], cwd: string) {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
+function run(command: string, args: readonly string[], cwd: string, timeout = 120_000) {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, NO_COLOR: '1' } });
   if (result.error) throw result.error;
   return result;
 }
@@ -73,7 +73,7 @@ describe('OpenTofu with the keepalive provider', () => {
 
   before(() => {
     // Built (minutes) or found in the cache (a second), with the network, before anything runs without it.
-    const built = run(join(repo, 'scripts/opentofu'), [], repo);
+    const built = run(join(repo, 'scripts/opentofu'), [], repo, 30 * 60_000);
     assert.equal(built.status, 0, built.stderr);
     dir = mkdtempSync(join(tmpdir(), 'keepalive-tofu-'));
     const keygen = run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'key')], dir);
