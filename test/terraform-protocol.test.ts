@@ -17,7 +17,7 @@ import { selfSigned } from '../provider/terraform/cert.ts';
 import { fromDynamic, toDynamic } from '../provider/terraform/dynamic.ts';
 import { MAGIC_COOKIE } from '../provider/terraform/plugin.ts';
 import { standIns, validateResource } from '../provider/terraform/provider.ts';
-import { attributePath, inputsFromTerraform, NESTING, resourceSchema, snake, TERRAFORM_TYPES, terraformWords, type Attribute } from '../provider/terraform/schema.ts';
+import { attributePath, inputsFromTerraform, NESTING, resourceAttributeName, resourceSchema, snake, TERRAFORM_TYPES, terraformWords, type Attribute } from '../provider/terraform/schema.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 
@@ -33,10 +33,12 @@ describe('Terraform schema, derived', () => {
 
   // Walks the Pulumi properties and the Terraform attributes side by side: the same names (snake_case),
   // descriptions, sensitivity, and flags from required / input / output, at every depth.
-  function same(properties: Readonly<Record<string, PropertySpec>>, attributes: Attribute[], where: string, mode: { input: boolean; required: readonly string[] }): void {
-    assert.deepEqual(attributes.map((a) => a.name).sort(), Object.keys(properties).map(snake).sort(), where);
+  // A resource's own attributes are named by resourceAttributeName (Terraform's reserved names moved
+  // aside); those inside nested types are plain snake_case.
+  function same(properties: Readonly<Record<string, PropertySpec>>, attributes: Attribute[], where: string, mode: { input: boolean; required: readonly string[] }, name = snake): void {
+    assert.deepEqual(attributes.map((a) => a.name).sort(), Object.keys(properties).map(name).sort(), where);
     for (const [key, spec] of Object.entries(properties)) {
-      const a = attributes.find((x) => x.name === snake(key))!;
+      const a = attributes.find((x) => x.name === name(key))!;
       const at = `${where}.${a.name}`;
       assert.ok(a.description.startsWith(terraformWords(spec.description ?? '')), `${at} description`);
       assert.equal(a.sensitive, spec.secret === true, `${at} sensitive`);
@@ -66,8 +68,8 @@ describe('Terraform schema, derived', () => {
       assert.deepEqual([id!.name, id!.computed, id!.optional], ['id', true, false]);
       const inputs = Object.fromEntries(Object.entries(spec.properties).filter(([k]) => Object.hasOwn(spec.inputProperties, k)));
       const outputs = Object.fromEntries(Object.entries(spec.properties).filter(([k]) => !Object.hasOwn(spec.inputProperties, k)));
-      same(inputs, attributes.filter((a) => Object.keys(inputs).map(snake).includes(a.name)), name, { input: true, required: spec.requiredInputs });
-      same(outputs, attributes.filter((a) => Object.keys(outputs).map(snake).includes(a.name)), name, { input: false, required: [] });
+      same(inputs, attributes.filter((a) => Object.keys(inputs).map(resourceAttributeName).includes(a.name)), name, { input: true, required: spec.requiredInputs }, resourceAttributeName);
+      same(outputs, attributes.filter((a) => Object.keys(outputs).map(resourceAttributeName).includes(a.name)), name, { input: false, required: [] }, resourceAttributeName);
     });
   }
 
@@ -76,7 +78,7 @@ describe('Terraform schema, derived', () => {
       path.reduce<Attribute | undefined>((a, name) => (a ? a.nested_type!.attributes : attributes).find((x) => x.name === name), undefined)!;
     const host = resourceSchema('keepalive:index:Host').block.attributes;
     assert.equal(find(host, 'private_key').sensitive, true);
-    assert.equal(find(host, 'connection', 'private_key').sensitive, true);
+    assert.equal(find(host, 'host_connection', 'private_key').sensitive, true);
     assert.equal(find(resourceSchema('keepalive:index:VrrpGroup').block.attributes, 'members', 'host', 'private_key').sensitive, true);
     assert.equal(find(resourceSchema('keepalive:index:VirtualServer').block.attributes, 'directors', 'private_key').sensitive, true);
   });

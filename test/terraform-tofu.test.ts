@@ -46,15 +46,15 @@ resource "keepalive_vrrp_group" "vip" {
   interface   = "eth0"
   virtual_ips = ["${vip}"]
   members = [
-    { host = keepalive_host.lb1.connection, priority = 200 },
-    { host = keepalive_host.lb2.connection, priority = ${priority} },
+    { host = keepalive_host.lb1.host_connection, priority = 200 },
+    { host = keepalive_host.lb2.host_connection, priority = ${priority} },
   ]
 }
 
 resource "keepalive_virtual_server" "web" {
   address      = "198.18.0.100"
   port         = 80
-  directors    = [keepalive_host.lb1.connection, keepalive_host.lb2.connection]
+  directors    = [keepalive_host.lb1.host_connection, keepalive_host.lb2.host_connection]
   health_check = { kind = "${kind}", connect_timeout_ms = 2000 }
 }
 
@@ -110,8 +110,8 @@ describe('OpenTofu with the keepalive provider', () => {
     const host = schema.resource_schemas.keepalive_host.block.attributes;
     assert.equal(host.private_key.sensitive, true);
     assert.equal(host.private_key.required, true);
-    assert.equal(host.connection.nested_type.attributes.private_key.sensitive, true);
-    assert.equal(host.connection.computed, true);
+    assert.equal(host.host_connection.nested_type.attributes.private_key.sensitive, true);
+    assert.equal(host.host_connection.computed, true);
     const members = schema.resource_schemas.keepalive_vrrp_group.block.attributes.members;
     assert.equal(members.nested_type.nesting_mode, 'list');
     assert.equal(members.nested_type.attributes.host.nested_type.attributes.private_key.sensitive, true);

@@ -102,11 +102,27 @@ function attribute(name: string, spec: PropertySpec, mode: Mode): Attribute {
   return { ...base, description, type: Buffer.from(JSON.stringify(type)) };
 }
 
+/**
+ * Resource properties whose snake_case name Terraform keeps for itself, and the attribute name they take
+ * instead. `connection` is the block provisioners connect with (Terraform's plugin SDK refuses it as an
+ * attribute), and every CDK resource class has a `connection` property for it, which a Host's output of
+ * that name would clash with in the generated constructs.
+ */
+const RESERVED: Readonly<Record<string, string>> = { connection: 'host_connection' };
+
+/** A resource's property as a top-level attribute name: `virtualIps` -> `virtual_ips`, `connection` -> `host_connection`. */
+export function resourceAttributeName(key: string): string {
+  const name = snake(key);
+  return RESERVED[name] ?? name;
+}
+
 /** The Terraform schema of one resource. */
 export function resourceSchema(token: ResourceToken): Schema {
   const spec = resources[token];
-  const attributes = Object.entries(spec.properties).map(([key, p]) =>
-    attribute(key, p, Object.hasOwn(spec.inputProperties, key) ? { input: true, required: spec.requiredInputs.includes(key) } : { input: false }));
+  const attributes = Object.entries(spec.properties).map(([key, p]) => ({
+    ...attribute(key, p, Object.hasOwn(spec.inputProperties, key) ? { input: true, required: spec.requiredInputs.includes(key) } : { input: false }),
+    name: resourceAttributeName(key),
+  }));
   attributes.unshift({
     name: 'id', type: Buffer.from(JSON.stringify('string')), description: 'The resource\'s ID, as its description says.',
     description_kind: MARKDOWN, required: false, optional: false, computed: true, sensitive: false,
