@@ -7,6 +7,8 @@
 //       (scripts/build-plugin.ts), for `pulumi plugin install resource keepalive <version> --file ...`
 //   keepalive-pulumi-<version>.tgz, pulumi_keepalive-<version>-py3-none-any.whl, go/
 //       the SDKs, from `node scripts/sdk.ts build`
+//   keepalive-cdktf-<version>.tgz, keepalive-cdktn-<version>.tgz
+//       the CDK constructs for CDK for Terraform and CDK Terrain, from `node scripts/cdk.ts build`
 //
 //   node scripts/package.ts [--plugin-only]     prints the artefacts' paths
 import { spawnSync } from 'node:child_process';
@@ -46,7 +48,9 @@ if (import.meta.main) {
   console.log(plugin);
   console.log(tarball(plugin));
   if (!values['plugin-only']) {
-    const sdk = spawnSync(process.execPath, [`${root}scripts/sdk.ts`, 'build'], { stdio: 'inherit' });
-    if (sdk.status !== 0) process.exit(sdk.status ?? 1);
+    for (const script of ['scripts/sdk.ts', 'scripts/cdk.ts']) {
+      const built = spawnSync(process.execPath, [`${root}${script}`, 'build'], { stdio: 'inherit' });
+      if (built.status !== 0) process.exit(built.status ?? 1);
+    }
   }
 }
