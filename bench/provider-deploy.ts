@@ -13,17 +13,25 @@
 //   cold start: process start until GetSchema answers (median of 5), beside the checkout's plugin
 //   a fresh host: bytes the host receives (its interfaces' counters) and the Host create's time
 //   npm run bench:provider -- [--runs N] [--plugin-only] [--plugin EXECUTABLE]
+//   npm run bench:provider -- --hosts 3,30     deploys at scale through the Pulumi engine (bench/provider-scale.ts)
 // --plugin measures the fresh host with another plugin executable (an older checkout's, say).
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Lab } from '../test/lab/lab.ts';
-import type { Host as LabHost } from '../test/lab/host.ts';
 import { addressIn } from '../test/lab/addressing.ts';
 import { Deployment, PLUGIN, PluginHarness, startEngine, type Props } from '../test/fixtures/provider/engine.ts';
 import { hostInputs, stopRuntimes } from '../test/fixtures/provider/lab.ts';
 import { freshPlugin, freshTarball, getSchema, providerClient, runPlugin, stopPlugin } from '../test/fixtures/sea-plugin.ts';
+import { received, scaleBenchmark } from './provider-scale.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' }, 'plugin-only': { type: 'boolean', default: false }, plugin: { type: 'string' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' }, 'plugin-only': { type: 'boolean', default: false }, plugin: { type: 'string' }, hosts: { type: 'string' } } });
+if (values.hosts !== undefined) {
+  // Deploys at scale through the real engine (bench/provider-scale.ts), instead of the steps below.
+  const counts = values.hosts.split(',').map(Number);
+  if (counts.some((n) => !Number.isInteger(n) || n < 2 || n > 200)) throw new Error('--hosts takes counts of 2 to 200, comma-separated: --hosts 3,30');
+  await scaleBenchmark(counts);
+  process.exit(0);
+}
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive integer');
 const HOSTS = ['h1', 'h2', 'h3'] as const;
@@ -109,12 +117,6 @@ async function coldStart(executable: string, times: number): Promise<{ ms: numbe
     engine.server.forceShutdown();
   }
   return { ms: median(samples.map((s) => s.ms)), portMs: median(samples.map((s) => s.portMs)) };
-}
-
-/** Bytes a lab host has received on its interfaces (loopback aside). */
-async function received(host: LabHost): Promise<number> {
-  const links = JSON.parse((await host.exec(['ip', '-j', '-s', 'link', 'show'])).stdout) as { ifname: string; stats64: { rx: { bytes: number } } }[];
-  return links.filter((l) => l.ifname !== 'lo').reduce((sum, l) => sum + l.stats64.rx.bytes, 0);
 }
 
 /** A Host create on a fresh lab host (no Node 24 there) by `executable`: its time and the bytes the host received. */
