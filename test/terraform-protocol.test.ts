@@ -103,7 +103,7 @@ describe('Terraform schema, derived', () => {
     const { inputs, paths } = standIns('keepalive:index:VrrpGroup', { members: [{ host: UNKNOWN }, { host: { name: 'x', address: UNKNOWN } }, { host: { name: 'y', address: '198.18.0.3' } }] });
     assert.deepEqual(paths, ['members[0].host', 'members[1].host']);
     const members = inputs.members as { host: { address: string } }[];
-    assert.deepEqual(members.map((m) => m.host.address), ['192.0.2.1', '192.0.2.2', '198.18.0.3']);
+    assert.deepEqual(members.map((m) => m.host.address), ['203.0.113.1', '203.0.113.2', '198.18.0.3']);
   });
 });
 

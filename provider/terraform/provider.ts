@@ -47,8 +47,9 @@ export function standIns(token: ResourceToken, inputs: Props): { inputs: Props; 
     if (spec.type === 'array' && Array.isArray(value)) return value.map((v, i) => replace(spec.items!, v, `${path}[${i}]`));
     if (spec.$ref === HOST_CONNECTION && containsUnknown(value)) {
       paths.push(path);
+      // TEST-NET-3 (RFC 5737): an address no real host has, and never reached: a stand-in is only validated.
       return {
-        name: `(${pathText(path)}, not known yet)`, address: `192.0.2.${paths.length}`, port: HOST_DEFAULTS.port, user: HOST_DEFAULTS.user,
+        name: `(${pathText(path)}, not known yet)`, address: `203.0.113.${paths.length}`, port: HOST_DEFAULTS.port, user: HOST_DEFAULTS.user,
         privateKey: '', insecureAcceptUnknownHostKey: true, installDir: HOST_DEFAULTS.installDir, configDir: HOST_DEFAULTS.configDir,
         serviceManager: HOST_DEFAULTS.serviceManager,
       };
