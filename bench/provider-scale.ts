@@ -104,7 +104,7 @@ export async function scaleBenchmark(counts: readonly number[]): Promise<void> {
   const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
   console.log('provider deploys at scale, through the Pulumi engine (inline program, the checkout\'s plugin); hosts in pairs, one VRRP group a pair');
   for (const r of results) {
-    console.log(`${String(r.hosts).padStart(3)} hosts, ${r.groups} groups: create ${s(r.createMs)} (${(r.bytesPerHost / 1e6).toFixed(1)} MB received and ${r.createRoundTripsPerHost.toFixed(0)} SSH round trips per host)`
+    console.log(`${String(r.hosts).padStart(3)} hosts, ${r.groups} group${r.groups === 1 ? "" : "s"}: create ${s(r.createMs)} (${(r.bytesPerHost / 1e6).toFixed(1)} MB received and ${r.createRoundTripsPerHost.toFixed(0)} SSH round trips per host)`
       + `, no-op up ${s(r.noopMs)} (${r.noopRoundTripsPerHost.toFixed(1)} round trips per host, ${r.noopWrites} writes)`
       + `, a change to every group ${s(r.changeMs)} (${r.changeWrites} writes), destroy ${s(r.destroyMs)}`);
   }
