@@ -13,8 +13,10 @@
 // Beside tfplugin6.Provider it serves go-plugin's plugin.GRPCController/Shutdown (so that the client
 // need not wait 2 s and kill) and grpc.health.v1.Health, "plugin" SERVING.
 import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { fromJSON } from '@grpc/proto-loader';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { getAsset, isSea } from 'node:sea';
+import protobuf from 'protobufjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selfSigned } from './cert.ts';
@@ -49,10 +51,21 @@ const CONTROLLER: ServiceDefinition = { Shutdown: method('/plugin.GRPCController
 // HealthCheckResponse { ServingStatus status = 1 }, SERVING = 1: field 1, varint, 1.
 const HEALTH: ServiceDefinition = { Check: method('/grpc.health.v1.Health/Check', () => Buffer.from([0x08, 0x01])) };
 
+/** The protocol's .proto, vendored beside this file; in the single executable, one of its assets. */
+export const PROTO_FILE = 'tfplugin6.10.proto';
+
 function providerService(): ServiceDefinition {
-  const definition = loadSync(join(import.meta.dirname, 'tfplugin6.10.proto'), {
-    keepCase: true, longs: Number, enums: Number, defaults: true, oneofs: true,
-  });
+  const text = isSea() ? getAsset(PROTO_FILE, 'utf8') : readFileSync(join(import.meta.dirname, PROTO_FILE), 'utf8');
+  // Parsed from its text (the single executable has no file to give proto-loader), with the
+  // well-known types it imports (google/protobuf/timestamp.proto) from protobufjs's own copies.
+  const root = new protobuf.Root();
+  const parsed = protobuf.parse(text, root, { keepCase: true });
+  for (const name of parsed.imports ?? []) {
+    const common = protobuf.common.get(name);
+    if (!common?.nested) throw new Error(`${PROTO_FILE} imports ${name}, which protobufjs does not carry`);
+    root.addJSON(common.nested);
+  }
+  const definition = fromJSON(root.toJSON(), { keepCase: true, longs: Number, enums: Number, defaults: true, oneofs: true });
   return definition['tfplugin6.Provider'] as ServiceDefinition;
 }
 
