@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The keepalive command line.
-//   keepalive run -f FILE [--state-dir DIR]        the daemon, in the foreground
+//   keepalive run -f FILE [--state-dir DIR] [--metrics-listen ADDR:PORT]   the daemon, in the foreground
 //   keepalive check -f FILE                        validate; one file:line:col error per problem
 //   keepalive status [--state-dir DIR] [--json]    state, priorities, timers and counters
 //   keepalive reload [--state-dir DIR]             reload the running daemon's configuration
@@ -18,7 +18,8 @@ const DEFAULT_STATE_DIR = '/run/keepalive';
 const USAGE = `keepalive ${pkg.version}: keepalived, rebuilt in TypeScript
 
 Usage:
-  keepalive run -f FILE [--state-dir DIR]       run the daemon in the foreground (TERM/INT stop, HUP reloads)
+  keepalive run -f FILE [--state-dir DIR] [--metrics-listen ADDR:PORT]
+                                                run the daemon in the foreground (TERM/INT stop, HUP reloads)
   keepalive check -f FILE                       validate a configuration: keepalived.conf, JSON or YAML
   keepalive status [--state-dir DIR] [--json]   show VRRP instances and virtual servers: state, health, dataplane
   keepalive reload [--state-dir DIR]            make the running daemon reload its configuration
@@ -30,6 +31,9 @@ Options:
   -f, --config FILE    the configuration file (keepalived.conf syntax, or the project's JSON/YAML), or a
                        directory of JSON/YAML fragments merged in name order
   --state-dir DIR      where the pid file and control socket live (default ${DEFAULT_STATE_DIR})
+  --metrics-listen ADDR:PORT
+                       serve Prometheus metrics (GET /metrics) there; off unless this or the
+                       configuration's metrics_listen says where
   -h, --help           show this help
   -v, --version        print the version
 `;
@@ -70,14 +74,20 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     case 'run': {
-      const o = options(rest, { config: { type: 'string', short: 'f' }, 'state-dir': { type: 'string' } });
+      const o = options(rest, { config: { type: 'string', short: 'f' }, 'state-dir': { type: 'string' }, 'metrics-listen': { type: 'string' } });
       if (typeof o.config !== 'string') throw new UsageError('run needs -f FILE');
+      const metricsListen = o['metrics-listen'] as string | undefined;
+      if (metricsListen !== undefined) {
+        const { parseListen } = await import('./metrics/metrics.ts');
+        try { parseListen(metricsListen); } catch (error) { throw new UsageError(`--metrics-listen ${(error as Error).message}`); }
+      }
       const { Watchdog } = await import('./watchdog/watchdog.ts');
       const watchdog = new Watchdog({
         configPath: o.config,
         stateDir: (o['state-dir'] as string | undefined) ?? DEFAULT_STATE_DIR,
         roles: ['vrrp', 'checker'],
         load: loadConfig,
+        metricsListen,
       });
       try {
         await watchdog.start();

@@ -291,6 +291,7 @@ function readGlobalDefs(r: DocumentReader, node: Node | undefined, at: SourcePos
     vrrpSkipCheckAdvAddr: r.boolean,
     maxAutoPriority: r.integer,
     lbDataplane: r.oneOf(...LB_DATAPLANES),
+    metricsListen: r.string,
   }, draft, GLOBAL_DEFAULTS, []);
 }
 

@@ -293,6 +293,7 @@ function readGlobalDefs(r: Reader, s: Statement | undefined, at: SourcePos): Glo
         const [value] = r.words(t, 0, 1);
         setField(draft, 'maxAutoPriority', value ? r.convert(value, t.keyword, parseInteger) : 99, t.keyword.at);
       },
+      metrics_listen: r.string('metricsListen'),
       lb_dataplane: (t, draft) => setField(draft, 'lbDataplane', r.convert(r.words(t, 1, 1)[0]!, t.keyword, (text) => parseOneOf('dataplane', LB_DATAPLANES, text)), t.keyword.at),
     }, d);
   }

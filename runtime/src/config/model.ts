@@ -97,6 +97,11 @@ export interface GlobalDefs {
    * when the kernel has it, else nftables.
    */
   readonly lbDataplane: LbDataplane;
+  /**
+   * keepalive's own setting (`metrics_listen ADDR:PORT`): serve Prometheus metrics (GET /metrics) there.
+   * Unset: no endpoint.
+   */
+  readonly metricsListen?: string;
 }
 
 export const LB_DATAPLANES = ['auto', 'ipvs', 'nftables'] as const;

@@ -2,6 +2,7 @@
 // address families, VRID clashes, and the load-balancing rules (ports, weights, duplicates, checkers). Every problem is reported, at the setting (or entry) it is
 // about, named and quantified as the user's format writes them (see Spelling).
 import { ipFamily } from '../net/ip.ts';
+import { parseListen } from '../metrics/listen.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import type {
   Checker, CheckerConnectSettings, FieldPositions, GlobalDefs, KeepaliveConfig, RealServer, SourcePos, TrackRef, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup,
@@ -56,6 +57,9 @@ function checkGlobalDefs(g: GlobalDefs, spelling: Spelling, diagnostics: Diagnos
   checkRange(g, 'vrrpGarpMasterRepeat', 1, undefined, spelling, diagnostics);
   checkRange(g, 'vrrpGarpMasterRefreshRepeat', 1, undefined, spelling, diagnostics);
   checkRange(g, 'maxAutoPriority', 1, 99, spelling, diagnostics);
+  if (g.metricsListen !== undefined && g.fieldAt.metricsListen) {
+    try { parseListen(g.metricsListen); } catch (error) { diagnostics.error(g.fieldAt.metricsListen, `${spelling.setting('metricsListen')} ${(error as Error).message}`); }
+  }
   for (const key of ['notifyFifo', 'vrrpNotifyFifo', 'lvsNotifyFifo'] as const) {
     const fifo = g[key];
     const at = g.fieldAt[key];

@@ -17,7 +17,14 @@ export interface InstanceStatus {
   priority: { configured: number; effective: number };
   masterAddress: string | undefined;
   faults: string[];
+  /** Every address the instance holds as master: virtual_ipaddress, then the excluded ones. */
   virtualAddresses: string[];
+  /** virtual_ipaddress_excluded alone (this and the next two are unset from runtimes before metrics). */
+  excludedAddresses?: string[];
+  /** The second batch of gratuitous ARPs follows the first by this much (garp_master_delay). */
+  garpDelayMs?: number;
+  /** The last transition, or the instance's start. */
+  lastTransitionAt?: string;
   timers: {
     advertIntervalCs: number;
     masterAdverIntervalCs: number;
@@ -32,6 +39,9 @@ export interface InstanceStatus {
     advertsReceived: number;
     priorityZeroSent: number;
     priorityZeroReceived: number;
+    /** Transitions to master, and from master to another state (optional: runtimes before metrics). */
+    becomeMaster?: number;
+    releaseMaster?: number;
     /** Dropped packets by reason: short, checksum, ttl, version, type, unknown-vrid, auth, ... */
     rejects: Record<string, number>;
   };

@@ -46,7 +46,9 @@ export class InstanceRunner {
   private readonly onTransition: TransitionListener;
   private garpTimers: NodeJS.Timeout[] = [];
   private readonly transitions: TransitionRecord[] = [];
-  private readonly counters = { advertsSent: 0, advertsReceived: 0, priorityZeroSent: 0, priorityZeroReceived: 0, rejects: {} as Record<string, number> };
+  private readonly counters = { advertsSent: 0, advertsReceived: 0, priorityZeroSent: 0, priorityZeroReceived: 0, becomeMaster: 0, releaseMaster: 0, rejects: {} as Record<string, number> };
+  /** When the last transition happened (ms since the epoch; the start when none has). */
+  private lastTransitionAt = Date.now();
 
   constructor(spec: InstanceSpec, io: InstanceIo, onTransition: TransitionListener) {
     this.spec = spec;
@@ -163,6 +165,9 @@ export class InstanceRunner {
     const record: TransitionRecord = { at: new Date().toISOString(), from: action.from, to: action.to, reason: action.reason };
     this.transitions.push(record);
     if (this.transitions.length > MAX_TRANSITIONS_KEPT) this.transitions.shift();
+    this.lastTransitionAt = Date.now();
+    if (action.to === 'master') this.counters.becomeMaster++;
+    else if (action.from === 'master') this.counters.releaseMaster++;
     log('info', `(${this.name}) ${action.from.toUpperCase()} -> ${action.to.toUpperCase()}: ${action.reason}`);
     if (action.to === 'master') {
       void this.addAddresses().then(() => this.announce());
@@ -271,6 +276,9 @@ export class InstanceRunner {
       masterAddress: m.masterAddress,
       faults: [...m.faults],
       virtualAddresses: this.allAddresses().map((v) => `${v.address}/${v.prefixLength}`),
+      excludedAddresses: this.spec.excludedAddresses.map((v) => `${v.address}/${v.prefixLength}`),
+      garpDelayMs: this.spec.garp.delayMs,
+      lastTransitionAt: new Date(this.lastTransitionAt).toISOString(),
       timers: {
         advertIntervalCs: this.spec.intervalCs,
         masterAdverIntervalCs: m.masterIntervalCs,

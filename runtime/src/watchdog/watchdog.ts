@@ -10,6 +10,8 @@ import { log } from '../log.ts';
 import { nextRespawnDelay } from './backoff.ts';
 import type { ChildRoleName, FromChild, ToChild } from './messages.ts';
 import { ControlServer, type ControlRequest } from '../control/server.ts';
+import type { Server } from 'node:http';
+import type { DaemonStatus } from '../control/status.ts';
 
 /** How long a child may take to stop (a VRRP master resigns first) before it is killed. */
 const STOP_GRACE_MS = 5_000;
@@ -28,7 +30,17 @@ export interface WatchdogOptions {
   roles: readonly ChildRoleName[];
   /** Loads and validates the configuration; throws with file:line:col messages when it is bad. */
   load: (path: string) => { config: unknown; warnings: readonly string[] };
+  /** `--metrics-listen ADDR:PORT`: serve GET /metrics there; wins over the configuration's `metrics_listen`. */
+  metricsListen?: string;
 }
+
+/** Where the configuration asks for the metrics endpoint (global_defs metrics_listen), if anywhere. */
+function configuredMetricsListen(config: unknown): string | undefined {
+  return (config as { globalDefs?: { metricsListen?: string } } | undefined)?.globalDefs?.metricsListen;
+}
+
+/** How long a scrape waits for a child's status before it answers without it. */
+const METRICS_STATUS_TIMEOUT_MS = 2_000;
 
 interface Supervised {
   role: ChildRoleName;
@@ -50,6 +62,8 @@ export class Watchdog {
   private readonly startedAt = Date.now();
   private requestId = 0;
   private lastReload: { at: string; ok: boolean; errors?: string[] } | undefined;
+  private readonly reloads = { accepted: 0, refused: 0 };
+  private metrics: { listen: string; server: Server } | undefined;
 
   constructor(options: WatchdogOptions) {
     this.options = options;
@@ -64,6 +78,15 @@ export class Watchdog {
     for (const w of warnings) log('warn', w);
     this.config = config;
     this.claimStateDir();
+    const metricsListen = this.options.metricsListen ?? configuredMetricsListen(config);
+    if (metricsListen !== undefined) {
+      try {
+        this.metrics = { listen: metricsListen, server: await this.listenMetrics(metricsListen) };
+      } catch (error) {
+        rmSync(this.pidFile, { force: true });
+        throw error;
+      }
+    }
     this.control = await ControlServer.listen(this.socketPath, (request) => this.handle(request));
     for (const role of this.options.roles) {
       const s: Supervised = { role, process: undefined, startedAt: 0, delayMs: undefined, restarts: 0, lastExit: undefined, respawnTimer: undefined };
@@ -165,6 +188,7 @@ export class Watchdog {
     try {
       const { config, warnings } = this.options.load(this.options.configPath);
       for (const w of warnings) log('warn', w);
+      await this.moveMetrics(config);
       const generation = ++this.generation;
       const children = [...this.children.values()];
       for (const s of children) this.send(s, { type: 'config', generation, config });
@@ -173,6 +197,7 @@ export class Watchdog {
         this.config = config;
         log('info', `reloaded ${this.options.configPath} (configuration ${generation})`);
         this.lastReload = { at: new Date().toISOString(), ok: true };
+        this.reloads.accepted++;
         return { ok: true };
       }
       const restore = ++this.generation;
@@ -183,7 +208,30 @@ export class Watchdog {
     }
     log('error', `reload refused; the running configuration stays in force:\n${errors.join('\n')}`);
     this.lastReload = { at: new Date().toISOString(), ok: false, errors };
+    this.reloads.refused++;
     return { ok: false, errors };
+  }
+
+  private async listenMetrics(listen: string): Promise<Server> {
+    const { listenMetrics } = await import('../metrics/metrics.ts');
+    const server = await listenMetrics(listen, async () => ({ status: await this.status(METRICS_STATUS_TIMEOUT_MS) as DaemonStatus, reloads: { ...this.reloads } }));
+    log('info', `metrics on http://${listen}/metrics`);
+    return server;
+  }
+
+  /**
+   * A reload that moves metrics_listen binds the new address before anything else changes (an address
+   * that is taken refuses the reload, and the old endpoint keeps serving), then closes the old one.
+   * --metrics-listen on the command line wins over the file.
+   */
+  private async moveMetrics(config: unknown): Promise<void> {
+    if (this.options.metricsListen !== undefined) return;
+    const next = configuredMetricsListen(config);
+    if (next === this.metrics?.listen) return;
+    const old = this.metrics;
+    this.metrics = next === undefined ? undefined : { listen: next, server: await this.listenMetrics(next) };
+    old?.server.close();
+    old?.server.closeAllConnections();
   }
 
   private async handle(request: ControlRequest): Promise<unknown> {
@@ -197,7 +245,7 @@ export class Watchdog {
     }
   }
 
-  private async status(): Promise<unknown> {
+  private async status(timeoutMs = STATUS_TIMEOUT_MS): Promise<unknown> {
     const children: Record<string, unknown> = {};
     await Promise.all([...this.children.values()].map(async (s) => {
       children[s.role] = {
@@ -205,7 +253,7 @@ export class Watchdog {
         running: s.process !== undefined,
         restarts: s.restarts,
         lastExit: s.lastExit,
-        status: await this.childStatus(s),
+        status: await this.childStatus(s, timeoutMs),
       };
     }));
     return {
@@ -218,12 +266,12 @@ export class Watchdog {
     };
   }
 
-  private childStatus(s: Supervised): Promise<unknown> {
+  private childStatus(s: Supervised, timeoutMs: number): Promise<unknown> {
     const child = s.process;
     if (!child?.connected) return Promise.resolve(undefined);
     const id = ++this.requestId;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => { child.off('message', listener); resolve(undefined); }, STATUS_TIMEOUT_MS);
+      const timer = setTimeout(() => { child.off('message', listener); resolve(undefined); }, timeoutMs);
       const listener = (m: FromChild): void => {
         if (m.type !== 'status' || m.id !== id) return;
         clearTimeout(timer);
@@ -257,6 +305,8 @@ export class Watchdog {
       clearTimeout(killer);
     }
     await this.control?.close();
+    this.metrics?.server.close();
+    this.metrics?.server.closeAllConnections();
     rmSync(this.pidFile, { force: true });
     log('info', 'stopped');
     process.exit(exitCode);

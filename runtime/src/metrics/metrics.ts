@@ -1,0 +1,134 @@
+// GET /metrics: the watchdog's view (what `keepalive status` shows) in the Prometheus text format,
+// rendered with prom-client. The VRRP metrics carry mehdy/keepalived-exporter's names and labels, so
+// its dashboard and users' alert rules work unchanged; what no exporter can see is under keepalive_.
+//
+// The server lives in the watchdog parent: it answers while a child respawns (keepalived_up 0, the
+// instances left out until the VRRP child answers again).
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { DaemonStatus, InstanceStatus } from '../control/status.ts';
+import { parseListen } from './listen.ts';
+
+export { parseListen };
+
+const STATE_VALUES: Record<InstanceStatus['state'], number> = { initialize: 0, backup: 1, master: 2, fault: 3 };
+
+/** keepalived's per-instance error counters (the stats dump) and the reject reasons each counts. */
+const ERROR_COUNTERS: readonly [name: string, help: string, reasons: readonly string[]][] = [
+  ['keepalived_packet_length_errors_total', 'Packet length errors', ['short', 'address-count']],
+  ['keepalived_advertisements_interval_errors_total', 'Advertisement interval errors', ['interval']],
+  ['keepalived_ip_ttl_errors_total', 'TTL errors', ['ttl']],
+  ['keepalived_invalid_type_received_total', 'Invalid type errors', ['type']],
+  ['keepalived_address_list_errors_total', 'Address list errors', ['address-list']],
+  ['keepalived_authentication_invalid_total', 'Authentication invalid', []],
+  ['keepalived_authentication_mismatch_total', 'Authentication mismatch', []],
+  ['keepalived_authentication_failure_total', 'Authentication failure', ['auth']],
+];
+
+export interface WatchdogView {
+  status: DaemonStatus;
+  /** Reloads since the start, by whether they were accepted. */
+  reloads: { accepted: number; refused: number };
+  now?: number;
+}
+
+interface VrrpChildStatus {
+  instances?: InstanceStatus[];
+  packets?: { received: number; rejects: Record<string, number> };
+  scripts?: { name: string; ok: boolean }[];
+}
+
+/** The view as Prometheus text (version 0.0.4). */
+export async function renderMetrics(view: WatchdogView): Promise<string> {
+  const registry = new Registry();
+  const now = view.now ?? Date.now();
+  const vrrp = view.status.children['vrrp'];
+  const child = vrrp?.status as VrrpChildStatus | undefined;
+  const instances = child?.instances ?? [];
+  const labels = ['iname', 'intf', 'vrid'] as const;
+  const instanceLabels = (i: InstanceStatus) => ({ iname: i.name, intf: i.interface, vrid: String(i.vrid) });
+
+  new Gauge({ name: 'keepalived_up', help: 'Status of Keepalived service', registers: [registry] }).set(vrrp?.running && child ? 1 : 0);
+
+  const state = new Gauge({ name: 'keepalived_vrrp_state', help: 'State of vrrp (0 init, 1 backup, 2 master, 3 fault)', labelNames: [...labels, 'ip_address'], registers: [registry] });
+  const excluded = new Gauge({ name: 'keepalived_vrrp_excluded_state', help: 'State of vrrp with excluded VIP', labelNames: [...labels, 'ip_address'], registers: [registry] });
+  for (const i of instances) {
+    const value = STATE_VALUES[i.state];
+    const excludedSet = new Set(i.excludedAddresses ?? []);
+    const included = i.virtualAddresses.filter((a) => !excludedSet.has(a));
+    if (included.length === 0) state.set({ ...instanceLabels(i), ip_address: '' }, value);
+    for (const a of included) state.set({ ...instanceLabels(i), ip_address: a }, value);
+    for (const a of i.excludedAddresses ?? []) excluded.set({ ...instanceLabels(i), ip_address: a }, value);
+  }
+
+  const scriptStatus = new Gauge({ name: 'keepalived_script_status', help: 'Tracker script status (1 good, 0 bad)', labelNames: ['name'], registers: [registry] });
+  const scriptState = new Gauge({ name: 'keepalived_script_state', help: 'Tracker script state (1 idle, 0 running or disabled as keepalived counts it; here always 1 while tracked)', labelNames: ['name'], registers: [registry] });
+  for (const s of child?.scripts ?? []) {
+    scriptStatus.set({ name: s.name }, s.ok ? 1 : 0);
+    scriptState.set({ name: s.name }, 1);
+  }
+
+  const counter = (name: string, help: string, value: (i: InstanceStatus) => number): void => {
+    const c = new Counter({ name, help, labelNames: [...labels], registers: [registry] });
+    for (const i of instances) c.inc(instanceLabels(i), value(i));
+  };
+  counter('keepalived_advertisements_received_total', 'Advertisements received', (i) => i.counters.advertsReceived);
+  counter('keepalived_advertisements_sent_total', 'Advertisements sent', (i) => i.counters.advertsSent);
+  counter('keepalived_become_master_total', 'Became master', (i) => i.counters.becomeMaster ?? 0);
+  counter('keepalived_release_master_total', 'Released master', (i) => i.counters.releaseMaster ?? 0);
+  for (const [name, help, reasons] of ERROR_COUNTERS) {
+    counter(name, help, (i) => reasons.reduce((sum, r) => sum + (i.counters.rejects[r] ?? 0), 0));
+  }
+  counter('keepalived_priority_zero_received_total', 'Priority zero received', (i) => i.counters.priorityZeroReceived);
+  counter('keepalived_priority_zero_sent_total', 'Priority zero sent', (i) => i.counters.priorityZeroSent);
+  counter('keepalived_gratuitous_arp_delay_total', 'Gratuitous ARP delay (seconds)', (i) => (i.garpDelayMs ?? 0) / 1000);
+
+  const priority = new Gauge({ name: 'keepalive_vrrp_priority', help: 'The priority an instance advertises, after tracking', labelNames: [...labels], registers: [registry] });
+  const configured = new Gauge({ name: 'keepalive_vrrp_configured_priority', help: 'The priority an instance was configured with', labelNames: [...labels], registers: [registry] });
+  const since = new Gauge({ name: 'keepalive_vrrp_seconds_since_transition', help: 'Seconds since the instance last changed state (or started)', labelNames: [...labels], registers: [registry] });
+  for (const i of instances) {
+    priority.set(instanceLabels(i), i.priority.effective);
+    configured.set(instanceLabels(i), i.priority.configured);
+    if (i.lastTransitionAt) since.set(instanceLabels(i), Math.max(0, (now - Date.parse(i.lastTransitionAt)) / 1000));
+  }
+
+  const restarts = new Counter({ name: 'keepalive_child_restarts_total', help: 'Times the watchdog respawned a child', labelNames: ['role'], registers: [registry] });
+  for (const [role, c] of Object.entries(view.status.children)) restarts.inc({ role }, c.restarts);
+
+  const reloads = new Counter({ name: 'keepalive_reloads_total', help: 'Configuration reloads, by whether they were accepted', labelNames: ['accepted'], registers: [registry] });
+  reloads.inc({ accepted: 'true' }, view.reloads.accepted);
+  reloads.inc({ accepted: 'false' }, view.reloads.refused);
+
+  const dropped = new Counter({ name: 'keepalive_vrrp_packets_dropped_total', help: 'VRRP packets dropped, by reason', labelNames: ['reason'], registers: [registry] });
+  const byReason = new Map<string, number>();
+  for (const [reason, n] of Object.entries(child?.packets?.rejects ?? {})) byReason.set(reason, (byReason.get(reason) ?? 0) + n);
+  for (const i of instances) for (const [reason, n] of Object.entries(i.counters.rejects)) byReason.set(reason, (byReason.get(reason) ?? 0) + n);
+  for (const [reason, n] of byReason) dropped.inc({ reason }, n);
+
+  return registry.metrics();
+}
+
+export const METRICS_CONTENT_TYPE = new Registry().contentType;
+
+/**
+ * Serves GET /metrics on ADDR:PORT ("198.18.0.1:9650", "[::1]:9650"), nothing else. Rejects when the
+ * address is invalid or taken.
+ */
+export async function listenMetrics(listen: string, view: () => Promise<WatchdogView>): Promise<Server> {
+  const { host, port } = parseListen(listen);
+  const server = createServer((request, response) => {
+    if (request.method !== 'GET' || (request.url ?? '').split('?')[0] !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try GET /metrics\n');
+      return;
+    }
+    view().then(renderMetrics).then(
+      (text) => { response.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE }).end(text); },
+      (error: Error) => { response.writeHead(500, { 'content-type': 'text/plain' }).end(`${error.message}\n`); },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error) => reject(new Error(`metrics_listen ${listen}: ${error.message}`)));
+    server.listen({ host, port, exclusive: true }, () => resolve());
+  });
+  return server;
+}
