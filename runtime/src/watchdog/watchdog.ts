@@ -39,8 +39,8 @@ function configuredMetricsListen(config: unknown): string | undefined {
   return (config as { globalDefs?: { metricsListen?: string } } | undefined)?.globalDefs?.metricsListen;
 }
 
-/** How long a scrape waits for a child's status before it answers without it. */
-const METRICS_STATUS_TIMEOUT_MS = 2_000;
+/** How long a scrape waits for a child's status before it answers without it (under a 1 s scrape_timeout). */
+const METRICS_STATUS_TIMEOUT_MS = 800;
 
 interface Supervised {
   role: ChildRoleName;
@@ -271,14 +271,18 @@ export class Watchdog {
     if (!child?.connected) return Promise.resolve(undefined);
     const id = ++this.requestId;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => { child.off('message', listener); resolve(undefined); }, timeoutMs);
-      const listener = (m: FromChild): void => {
-        if (m.type !== 'status' || m.id !== id) return;
+      // A child that dies before it answers (KILLed, say) answers nothing: no wait for the timeout.
+      const done = (status: unknown): void => {
         clearTimeout(timer);
         child.off('message', listener);
-        resolve(m.status);
+        child.off('exit', onExit);
+        resolve(status);
       };
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      const listener = (m: FromChild): void => { if (m.type === 'status' && m.id === id) done(m.status); };
+      const onExit = (): void => done(undefined);
       child.on('message', listener);
+      child.on('exit', onExit);
       this.send(s, { type: 'status', id });
     });
   }

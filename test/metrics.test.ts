@@ -1,0 +1,119 @@
+// The metrics endpoint against a real Prometheus: Debian's prometheus, started by the test in a lab
+// host with a 1 s scrape interval, scrapes two keepalive runtimes (a master and a backup) in two other
+// lab hosts, and the test asks its HTTP API what dashboards and alert rules would see.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { Lab } from './lab/lab.ts';
+import { addressIn } from './lab/addressing.ts';
+import { keepalive, keepaliveStatus, renderVrrpConf } from './lab/implementations.ts';
+import { waitForSoleHolder } from './lab/vrrp.ts';
+import { waitFor } from './lab/exec.ts';
+import type { Host } from './lab/host.ts';
+
+const T = { timeout: 180_000, skip: spawnSync('prometheus', ['--version']).error ? 'no prometheus (Debian package; scripts/setup installs it)' : false };
+const METRICS_PORT = 9650;
+const SCRAPE_S = 1;
+const ADVERT_S = 1;
+
+type Sample = { metric: Record<string, string>; value?: [number, string]; values?: [number, string][] };
+
+/** An instant query, asked from inside the Prometheus host (the lab has no management address). */
+async function query(prom: Host, expr: string): Promise<Sample[]> {
+  const url = `http://${prom.ipv4()}:9090/api/v1/query?query=${encodeURIComponent(expr)}`;
+  const { stdout } = await prom.exec(['curl', '-sS', '--max-time', '5', url]);
+  const body = JSON.parse(stdout) as { status: string; data: { result: Sample[] }; error?: string };
+  if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
+  return body.data.result;
+}
+
+test('Prometheus scrapes a master and a backup: keepalived_vrrp_state, a takeover within two scrapes, the advert rate', T, async () => {
+  await using lab = await Lab.create({ hosts: ['h1', 'h2', 'prom'], ssh: false, management: false });
+  const [h1, h2, prom] = [lab.host('h1'), lab.host('h2'), lab.host('prom')];
+  const vip = addressIn(lab.segment('lan').subnets.v4, 100);
+  const conf = (h: Host, priority: number): string => renderVrrpConf({
+    routerId: h.name, version: 2, vrid: 51, interfaceName: h.iface().name, priority, advertInt: ADVERT_S, vips: [`${vip}/24`],
+  }).replace('global_defs {\n', `global_defs {\n  metrics_listen ${h.ipv4()}:${METRICS_PORT}\n`);
+  const master = await keepalive.start(h1, conf(h1, 150));
+  await keepalive.start(h2, conf(h2, 100));
+  await waitForSoleHolder([h1, h2], vip, 'h1');
+
+  const tsdb = mkdtempSync(join(tmpdir(), 'keepalive-prometheus-'));
+  try {
+    const target = (h: Host): string => `${h.ipv4()}:${METRICS_PORT}`;
+    prom.writeFile('/etc/prometheus-lab/prometheus.yml', [
+      'global:',
+      `  scrape_interval: ${SCRAPE_S}s`,
+      `  scrape_timeout: ${SCRAPE_S}s`,
+      'scrape_configs:',
+      '  - job_name: keepalive',
+      '    static_configs:',
+      `      - targets: ['${target(h1)}', '${target(h2)}']`,
+      '',
+    ].join('\n'));
+    const prometheus = await prom.startDaemon('prometheus', [
+      'prometheus', '--config.file=/etc/prometheus-lab/prometheus.yml', `--storage.tsdb.path=${tsdb}`,
+      `--web.listen-address=${prom.ipv4()}:9090`,
+    ]);
+    try {
+      await waitFor('Prometheus to be ready', async () => {
+        const r = await prom.exec(`curl -sf http://${prom.ipv4()}:9090/-/ready || true`);
+        if (!prometheus.running) throw new Error(`prometheus exited:\n${prometheus.log()}`);
+        return r.stdout.includes('Ready') ? true : undefined;
+      }, { timeoutMs: 30_000, intervalMs: 100 });
+      const state = async (h: Host): Promise<number | undefined> => {
+        const [s] = await query(prom, `keepalived_vrrp_state{iname="VI_1",instance="${target(h)}"}`);
+        return s?.value ? Number(s.value[1]) : undefined;
+      };
+      await waitFor('Prometheus to see h1 master and h2 backup', async () => ((await state(h1)) === 2 && (await state(h2)) === 1 ? true : undefined), { timeoutMs: 30_000, intervalMs: 250 });
+      const [withVip] = await query(prom, `keepalived_vrrp_state{iname="VI_1",instance="${target(h1)}"}`);
+      assert.equal(withVip!.metric['ip_address'], `${vip}/24`);
+      assert.deepEqual((await query(prom, `keepalived_up`)).map((s) => s.value![1]), ['1', '1']);
+
+      // The master's advert rate, once the 5 s window holds at least 5 scrapes of it.
+      const sent = `keepalived_advertisements_sent_total{iname="VI_1",instance="${target(h1)}"}`;
+      await waitFor('5 s of scrapes of the master', async () => (Number((await query(prom, `count_over_time(${sent}[5s])`))[0]?.value?.[1] ?? 0) >= 5 ? true : undefined), { timeoutMs: 20_000, intervalMs: 250 });
+      const rate = Number((await query(prom, `rate(${sent}[5s])`))[0]!.value![1]);
+      // 1 advert a second; rate() over 5 one-second scrapes of a counter that steps once a second is
+      // within a step of it either way, and extrapolation adds up to a few percent: 25% tolerance.
+      assert.ok(Math.abs(rate - 1 / ADVERT_S) <= 0.25 / ADVERT_S, `rate(keepalived_advertisements_sent_total[5s]) = ${rate}, expected ${1 / ADVERT_S} ± 25%`);
+
+      // KILL the master's runtime (its watchdog and children at once). The backup takes over after
+      // Master_Down_Interval; Prometheus has it as master within two scrapes of that.
+      master.signalGroup('SIGKILL');
+      await master.exited();
+      await waitForSoleHolder([h2], vip, 'h2', 15_000);
+      const transition = (await keepaliveStatus(h2)).children['vrrp']!.status as { instances: { transitions: { at: string; to: string }[] }[] };
+      const tookOver = Date.parse(transition.instances[0]!.transitions.filter((t) => t.to === 'master').at(-1)!.at);
+      const seenAt = await waitFor('Prometheus to see h2 master', async () => {
+        const [s] = await query(prom, `keepalived_vrrp_state{iname="VI_1",instance="${target(h2)}"}[30s]`);
+        const first = s?.values?.find(([, v]) => v === '2');
+        return first ? first[0] * 1000 : undefined;
+      }, { timeoutMs: (2 * SCRAPE_S + 5) * 1000, intervalMs: 200 });
+      const lagMs = seenAt - tookOver;
+      // A scrape's timestamp is when it started: the first scrape that starts after the takeover
+      // starts within one interval, and two intervals bound it with a scrape that was under way.
+      assert.ok(lagMs >= 0 && lagMs <= 2 * SCRAPE_S * 1000, `the first scrape with h2 master came ${lagMs} ms after its takeover; expected within two scrapes (${2 * SCRAPE_S * 1000} ms)`);
+
+      // The endpoint is the watchdog's: a KILLed VRRP child costs no scrape. Every answer while it
+      // respawns is a 200, and the restart shows.
+      const vrrpChild = (await keepaliveStatus(h2)).children['vrrp']!.pid!;
+      process.kill(vrrpChild, 'SIGKILL');
+      const answers: string[] = [];
+      await waitFor('the VRRP child of h2 to be back, as its metrics say', async () => {
+        const r = await prom.exec(['curl', '-sS', '--max-time', '2', '-w', '%{http_code}', `http://${target(h2)}/metrics`]);
+        answers.push(r.stdout.slice(-3));
+        return /^keepalive_child_restarts_total\{role="vrrp"\} 1$/m.test(r.stdout) && /^keepalived_up 1$/m.test(r.stdout) ? true : undefined;
+      }, { timeoutMs: 10_000, intervalMs: 20 });
+      assert.deepEqual([...new Set(answers)], ['200'], `answers while the child respawned: ${answers.join(' ')}`);
+      process.stdout.write(`# advert rate ${rate.toFixed(3)}/s; takeover seen by Prometheus ${lagMs} ms after it happened; ${answers.length} scrapes of h2 while its VRRP child respawned, all 200\n`);
+    } finally {
+      await prometheus.stop();
+    }
+  } finally {
+    rmSync(tsdb, { recursive: true, force: true });
+  }
+});
