@@ -157,7 +157,7 @@ test('global settings: multicast groups of the right family, ports, counts', () 
     'test.conf:3:3: vrrp_mcast_group6 must be an IPv6 multicast address, not 224.0.0.18',
     'test.conf:4:3: smtp_server port 70000 is out of range 1..65535',
     'test.conf:5:3: vrrp_garp_master_repeat 0 must be at least 1',
-    'test.conf:6:3: max_auto_priority 100 is out of range 1..99',
+    'test.conf:6:3: max_auto_priority 100 is out of range -1..99',
   ]);
 });
 
@@ -185,6 +185,14 @@ test('all errors are reported at once, in order of position', () => {
     'test.conf:4:3: unknown keyword "unknown_thing" in vrrp_instance A',
     'test.conf:6:1: vrrp_instance B has no interface',
   ]);
+});
+
+test('max_auto_priority takes what keepalived takes: -1 (never realtime), 0..99; not -2', () => {
+  for (const value of ['-1', '0', '99']) {
+    const { warnings } = parseConfigText(lines('global_defs {', `  max_auto_priority ${value}`, '}'), 'm.conf');
+    assert.deepEqual(warnings, ['m.conf:2:3: max_auto_priority has no effect: keepalive does not take realtime scheduling'], value);
+  }
+  assert.deepEqual(errorsOf(lines('global_defs {', '  max_auto_priority -2', '}')), ['test.conf:2:3: max_auto_priority -2 is out of range -1..99']);
 });
 
 test('keywords accepted without effect here say so, with their position', () => {

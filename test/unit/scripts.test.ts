@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { defaultScriptUser, insecureScriptPath, lookupUser, runScript, splitCommand } from '../../runtime/src/notify/script.ts';
 import { nextRespawnDelay } from '../../runtime/src/watchdog/backoff.ts';
@@ -45,19 +45,68 @@ test('scripts run as the given user, with arguments, and are bounded in time eve
   assert.match(missing.error ?? '', /ENOENT/);
 });
 
-test('enable_script_security: a root script must be root-owned and writable by nobody else, all the way up', () => {
+test('enable_script_security follows keepalived\'s check_security, case by case, on real files', { skip: process.getuid!() !== 0 && 'needs root to chown' }, () => {
   const root = { name: 'root', uid: 0, gid: 0 };
-  assert.equal(insecureScriptPath('/bin/true --flag', root), undefined);
-  assert.equal(insecureScriptPath('/bin/true', { name: 'nobody', uid: 65534, gid: 65534 }), undefined, 'only root scripts are checked');
-  const dir = mkdtempSync(`${tmpdir()}/keepalive-sec-`);
+  const nobody = { name: 'nobody', uid: 65534, gid: 65534 };
+  // A sticky, world-writable parent: the directory /tmp is, made here so the test owns its modes.
+  const top = mkdtempSync(`${tmpdir()}/keepalive-sec-`);
+  const at = (p: string): string => `${top}/${p}`;
+  const script = (p: string, mode = 0o755, uid = 0, gid = 0): string => {
+    writeFileSync(at(p), '#!/bin/sh\n');
+    chownSync(at(p), uid, gid);
+    chmodSync(at(p), mode);
+    return at(p);
+  };
+  const dir = (p: string, mode: number, uid = 0, gid = 0): void => {
+    mkdirSync(at(p));
+    chownSync(at(p), uid, gid);
+    chmodSync(at(p), mode);
+  };
   try {
-    writeFileSync(`${dir}/notify.sh`, '#!/bin/sh\n', { mode: 0o755 });
-    // Under /tmp, which everyone may write: anyone could swap the directory's contents.
-    assert.match(insecureScriptPath(`${dir}/notify.sh`, root) ?? '', /writable by everyone/);
-    assert.equal(insecureScriptPath('notify.sh', root), 'notify.sh is not an absolute path');
-    assert.equal(insecureScriptPath(`${dir}/missing.sh`, root), `${dir}/missing.sh does not exist`);
+    chmodSync(top, 0o1777);
+    // A root-owned 0755 directory under a sticky world-writable one: allowed, as keepalived allows.
+    dir('safe', 0o755);
+    assert.equal(insecureScriptPath(`${script('safe/ok.sh')} --flag`, root), undefined);
+    // The script directly in the sticky directory: allowed too (only the file's own bits count there).
+    assert.equal(insecureScriptPath(script('direct.sh'), root), undefined);
+    // A world-writable parent without the sticky bit: refused.
+    dir('open', 0o777);
+    assert.match(insecureScriptPath(script('open/s.sh'), root) ?? '', /open is writable by everyone/);
+    // A group-writable directory of a non-root group: refused; of group root: allowed.
+    dir('grp', 0o775, 0, 65534);
+    assert.match(insecureScriptPath(script('grp/s.sh'), root) ?? '', /grp is writable by its group \(gid 65534\)/);
+    dir('grp0', 0o775, 0, 0);
+    assert.equal(insecureScriptPath(script('grp0/s.sh'), root), undefined);
+    // A group-writable file: refused unless its group is root; a world-writable file: refused.
+    assert.match(insecureScriptPath(script('safe/gw.sh', 0o775, 0, 65534), root) ?? '', /gw\.sh is writable by its group/);
+    assert.equal(insecureScriptPath(script('safe/gw0.sh', 0o775, 0, 0), root), undefined);
+    assert.match(insecureScriptPath(script('safe/ww.sh', 0o757), root) ?? '', /ww\.sh is writable by everyone/);
+    // Sticky does not excuse a file, nor a directory owned by someone else.
+    assert.match(insecureScriptPath(script('safe/stickyfile.sh', 0o1757), root) ?? '', /writable by everyone/);
+    dir('theirs', 0o1777, 65534, 65534);
+    assert.match(insecureScriptPath(script('theirs/s.sh'), root) ?? '', /theirs is owned by uid 65534, not root/);
+    assert.match(insecureScriptPath(script('safe/own.sh', 0o755, 65534, 0), root) ?? '', /own\.sh is owned by uid 65534/);
+    // Symlinks: a symlinked directory in the written path is refused (lstat, not a directory);
+    // a root-owned symlink as the last component is fine when its target passes, refused when not.
+    symlinkSync(at('safe'), at('linkdir'));
+    assert.match(insecureScriptPath(at('linkdir/ok.sh'), root) ?? '', /linkdir in the script's path is a symlink/);
+    symlinkSync(at('safe/ok.sh'), at('safe/link.sh'));
+    assert.equal(insecureScriptPath(at('safe/link.sh'), root), undefined);
+    symlinkSync(at('open/s.sh'), at('safe/tobad.sh'));
+    assert.match(insecureScriptPath(at('safe/tobad.sh'), root) ?? '', /open is writable by everyone/);
+    // Who runs it: a non-root user and group need no protection, unless the file is setuid root;
+    // gid 0 alone needs it.
+    assert.equal(insecureScriptPath(script('open/user.sh'), nobody), undefined);
+    assert.match(insecureScriptPath(script('open/suid.sh', 0o4755), nobody) ?? '', /open is writable by everyone/);
+    assert.match(insecureScriptPath(script('open/sgid.sh', 0o2755), nobody) ?? '', /open is writable by everyone/);
+    assert.match(insecureScriptPath(script('open/g0.sh'), { name: 'x', uid: 65534, gid: 0 }) ?? '', /open is writable by everyone/);
+    // Paths: relative ones are taken from /, bare names are searched in the scripts' PATH.
+    assert.equal(insecureScriptPath(`${at('safe/ok.sh').slice(1)}`, root), undefined);
+    assert.equal(insecureScriptPath('true', root), undefined);
+    assert.match(insecureScriptPath('no-such-script-here', root) ?? '', /not found in/);
+    assert.equal(insecureScriptPath(at('safe/missing.sh'), root), `${at('safe/missing.sh')} does not exist`);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(top, { recursive: true, force: true });
   }
 });
 

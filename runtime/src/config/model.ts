@@ -90,7 +90,7 @@ export interface GlobalDefs {
   /** How long the VRRP instances wait after the daemon starts (not after a reload) before they start. */
   readonly vrrpStartupDelayMs: number;
   readonly vrrpSkipCheckAdvAddr: boolean;
-  /** Real-time scheduling priority ceiling for the daemons; `max_auto_priority` alone means 99. */
+  /** Real-time scheduling priority ceiling for the daemons, -1..99 as keepalived takes it (-1: never realtime); `max_auto_priority` alone means 99. */
   readonly maxAutoPriority?: number;
   /**
    * keepalive's own setting (`lb_dataplane`): which dataplane forwards the virtual servers. auto: IPVS

@@ -56,7 +56,7 @@ function checkGlobalDefs(g: GlobalDefs, spelling: Spelling, diagnostics: Diagnos
   }
   checkRange(g, 'vrrpGarpMasterRepeat', 1, undefined, spelling, diagnostics);
   checkRange(g, 'vrrpGarpMasterRefreshRepeat', 1, undefined, spelling, diagnostics);
-  checkRange(g, 'maxAutoPriority', 1, 99, spelling, diagnostics);
+  checkRange(g, 'maxAutoPriority', -1, 99, spelling, diagnostics); // keepalived: 0..sched_get_priority_max(SCHED_RR), or -1 = never raise to realtime
   if (g.metricsListen !== undefined && g.fieldAt.metricsListen) {
     try { parseListen(g.metricsListen); } catch (error) { diagnostics.error(g.fieldAt.metricsListen, `${spelling.setting('metricsListen')} ${(error as Error).message}`); }
   }

@@ -1,8 +1,8 @@
 // Running user scripts (notify scripts now, track scripts and MISC checks too): as an unprivileged
 // user by default, without a shell, bounded in time, and never left behind.
 import { spawn } from 'node:child_process';
-import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { lstatSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { normalize, resolve } from 'node:path';
 
 /**
  * Splits a keepalived script line into argv: whitespace separates words; single or double quotes
@@ -63,24 +63,57 @@ export function defaultScriptUser(): ScriptUser {
   }
 }
 
+/** The PATH scripts run with (runScript), searched for a bare script name as keepalived searches its own. */
+const SCRIPT_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+
 /**
- * enable_script_security, as keepalived means it: a script that would run as root must not be
- * replaceable by anyone else, so its file and every directory above it must be owned by root and
- * writable by nobody else. Returns why a script fails that, or undefined when it passes (or does not
- * run as root).
+ * enable_script_security, as keepalived's notify.c means it (check_script_secure and check_security).
+ * A script needs protection when it runs as uid 0 or gid 0, or its file is setuid root or setgid root
+ * and executable that way. Then the path as written and the path it resolves to are each walked from
+ * `/`, every component examined without following symlinks:
+ * - each component but the last must be a directory (a symlinked directory in the path is refused);
+ *   the last must be a regular file or a symlink;
+ * - each must be owned by root;
+ * - a regular file or a directory without the sticky bit must not be writable by others, nor by its
+ *   group unless that group is root (gid 0). A sticky directory may be writable by anyone: others
+ *   cannot replace what root owns in it.
+ * Returns why a script fails that (it is then not run), or undefined when it passes or needs no
+ * protection. A name without a slash is searched for in the scripts' PATH; a relative path is taken
+ * from `/`, the directory scripts run in.
  */
 export function insecureScriptPath(command: string, user: ScriptUser): string | undefined {
-  if (user.uid !== 0) return undefined;
-  const [file] = splitCommand(command);
-  if (!file!.startsWith('/')) return `${file} is not an absolute path`;
-  let path: string;
-  try { path = realpathSync(file!); } catch { return `${file} does not exist`; }
-  for (let p = path; ; p = dirname(p)) {
-    const st = statSync(p);
-    if (st.uid !== 0) return `${p} is owned by uid ${st.uid}, not root`;
-    if (st.mode & 0o022) return `${p} is writable by ${st.mode & 0o002 ? 'everyone' : 'its group'}`;
-    if (p === '/') return undefined;
+  const [word] = splitCommand(command);
+  let file = word!;
+  if (!file.includes('/')) {
+    const found = SCRIPT_PATH.split(':').map((d) => `${d}/${file}`).find((p) => { try { return statSync(p).isFile(); } catch { return false; } });
+    if (!found) return `${file} is not found in ${SCRIPT_PATH}`;
+    file = found;
   }
+  const written = normalize(resolve('/', file));
+  let real: string;
+  let st: Stats;
+  try { real = realpathSync(written); st = statSync(real); } catch { return `${file} does not exist`; }
+  const setRoot = (st.uid === 0 && (st.mode & 0o4100) === 0o4100) || (st.gid === 0 && (st.mode & 0o2010) === 0o2010);
+  if (user.uid !== 0 && user.gid !== 0 && !setRoot) return undefined;
+  return unsafeComponent(written) ?? (real === written ? undefined : unsafeComponent(real));
+}
+
+/** keepalived's check_security over one absolute path: why a component is unsafe, or undefined. */
+function unsafeComponent(path: string): string | undefined {
+  const parts = path.split('/').filter((p) => p !== '');
+  for (let i = 0; i <= parts.length; i++) {
+    const p = `/${parts.slice(0, i).join('/')}`;
+    const last = i === parts.length;
+    let st: Stats;
+    try { st = lstatSync(p); } catch { return `${p} does not exist`; }
+    if (!last && !st.isDirectory()) return `${p} in the script's path is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'}`;
+    if (last && !st.isFile() && !st.isSymbolicLink()) return `${p} is not a regular file`;
+    if (st.uid !== 0) return `${p} is owned by uid ${st.uid}, not root`;
+    const checked = st.isFile() || (st.isDirectory() && !(st.mode & 0o1000));
+    if (checked && st.mode & 0o002) return `${p} is writable by everyone`;
+    if (checked && st.gid !== 0 && st.mode & 0o020) return `${p} is writable by its group (gid ${st.gid})`;
+  }
+  return undefined;
 }
 
 export interface ScriptResult {
