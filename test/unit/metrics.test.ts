@@ -13,6 +13,7 @@ function instance(name: string, over: Partial<InstanceStatus> = {}): InstanceSta
     name, interface: 'eth0', vrid: 51, version: 2, family: 4, state: 'master',
     priority: { configured: 100, effective: 80 }, masterAddress: undefined, faults: [],
     virtualAddresses: ['198.18.0.100/24', '198.18.0.101/24', '198.18.0.200/32'], excludedAddresses: ['198.18.0.200/32'],
+    addressDevices: { '198.18.0.100/24': 'eth0', '198.18.0.101/24': 'eth0', '198.18.0.200/32': 'lo' },
     garpDelayMs: 5000, lastTransitionAt: '2026-01-01T00:00:00.000Z',
     timers: { advertIntervalCs: 100, masterAdverIntervalCs: 100, skewTimeMs: 0, masterDownIntervalMs: 0, nextAdvertInMs: 0, masterDownInMs: undefined },
     counters: { advertsSent: 42, advertsReceived: 7, priorityZeroSent: 1, priorityZeroReceived: 2, becomeMaster: 3, releaseMaster: 2, rejects: { ttl: 4, auth: 5, short: 1, 'address-count': 1 } },
@@ -34,7 +35,7 @@ function daemon(vrrp: unknown, running = true): DaemonStatus {
 const VRRP = {
   instances: [instance('VI_1'), instance('VI_2', { vrid: 52, interface: 'eth1', state: 'backup', virtualAddresses: [], excludedAddresses: [] })],
   packets: { received: 100, rejects: { 'unknown-vrid': 6, ttl: 1 } },
-  scripts: [{ name: 'chk_haproxy', ok: true }, { name: 'chk_down', ok: false }],
+  scripts: [{ name: 'chk_haproxy', ok: true, running: true }, { name: 'chk_down', ok: false, running: false }],
 };
 const NOW = Date.parse('2026-01-01T00:01:30.000Z');
 
@@ -45,11 +46,12 @@ test('VRRP metrics under keepalived-exporter names: one state series per VIP, ip
   has('keepalived_vrrp_state{iname="VI_1",intf="eth0",vrid="51",ip_address="198.18.0.100/24"} 2');
   has('keepalived_vrrp_state{iname="VI_1",intf="eth0",vrid="51",ip_address="198.18.0.101/24"} 2');
   has('keepalived_vrrp_state{iname="VI_2",intf="eth1",vrid="52",ip_address=""} 1');
-  has('keepalived_vrrp_excluded_state{iname="VI_1",intf="eth0",vrid="51",ip_address="198.18.0.200/32"} 2');
-  assert.ok(!text.includes('keepalived_vrrp_state{iname="VI_1",intf="eth0",vrid="51",ip_address="198.18.0.200/32"}'), 'an excluded VIP is not a state series');
+  has('keepalived_vrrp_excluded_state{iname="VI_1",intf="lo",vrid="51",ip_address="198.18.0.200"} 2');
+  assert.ok(!/^keepalived_vrrp_state\{[^}]*198\.18\.0\.200/m.test(text), 'an excluded VIP is not a state series');
   has('keepalived_script_status{name="chk_haproxy"} 1');
   has('keepalived_script_status{name="chk_down"} 0');
-  has('keepalived_script_state{name="chk_down"} 1');
+  has('keepalived_script_state{name="chk_haproxy"} 1');
+  has('keepalived_script_state{name="chk_down"} 0');
   has('keepalived_advertisements_sent_total{iname="VI_1",intf="eth0",vrid="51"} 42');
   has('keepalived_advertisements_received_total{iname="VI_1",intf="eth0",vrid="51"} 7');
   has('keepalived_become_master_total{iname="VI_1",intf="eth0",vrid="51"} 3');

@@ -21,6 +21,8 @@ export interface InstanceStatus {
   virtualAddresses: string[];
   /** virtual_ipaddress_excluded alone (this and the next two are unset from runtimes before metrics). */
   excludedAddresses?: string[];
+  /** The interface each address goes on ("ADDR/LEN" to its dev, else the instance's, or its VMAC). */
+  addressDevices?: Record<string, string>;
   /** The second batch of gratuitous ARPs follows the first by this much (garp_master_delay). */
   garpDelayMs?: number;
   /** The last transition, or the instance's start. */

@@ -11,6 +11,14 @@ import { parseListen } from './listen.ts';
 
 export { parseListen };
 
+/**
+ * A VIP as keepalived prints it in its data dump, which the exporter's ip_address label takes: the
+ * address, with its prefix length unless it is a host's (/32, /128).
+ */
+function vipLabel(cidr: string): string {
+  return cidr.replace(cidr.includes(':') ? /\/128$/ : /\/32$/, '');
+}
+
 const STATE_VALUES: Record<InstanceStatus['state'], number> = { initialize: 0, backup: 1, master: 2, fault: 3 };
 
 /** keepalived's per-instance error counters (the stats dump) and the reject reasons each counts. */
@@ -35,7 +43,7 @@ export interface WatchdogView {
 interface VrrpChildStatus {
   instances?: InstanceStatus[];
   packets?: { received: number; rejects: Record<string, number> };
-  scripts?: { name: string; ok: boolean }[];
+  scripts?: { name: string; ok: boolean; running?: boolean }[];
 }
 
 /** The view as Prometheus text (version 0.0.4). */
@@ -54,18 +62,19 @@ export async function renderMetrics(view: WatchdogView): Promise<string> {
   const excluded = new Gauge({ name: 'keepalived_vrrp_excluded_state', help: 'State of vrrp with excluded VIP', labelNames: [...labels, 'ip_address'], registers: [registry] });
   for (const i of instances) {
     const value = STATE_VALUES[i.state];
+    // As the exporter labels them: intf is the interface each VIP is on (its dev), the instance's for ip_address="".
     const excludedSet = new Set(i.excludedAddresses ?? []);
     const included = i.virtualAddresses.filter((a) => !excludedSet.has(a));
     if (included.length === 0) state.set({ ...instanceLabels(i), ip_address: '' }, value);
-    for (const a of included) state.set({ ...instanceLabels(i), ip_address: a }, value);
-    for (const a of i.excludedAddresses ?? []) excluded.set({ ...instanceLabels(i), ip_address: a }, value);
+    for (const a of included) state.set({ ...instanceLabels(i), intf: i.addressDevices?.[a] ?? i.interface, ip_address: vipLabel(a) }, value);
+    for (const a of i.excludedAddresses ?? []) excluded.set({ ...instanceLabels(i), intf: i.addressDevices?.[a] ?? i.interface, ip_address: vipLabel(a) }, value);
   }
 
-  const scriptStatus = new Gauge({ name: 'keepalived_script_status', help: 'Tracker script status (1 good, 0 bad)', labelNames: ['name'], registers: [registry] });
-  const scriptState = new Gauge({ name: 'keepalived_script_state', help: 'Tracker script state (1 idle, 0 running or disabled as keepalived counts it; here always 1 while tracked)', labelNames: ['name'], registers: [registry] });
+  const scriptStatus = new Gauge({ name: 'keepalived_script_status', help: 'Tracker script status (0 BAD, 1 GOOD)', labelNames: ['name'], registers: [registry] });
+  const scriptState = new Gauge({ name: 'keepalived_script_state', help: 'Tracker script state (0 idle, 1 running)', labelNames: ['name'], registers: [registry] });
   for (const s of child?.scripts ?? []) {
     scriptStatus.set({ name: s.name }, s.ok ? 1 : 0);
-    scriptState.set({ name: s.name }, 1);
+    scriptState.set({ name: s.name }, s.running ? 1 : 0);
   }
 
   const counter = (name: string, help: string, value: (i: InstanceStatus) => number): void => {

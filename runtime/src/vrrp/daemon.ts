@@ -217,7 +217,7 @@ export class VrrpDaemon implements ChildRole {
     return {
       instances: [...this.instances.values()].map((r) => r.status()),
       packets: { received: this.packetsReceived, rejects: { ...this.rejects } },
-      scripts: [...this.scripts.entries()].map(([name, t]) => ({ name, ok: t.ok })),
+      scripts: [...this.scripts.entries()].map(([name, t]) => ({ name, ok: t.ok, running: t.busy })),
     };
   }
 

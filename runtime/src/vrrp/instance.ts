@@ -277,6 +277,7 @@ export class InstanceRunner {
       faults: [...m.faults],
       virtualAddresses: this.allAddresses().map((v) => `${v.address}/${v.prefixLength}`),
       excludedAddresses: this.spec.excludedAddresses.map((v) => `${v.address}/${v.prefixLength}`),
+      addressDevices: Object.fromEntries(this.allAddresses().map((v) => [`${v.address}/${v.prefixLength}`, v.device ?? this.sendInterface])),
       garpDelayMs: this.spec.garp.delayMs,
       lastTransitionAt: new Date(this.lastTransitionAt).toISOString(),
       timers: {

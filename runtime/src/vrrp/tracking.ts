@@ -64,6 +64,8 @@ export class ScriptTracker {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private stopped = false;
+  /** Whether a run of the script is under way (keepalived's script state: running, else idle). */
+  get busy(): boolean { return this.running; }
   private readonly user: ScriptUser;
   private readonly secure: boolean;
   private readonly onChange: () => void;
