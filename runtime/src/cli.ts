@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The keepalive command line.
-//   keepalive run -f FILE [--state-dir DIR] [--metrics-listen ADDR:PORT]   the daemon, in the foreground
+//   keepalive run -f FILE [-i ID] [--state-dir DIR] [--metrics-listen ADDR:PORT]   the daemon, in the foreground
 //   keepalive check -f FILE                        validate; one file:line:col error per problem
 //   keepalive status [--state-dir DIR] [--json]    state, priorities, timers and counters
 //   keepalive reload [--state-dir DIR]             reload the running daemon's configuration
@@ -18,9 +18,9 @@ const DEFAULT_STATE_DIR = '/run/keepalive';
 const USAGE = `keepalive ${pkg.version}: keepalived, rebuilt in TypeScript
 
 Usage:
-  keepalive run -f FILE [--state-dir DIR] [--metrics-listen ADDR:PORT]
+  keepalive run -f FILE [-i ID] [--state-dir DIR] [--metrics-listen ADDR:PORT]
                                                 run the daemon in the foreground (TERM/INT stop, HUP reloads)
-  keepalive check -f FILE                       validate a configuration: keepalived.conf, JSON or YAML
+  keepalive check -f FILE [-i ID]               validate a configuration: keepalived.conf, JSON or YAML
   keepalive status [--state-dir DIR] [--json]   show VRRP instances and virtual servers: state, health, dataplane
   keepalive reload [--state-dir DIR]            make the running daemon reload its configuration
   keepalive topology --state FILE [--live] [--svg OUT.svg]
@@ -30,6 +30,8 @@ Usage:
 Options:
   -f, --config FILE    the configuration file (keepalived.conf syntax, or the project's JSON/YAML), or a
                        directory of JSON/YAML fragments merged in name order
+  -i, --config-id ID   keepalived.conf's config id: lines starting @ID are read, @^ID are not (as
+                       keepalived's --config-id; default: the host name up to its first dot)
   --state-dir DIR      where the pid file and control socket live (default ${DEFAULT_STATE_DIR})
   --metrics-listen ADDR:PORT
                        serve Prometheus metrics (GET /metrics) there; off unless this or the
@@ -61,8 +63,9 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${pkg.version}\n`);
       return 0;
     case 'check': {
-      const o = options(rest, { config: { type: 'string', short: 'f' } });
+      const o = options(rest, { config: { type: 'string', short: 'f' }, 'config-id': { type: 'string', short: 'i' } });
       if (typeof o.config !== 'string') throw new UsageError('check needs -f FILE');
+      if (typeof o['config-id'] === 'string') process.env.KEEPALIVE_CONFIG_ID = o['config-id'];
       try {
         const { warnings } = loadConfig(o.config);
         for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
@@ -74,8 +77,10 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     case 'run': {
-      const o = options(rest, { config: { type: 'string', short: 'f' }, 'state-dir': { type: 'string' }, 'metrics-listen': { type: 'string' } });
+      const o = options(rest, { config: { type: 'string', short: 'f' }, 'config-id': { type: 'string', short: 'i' }, 'state-dir': { type: 'string' }, 'metrics-listen': { type: 'string' } });
       if (typeof o.config !== 'string') throw new UsageError('run needs -f FILE');
+      // In the environment, so the daemon's children and every reload read the same @ID lines.
+      if (typeof o['config-id'] === 'string') process.env.KEEPALIVE_CONFIG_ID = o['config-id'];
       const metricsListen = o['metrics-listen'] as string | undefined;
       if (metricsListen !== undefined) {
         const { parseListen } = await import('./metrics/metrics.ts');

@@ -710,9 +710,9 @@ function readVirtualServer(r: Reader, s: Statement): VirtualServer {
  * The model of a keepalived.conf text, before validation (see validate.ts). Errors and warnings go to
  * `diagnostics`; the returned model is only usable if no error was recorded.
  */
-export function readKeepalivedConf(text: string, file: string, diagnostics: Diagnostics): KeepaliveConfig {
+export function readKeepalivedConf(text: string, file: string, diagnostics: Diagnostics, configId?: string): KeepaliveConfig {
   const r = new Reader(diagnostics);
-  const statements = parseKeepalivedSyntax(text, file, diagnostics);
+  const statements = parseKeepalivedSyntax(text, file, diagnostics, configId);
   const vrrpScripts: VrrpScript[] = [];
   const trackFiles: TrackFile[] = [];
   const vrrpSyncGroups: VrrpSyncGroup[] = [];

@@ -3,6 +3,7 @@
 // and `include GLOB` expanded in place. The result is a tree of statements: a keyword, the words that
 // follow it on its line, and its block if it has one.
 import { existsSync, globSync, readFileSync, realpathSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Diagnostics } from './diagnostics.ts';
 import type { SourcePos } from './model.ts';
@@ -24,24 +25,115 @@ export interface Statement {
 
 const isBrace = (t: Token, brace: '{' | '}'): boolean => !t.quoted && t.text === brace;
 const GLOB_CHARS = /[*?[{]/;
+/** `$NAME=value`: only whitespace before the `$`, nothing between the name and `=`. */
+const DEFINITION = /^\s*\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
+const MAX_EXPANSION_DEPTH = 64;
+
+/**
+ * keepalived's config id: `-i ID` (keepalive run|check pass it on in KEEPALIVE_CONFIG_ID, so the
+ * daemon's children read the same lines), else the node name up to its first dot, as keepalived.
+ */
+export function defaultConfigId(): string {
+  return process.env.KEEPALIVE_CONFIG_ID ?? hostname().split('.')[0]!;
+}
 
 /** Tokenizes a file and, recursively, the files it includes. */
 class Lexer {
   readonly tokens: Token[] = [];
   private lineCount = 0;
   private readonly diagnostics: Diagnostics;
+  private readonly configId: string;
+  /** $NAME=value definitions, as they stand at the line being read. */
+  private readonly definitions = new Map<string, string>();
 
-  constructor(diagnostics: Diagnostics) {
+  constructor(diagnostics: Diagnostics, configId: string) {
     this.diagnostics = diagnostics;
+    this.configId = configId;
   }
 
   /** `including` holds the real paths of the files being read, outermost first, to detect cycles. */
   lexText(text: string, file: string, including: readonly string[]): void {
-    text.split(/\r?\n/).forEach((line, index) => {
-      const words = this.lexLine(line, file, index + 1, ++this.lineCount);
-      const [first, ...rest] = words;
-      if (first && !first.quoted && first.text === 'include') this.include(first, rest, including);
-      else this.tokens.push(...words);
+    const lines = text.split(/\r?\n/);
+    for (let index = 0; index < lines.length; index++) {
+      let line = lines[index]!;
+      const lineNumber = index + 1;
+      // A multi-line definition: each line but the last ends in a backslash.
+      if (DEFINITION.test(line) && line.trimEnd().endsWith('\\')) {
+        while (line.trimEnd().endsWith('\\') && index + 1 < lines.length) line = `${line.trimEnd().slice(0, -1)}\n${lines[++index]!}`;
+      }
+      this.expand(line, file, lineNumber, including, 0);
+    }
+  }
+
+  /**
+   * keepalived's line preprocessing, in its order: an `@ID`/`@^ID` condition against the config id,
+   * a `$NAME=value` definition, `~SEQ(...)` repetition, then `$NAME`/`${NAME}` substitution (a
+   * substituted multi-line value is read line by line). Undefined names stay as written.
+   */
+  private expand(raw: string, file: string, lineNumber: number, including: readonly string[], depth: number): void {
+    const at = (col: number): SourcePos => ({ file, line: lineNumber, col });
+    if (depth > MAX_EXPANSION_DEPTH) {
+      this.diagnostics.error(at(1), `parameter substitution nested deeper than ${MAX_EXPANSION_DEPTH}: a definition that refers to itself?`);
+      return;
+    }
+    const indent = raw.length - raw.trimStart().length;
+    let line = raw;
+    const condition = /^@(\^?)(\S*)\s*/.exec(line.trimStart());
+    if (condition) {
+      const matches = condition[2] === this.configId;
+      if (matches === (condition[1] === '^')) return;
+      line = ' '.repeat(indent + condition[0].length) + line.trimStart().slice(condition[0].length);
+    }
+    const definition = DEFINITION.exec(line);
+    if (definition) {
+      this.definitions.set(definition[1]!, definition[2]!.replace(/^[ \t]*\n?/, '').trimEnd());
+      return;
+    }
+    const seq = /^(\s*)~SEQ(x?)\(([^)]*)\)?/.exec(line);
+    if (seq) {
+      const col = seq[1]!.length + 1;
+      if (!seq[0].endsWith(')')) {
+        this.diagnostics.error(at(col), `~SEQ${seq[2]}( is not closed with ")"`);
+        return;
+      }
+      const args = seq[3]!.split(',').map((a) => a.trim());
+      const name = args[0]!;
+      const numbers = args.slice(1).map((a) => (/^-?(0x[0-9a-f]+|\d+)$/i.test(a) ? (a.startsWith('-') ? -Number(a.slice(1)) : Number(a)) : NaN));
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || numbers.length < 1 || numbers.length > 3 || numbers.some(Number.isNaN)) {
+        this.diagnostics.error(at(col), `malformed ~SEQ${seq[2]}(${seq[3]}): expected ~SEQ(VAR, [[START,] [STEP,]] END) with integers`);
+        return;
+      }
+      const end = numbers.at(-1)!;
+      const start = numbers.length >= 2 ? numbers[0]! : end > 0 ? 1 : -1;
+      const step = numbers.length === 3 ? numbers[1]! : end >= start ? 1 : -1;
+      if (step === 0) {
+        this.diagnostics.error(at(col), `malformed ~SEQ${seq[2]}(${seq[3]}): the step is 0`);
+        return;
+      }
+      const rest = ' '.repeat(seq[0].length) + line.slice(seq[0].length); // columns stay as written
+      for (let v = start; step > 0 ? v <= end : v >= end; v += step) {
+        this.definitions.set(name, seq[2] ? v.toString(16) : String(v));
+        this.expand(rest, file, lineNumber, including, depth + 1);
+      }
+      return;
+    }
+    const substituted = this.substitute(line);
+    if (substituted !== line) {
+      for (const part of substituted.split('\n')) this.expand(part, file, lineNumber, including, depth + 1);
+      return;
+    }
+    const words = this.lexLine(line, file, lineNumber, ++this.lineCount);
+    const [first, ...rest] = words;
+    if (first && !first.quoted && first.text === 'include') this.include(first, rest, including);
+    else this.tokens.push(...words);
+  }
+
+  /** One round of substitution: ${NAME} anywhere, $NAME before whitespace or the end; undefined names stay. */
+  private substitute(line: string): string {
+    return line.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)(?=\s|$)/g, (whole, braced: string | undefined, bare: string | undefined) => {
+      const name = braced ?? bare!;
+      if (name === '_INSTANCE') return this.configId;
+      return this.definitions.get(name) ?? whole;
     });
   }
 
@@ -142,8 +234,8 @@ function parseStatements(tokens: readonly Token[], start: number, opening: Token
 }
 
 /** The statements of a keepalived.conf text, its includes expanded (relative to `file`'s directory). */
-export function parseKeepalivedSyntax(text: string, file: string, diagnostics: Diagnostics): Statement[] {
-  const lexer = new Lexer(diagnostics);
+export function parseKeepalivedSyntax(text: string, file: string, diagnostics: Diagnostics, configId = defaultConfigId()): Statement[] {
+  const lexer = new Lexer(diagnostics, configId);
   const self = existsSync(file) ? realpathSync(file) : resolve(file);
   lexer.lexText(text, file, [self]);
   return parseStatements(lexer.tokens, 0, undefined, diagnostics).statements;

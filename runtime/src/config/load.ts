@@ -29,11 +29,14 @@ export function detectFormat(text: string): ConfigFormat {
   return 'keepalived';
 }
 
-/** Parses and validates a configuration text; includes are resolved relative to `file`. */
-export function parseConfigText(text: string, file: string): LoadedConfig {
+/**
+ * Parses and validates a configuration text; includes are resolved relative to `file`. `configId`
+ * selects keepalived.conf's `@ID` lines (default: defaultConfigId).
+ */
+export function parseConfigText(text: string, file: string, configId?: string): LoadedConfig {
   const diagnostics = new Diagnostics();
   const format = detectFormat(text);
-  const config = format === 'keepalived' ? readKeepalivedConf(text, file, diagnostics) : readJsonOrYaml(text, file, diagnostics);
+  const config = format === 'keepalived' ? readKeepalivedConf(text, file, diagnostics, configId) : readJsonOrYaml(text, file, diagnostics);
   validateConfig(config, format === 'keepalived' ? keepalivedSpelling : jsonSpelling, diagnostics);
   diagnostics.throwIfErrors();
   return { config, warnings: [...diagnostics.warnings].sort(byPosition).map(formatDiagnostic) };
