@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Lab } from './lab/lab.ts';
 import { addressIn } from './lab/addressing.ts';
-import { keepalive, keepaliveStatus, renderVrrpConf } from './lab/implementations.ts';
+import { KEEPALIVE_CLI, KEEPALIVE_STATE_DIR, keepalive, keepaliveStatus, renderVrrpConf } from './lab/implementations.ts';
 import { waitForSoleHolder } from './lab/vrrp.ts';
 import { waitFor } from './lab/exec.ts';
 import type { Host } from './lab/host.ts';
@@ -116,4 +116,39 @@ test('Prometheus scrapes a master and a backup: keepalived_vrrp_state, a takeove
   } finally {
     rmSync(tsdb, { recursive: true, force: true });
   }
+});
+
+test('metrics_listen that is taken or not here: run exits 1 naming it; a reload to it is refused and the endpoint stays; a good one moves it', T, async () => {
+  await using lab = await Lab.create({ hosts: ['h1'], ssh: false, management: false });
+  const h1 = lab.host('h1');
+  const vip = addressIn(lab.segment('lan').subnets.v4, 100);
+  const conf = (listen: string): string => renderVrrpConf({
+    routerId: 'h1', version: 2, vrid: 51, interfaceName: h1.iface().name, priority: 150, advertInt: ADVERT_S, vips: [`${vip}/24`],
+  }).replace('global_defs {\n', `global_defs {\n  metrics_listen ${listen}\n`);
+  const here = `${h1.ipv4()}:${METRICS_PORT}`;
+  await keepalive.start(h1, conf(here));
+  const scrape = async (listen: string): Promise<string> => (await h1.exec(['curl', '-sS', '--max-time', '2', `http://${listen}/metrics`])).stdout;
+  // The pid file comes first: wait for the endpoint, and for the VRRP child's first answer.
+  await waitFor('the endpoint with the VRRP child up', async () => (/^keepalived_up 1$/m.test(await scrape(here).catch(() => '')) ? true : undefined), { timeoutMs: 15_000, intervalMs: 50 });
+
+  // A second runtime on the same address: exit 1, the address and the reason on stderr.
+  h1.writeFile('/etc/keepalive/second.conf', conf(here));
+  const second = await h1.exec([process.execPath, KEEPALIVE_CLI, 'run', '-f', '/etc/keepalive/second.conf', '--state-dir', '/run/keepalive-second'], { allowFailure: true, timeoutMs: 30_000 });
+  assert.equal(second.code, 1, second.stderr);
+  assert.match(second.stderr, new RegExp(`metrics_listen ${here.replaceAll('.', '\\.')}: .*EADDRINUSE`));
+
+  // An address the host does not have: the reload is refused, the running endpoint still serves.
+  const elsewhere = `${addressIn(lab.segment('lan').subnets.v4, 250)}:${METRICS_PORT}`;
+  h1.writeFile('/etc/keepalive/keepalived.conf', conf(elsewhere));
+  const refused = await h1.exec([process.execPath, KEEPALIVE_CLI, 'reload', '--state-dir', KEEPALIVE_STATE_DIR], { allowFailure: true });
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, new RegExp(`metrics_listen ${elsewhere.replaceAll('.', '\\.')}: .*EADDRNOTAVAIL`));
+  assert.match(await scrape(here), /^keepalive_reloads_total\{accepted="false"\} 1$/m);
+
+  // A good new address: the endpoint moves there, the old one is closed.
+  const moved = `${h1.ipv4()}:${METRICS_PORT + 1}`;
+  h1.writeFile('/etc/keepalive/keepalived.conf', conf(moved));
+  await h1.exec([process.execPath, KEEPALIVE_CLI, 'reload', '--state-dir', KEEPALIVE_STATE_DIR]);
+  assert.match(await scrape(moved), /^keepalive_reloads_total\{accepted="true"\} 1$/m);
+  await assert.rejects(scrape(here), /Failed to connect|Couldn't connect|exit 7/);
 });

@@ -203,6 +203,8 @@ export class Watchdog {
       const restore = ++this.generation;
       for (const s of children) this.send(s, { type: 'config', generation: restore, config: this.config });
       await this.appliedBy(children, restore);
+      // The endpoint goes back to the running configuration's address too (it was free a moment ago).
+      await this.moveMetrics(this.config).catch((error: Error) => log('error', error.message));
     } catch (error) {
       errors = String((error as Error).message).split('\n');
     }
