@@ -38,13 +38,10 @@ const KEEPALIVED_ONLY = new Set([
   'vrrp_iptables', 'vrrp_ipsets', 'nftables', 'nftables_ipvs', 'nftables_priority', 'nftables_ifindex', 'nftables_counters',
   'startup_script', 'startup_script_timeout', 'shutdown_script', 'shutdown_script_timeout',
   'reload_check_config', 'reload_file', 'reload_time_file', 'reload_repeat', 'config_save_dir', 'config_test',
-  'vrrp_rt_priority', 'checker_rt_priority', 'bfd_rt_priority', 'vrrp_cpu_affinity', 'checker_cpu_affinity', 'bfd_cpu_affinity',
-  'vrrp_no_swap', 'checker_no_swap', 'bfd_no_swap', 'vrrp_priority', 'checker_priority', 'bfd_priority', 'min_auto_priority_delay',
   'enable_snmp_vrrp', 'enable_snmp_keepalived', 'enable_snmp_checker', 'enable_snmp_rfc', 'enable_snmp_rfcv2', 'enable_snmp_rfcv3',
   'enable_traps', 'snmp_socket', 'enable_dbus', 'enable_dbus_instance', 'json_version', 'dynamic_interfaces', 'process_names',
   'vrrp_process_name', 'checker_process_name', 'bfd_process_name', 'vrrp_lower_prio_no_advert', 'vrrp_higher_prio_send_advert',
-  'vrrp_check_unicast_src', 'vrrp_rx_bufs_policy', 'vrrp_rx_bufs_multiplier', 'vrrp_netlink_cmd_rcv_bufs',
-  'vrrp_netlink_cmd_rcv_bufs_force', 'vrrp_netlink_monitor_rcv_bufs', 'vrrp_netlink_monitor_rcv_bufs_force',
+  'vrrp_check_unicast_src',
   'vrrp_owner_ignore_adverts', 'checker_log_all_failures', 'use_pid_dir', 'umask', 'random_seed',
   'no_checker_emails', 'default_interface', 'local_name',
   // virtual_server, real_server and checkers
@@ -57,15 +54,45 @@ const KEEPALIVED_ONLY = new Set([
   'check_unicast_src', 'unicast_fault_no_peer', 'notify_master_rx_lower_pri', 'notify_priority_changes',
   'notify_deleted', 'track_src_ip', 'promote_secondaries', 'use_ipvlan', 'use_vmac_addr', 'vrf', 'down_timer_adverts',
   'timer_expired_backup', 'old_unicast_checksum', 'v3_checksum_as_v2', 'auth_hmac', 'garp_lower_prio_delay',
-  'garp_lower_prio_repeat', 'lower_prio_no_advert', 'higher_prio_send_advert', 'kernel_rx_buf_size', 'native_ipv6',
+  'garp_lower_prio_repeat', 'lower_prio_no_advert', 'higher_prio_send_advert', 'native_ipv6',
   'linkbeat_use_polling', 'garp_extra_if', 'skip_check_adv_addr', 'sync_group_tracking_weight', 'global_tracking',
 ]);
 
 /** keepalived's virtual_ipaddress options that keepalive does not implement. */
 const KEEPALIVED_ONLY_ADDRESS_OPTIONS = new Set(['peer', 'home', '-nodad', 'noprefixroute', 'autojoin', 'preferred_lft', 'use_vmac', 'track_group']);
 
+/**
+ * keepalived keywords that only tune its C implementation (the scheduling, memory and socket buffers of
+ * its processes; keepalived.conf(5) global_defs, kernel_rx_buf_size in vrrp_instance): accepted with a
+ * warning where keepalived reads them, since what they ask for has no counterpart here; anywhere else
+ * they are unknown keywords, as in keepalived.
+ */
+const C_TUNING: ReadonlyMap<string, { readonly block: string; readonly what: string }> = new Map([
+  ...['vrrp', 'checker', 'bfd'].flatMap((p) => [
+    [`${p}_priority`, 'the nice value of its process'],
+    [`${p}_rt_priority`, 'the realtime priority of its process'],
+    [`${p}_cpu_affinity`, 'the CPUs its process runs on'],
+    [`${p}_no_swap`, 'locking its process in memory'],
+    [`${p}_rlimit_rttime`, 'the CPU time its realtime process may take'],
+  ] as const),
+  ['min_auto_priority_delay', 'when its processes take realtime priority'],
+  ['vrrp_rx_bufs_policy', 'the receive buffers of its VRRP sockets'],
+  ['vrrp_rx_bufs_multiplier', 'the receive buffers of its VRRP sockets'],
+  ...['vrrp', 'lvs'].flatMap((p) => ['cmd', 'monitor'].flatMap((k) => [`${p}_netlink_${k}_rcv_bufs`, `${p}_netlink_${k}_rcv_bufs_force`]))
+    .map((k) => [k, 'the receive buffers of its netlink sockets'] as const),
+  ['process_monitor_rcv_bufs', 'the receive buffers of its process-events socket'],
+  ['process_monitor_rcv_bufs_force', 'the receive buffers of its process-events socket'],
+].map(([keyword, what]): [string, { block: string; what: string }] => [keyword, { block: 'global_defs', what }]).concat([
+  ['kernel_rx_buf_size', { block: 'vrrp_instance', what: 'the receive buffer of its VRRP socket' }],
+]));
+
 function refuse(keyword: Token, context: string, diagnostics: Diagnostics): void {
   const name = keyword.text;
+  const tuning = C_TUNING.get(name);
+  if (tuning && context.split(' ')[0] === tuning.block) {
+    diagnostics.warn(keyword.at, `"${name}" is ignored: it only tunes keepalived's C implementation (${tuning.what})`);
+    return;
+  }
   const meanwhile = NOT_YET.get(name);
   if (meanwhile !== undefined) diagnostics.error(keyword.at, `"${name}" is not supported yet: ${meanwhile}`);
   else if (KEEPALIVED_ONLY.has(name)) diagnostics.error(keyword.at, `"${name}" is a keepalived keyword that keepalive does not support`);
