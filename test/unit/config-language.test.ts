@@ -28,12 +28,13 @@ test('@ID lines are read only under that config id, @^ID lines under any other',
 });
 
 test('$NAME definitions: $NAME before whitespace, ${NAME} anywhere, resolved when used, undefined names left alone', () => {
-  const { config } = parseConfigText(fixture('parameters.conf'), 'd.conf', 'main');
+  const { config } = parseConfigText(fixture('parameters.conf'), '/etc/keepalived/d.conf', 'main');
   const [a, b] = config.vrrpInstances;
   assert.equal(a!.priority, 240);
   assert.equal(a!.virtualIpaddress[0]!.address, '198.18.0.100');
   assert.equal(b!.virtualIpaddress[0]!.address, '198.18.10.100');
   assert.equal(a!.notify, '/bin/echo $UNDEFINED');
+  assert.equal(b!.notify, '/etc/keepalived/notify.sh main');
 });
 
 test('multi-line definitions, nested, expand to whole blocks; ~SEQ and ~SEQx repeat a line', () => {

@@ -117,7 +117,7 @@ class Lexer {
       }
       return;
     }
-    const substituted = this.substitute(line);
+    const substituted = this.substitute(line, file);
     if (substituted !== line) {
       for (const part of substituted.split('\n')) this.expand(part, file, lineNumber, including, depth + 1);
       return;
@@ -128,11 +128,15 @@ class Lexer {
     else this.tokens.push(...words);
   }
 
-  /** One round of substitution: ${NAME} anywhere, $NAME before whitespace or the end; undefined names stay. */
-  private substitute(line: string): string {
+  /**
+   * One round of substitution: ${NAME} anywhere, $NAME before whitespace or the end; undefined names
+   * stay. Predefined: _INSTANCE (the config id) and _PWD (the directory of the file being read).
+   */
+  private substitute(line: string, file: string): string {
     return line.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)(?=\s|$)/g, (whole, braced: string | undefined, bare: string | undefined) => {
       const name = braced ?? bare!;
       if (name === '_INSTANCE') return this.configId;
+      if (name === '_PWD') return dirname(resolve(file));
       return this.definitions.get(name) ?? whole;
     });
   }
