@@ -25,6 +25,7 @@ const NOT_YET: ReadonlyMap<string, string> = new Map([
   ['lvs_flush_onstop', 'keepalive removes only the services it added'],
   ['lvs_timeouts', 'set the IPVS timeouts with ipvsadm --set'],
   ['lvs_sync_daemon', 'run the IPVS connection sync daemon with ipvsadm --start-daemon'],
+  ['lvs_sync_daemon_interface', 'run the IPVS connection sync daemon with ipvsadm --start-daemon'],
 ]);
 
 /** keepalived keywords that keepalive does not implement. */
