@@ -122,14 +122,20 @@ test('metrics_listen that is taken or not here: run exits 1 naming it; a reload 
   await using lab = await Lab.create({ hosts: ['h1'], ssh: false, management: false });
   const h1 = lab.host('h1');
   const vip = addressIn(lab.segment('lan').subnets.v4, 100);
+  // With a virtual server whose one real server (an address nobody has) fails its TCP check.
+  const absent = addressIn(lab.segment('lan').subnets.v4, 251);
   const conf = (listen: string): string => renderVrrpConf({
     routerId: 'h1', version: 2, vrid: 51, interfaceName: h1.iface().name, priority: 150, advertInt: ADVERT_S, vips: [`${vip}/24`],
-  }).replace('global_defs {\n', `global_defs {\n  metrics_listen ${listen}\n`);
+  }).replace('global_defs {\n', `global_defs {\n  metrics_listen ${listen}\n`)
+    + `virtual_server ${vip} 80 {\n  delay_loop 1\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n  real_server ${absent} 80 {\n    TCP_CHECK {\n      connect_timeout 1\n      retry 0\n    }\n  }\n}\n`;
   const here = `${h1.ipv4()}:${METRICS_PORT}`;
   await keepalive.start(h1, conf(here));
   const scrape = async (listen: string): Promise<string> => (await h1.exec(['curl', '-sS', '--max-time', '2', `http://${listen}/metrics`])).stdout;
   // The pid file comes first: wait for the endpoint, and for the VRRP child's first answer.
   await waitFor('the endpoint with the VRRP child up', async () => (/^keepalived_up 1$/m.test(await scrape(here).catch(() => '')) ? true : undefined), { timeoutMs: 15_000, intervalMs: 50 });
+
+  const rsDown = new RegExp(`^keepalive_real_server_up\\{virtual_server="[^"]+",real_server="[^"]*${absent.replaceAll('.', '\\.')}[^"]*"\\} 0$`, 'm');
+  await waitFor('the checker\'s real server down in the metrics', async () => (rsDown.test(await scrape(here)) ? true : undefined), { timeoutMs: 15_000, intervalMs: 200 });
 
   // A second runtime on the same address: exit 1, the address and the reason on stderr.
   h1.writeFile('/etc/keepalive/second.conf', conf(here));

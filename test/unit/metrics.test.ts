@@ -22,12 +22,23 @@ function instance(name: string, over: Partial<InstanceStatus> = {}): InstanceSta
   };
 }
 
+const CHECKER = {
+  configAppliedAt: undefined, dataplane: { kind: 'nftables', reason: 'test' }, lastSync: undefined, repairs: { runs: 0, drifted: 0, last: [] }, lateness: undefined, events: [],
+  virtualServers: [{
+    key: '198.18.0.100:80/tcp', services: [], suspended: [], scheduler: 'rr', quorum: { up: true, weight: 1, quorum: 1, hysteresis: 0 },
+    realServers: [
+      { name: '198.18.1.1:80', up: true, weight: 3, configuredWeight: 3, inTable: 3, checks: [] },
+      { name: '198.18.1.2:80', up: false, weight: 0, configuredWeight: 1, inTable: null, checks: [] },
+    ],
+  }],
+};
+
 function daemon(vrrp: unknown, running = true): DaemonStatus {
   return {
     pid: 1, uptimeMs: 1000, config: '/etc/keepalive/keepalived.conf', configGeneration: 2, lastReload: undefined,
     children: {
       vrrp: { pid: running ? 2 : undefined, running, restarts: 1, lastExit: undefined, status: vrrp },
-      checker: { pid: 3, running: true, restarts: 0, lastExit: undefined, status: undefined },
+      checker: { pid: 3, running: true, restarts: 0, lastExit: undefined, status: CHECKER },
     },
   };
 }
@@ -73,6 +84,10 @@ test('VRRP metrics under keepalived-exporter names: one state series per VIP, ip
   has('keepalive_reloads_total{accepted="false"} 1');
   has('keepalive_vrrp_packets_dropped_total{reason="unknown-vrid"} 6');
   has('keepalive_vrrp_packets_dropped_total{reason="ttl"} 9');
+  has('keepalive_real_server_up{virtual_server="198.18.0.100:80/tcp",real_server="198.18.1.1:80"} 1');
+  has('keepalive_real_server_up{virtual_server="198.18.0.100:80/tcp",real_server="198.18.1.2:80"} 0');
+  has('keepalive_real_server_weight{virtual_server="198.18.0.100:80/tcp",real_server="198.18.1.1:80"} 3');
+  has('keepalive_virtual_server_quorum_up{virtual_server="198.18.0.100:80/tcp"} 1');
   has('# TYPE keepalived_advertisements_sent_total counter');
   has('# TYPE keepalived_vrrp_state gauge');
 });

@@ -6,7 +6,7 @@
 // instances left out until the VRRP child answers again).
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { DaemonStatus, InstanceStatus } from '../control/status.ts';
+import { checkerStatus, type DaemonStatus, type InstanceStatus } from '../control/status.ts';
 import { parseListen } from './listen.ts';
 
 export { parseListen };
@@ -113,6 +113,18 @@ export async function renderMetrics(view: WatchdogView): Promise<string> {
   for (const [reason, n] of Object.entries(child?.packets?.rejects ?? {})) byReason.set(reason, (byReason.get(reason) ?? 0) + n);
   for (const i of instances) for (const [reason, n] of Object.entries(i.counters.rejects)) byReason.set(reason, (byReason.get(reason) ?? 0) + n);
   for (const [reason, n] of byReason) dropped.inc({ reason }, n);
+
+  const checker = checkerStatus(view.status);
+  const rsUp = new Gauge({ name: 'keepalive_real_server_up', help: 'A real server\'s health (1 up, 0 down)', labelNames: ['virtual_server', 'real_server'], registers: [registry] });
+  const rsWeight = new Gauge({ name: 'keepalive_real_server_weight', help: 'A real server\'s weight now (0 when down, or misc_dynamic\'s)', labelNames: ['virtual_server', 'real_server'], registers: [registry] });
+  const quorumUp = new Gauge({ name: 'keepalive_virtual_server_quorum_up', help: 'Whether a virtual server has its quorum (1) or not (0)', labelNames: ['virtual_server'], registers: [registry] });
+  for (const vs of checker?.virtualServers ?? []) {
+    quorumUp.set({ virtual_server: vs.key }, vs.quorum.up ? 1 : 0);
+    for (const rs of vs.realServers) {
+      rsUp.set({ virtual_server: vs.key, real_server: rs.name }, rs.up ? 1 : 0);
+      rsWeight.set({ virtual_server: vs.key, real_server: rs.name }, rs.weight);
+    }
+  }
 
   return registry.metrics();
 }
