@@ -60,11 +60,12 @@ describe('Terraform schema, derived', () => {
   }
 
   for (const [name, token] of TERRAFORM_TYPES) {
-    test(`${name} has every property of ${token}, as the Pulumi schema says, and an id`, () => {
+    test(`${name} has every property of ${token}, as the Pulumi schema says, a name and an id`, () => {
       const schema = resourceSchema(token);
       const spec = resources[token];
       assert.equal(schema.block.description, terraformWords(spec.description));
-      const [id, ...attributes] = schema.block.attributes;
+      const [nameAttribute, id, ...attributes] = schema.block.attributes;
+      assert.deepEqual([nameAttribute!.name, nameAttribute!.computed, nameAttribute!.optional], ['name', true, true]);
       assert.deepEqual([id!.name, id!.computed, id!.optional], ['id', true, false]);
       const inputs = Object.fromEntries(Object.entries(spec.properties).filter(([k]) => Object.hasOwn(spec.inputProperties, k)));
       const outputs = Object.fromEntries(Object.entries(spec.properties).filter(([k]) => !Object.hasOwn(spec.inputProperties, k)));
@@ -198,7 +199,7 @@ describe('handshake and AutoMTLS, as go-plugin does them', () => {
       assert.deepEqual(Object.keys(schema.resource_schemas as object).sort(), ['keepalive_host', 'keepalive_real_server', 'keepalive_virtual_server', 'keepalive_vrrp_group']);
       const metadata = await call(trusted, 'GetMetadata');
       assert.deepEqual((metadata.resources as { type_name: string }[]).map((r) => r.type_name), [...TERRAFORM_TYPES.keys()]);
-      await assert.rejects(call(trusted, 'PlanResourceChange', { type_name: 'keepalive_host' }), /UNIMPLEMENTED/);
+      await assert.rejects(call(trusted, 'ReadDataSource', { type_name: 'keepalive_host' }), /UNIMPLEMENTED/);
       trusted.close();
 
       // Another client certificate, or none: the TLS handshake fails.

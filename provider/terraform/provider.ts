@@ -7,6 +7,8 @@
 // - ValidateResourceConfig: the configuration through the Pulumi provider's own Check (the shape against
 //   the schema, then the values by the runtime's loader and validator), its failures as error
 //   diagnostics that carry the attribute path and the same words, its warnings as warnings;
+// - UpgradeResourceState, PlanResourceChange, ApplyResourceChange, ReadResource, ImportResourceState:
+//   the resources' lifecycle, through the Pulumi provider's core (see ./resources.ts);
 // - StopProvider.
 // Any other RPC answers UNIMPLEMENTED (grpc-js does so for a method with no handler).
 //
@@ -20,6 +22,7 @@ import { KeepaliveProvider } from '../src/provider.ts';
 import { HOST_DEFAULTS, refType, resources, type PropertySpec, type ResourceToken } from '../src/schema.ts';
 import { containsUnknown, UNKNOWN } from '../src/wire.ts';
 import { fromDynamic, type DynamicValue } from './dynamic.ts';
+import { resourceHandlers } from './resources.ts';
 import { attributePath, inputsFromTerraform, pathText, providerSchema, resourceSchema, TERRAFORM_TYPES, terraformWords } from './schema.ts';
 
 type Props = Record<string, unknown>;
@@ -78,7 +81,10 @@ export async function validateResource(typeName: string, config: unknown): Promi
   const urn = `urn:pulumi:tofu::keepalive::${token}::${typeName}`;
   const result = await new KeepaliveProvider(log).check(urn, {}, inputs);
   const about = (property: string): boolean => paths.some((p) => property === p || property.startsWith(`${p}.`) || property.startsWith(`${p}[`));
-  const diagnostics: Diagnostic[] = (result.failures ?? []).filter((f) => !about(f.property)).map((f) => ({
+  // Whether a real server's virtual server is declared is a question of the whole configuration, which
+  // one resource's validation does not see (the plan, which sees it, asks it).
+  const alone = (f: { property: string; reason: string }): boolean => f.property === 'virtualServer' && f.reason.includes('is not declared in this program');
+  const diagnostics: Diagnostic[] = (result.failures ?? []).filter((f) => !about(f.property) && !alone(f)).map((f) => ({
     severity: ERROR,
     summary: f.property === '' ? terraformWords(f.reason) : `${pathText(f.property)}: ${terraformWords(f.reason)}`,
     detail: '',
@@ -113,6 +119,7 @@ export function providerHandlers(stop: () => void): Record<string, Handler> {
     ValidateResourceConfig: unary(async (request) => ({
       diagnostics: await validateResource(request.type_name as string, fromDynamic(request.config as DynamicValue)),
     })),
+    ...Object.fromEntries(Object.entries(resourceHandlers()).map(([rpc, f]) => [rpc, unary(f)])),
     StopProvider: unary(() => {
       stop();
       return { Error: '' };

@@ -116,6 +116,13 @@ export function resourceAttributeName(key: string): string {
   return RESERVED[name] ?? name;
 }
 
+/**
+ * Terraform does not tell a provider a resource's address: `name`, a Terraform-only attribute, is what
+ * the Pulumi provider takes from the resource's name (see ./resources.ts).
+ */
+const NAME_DESCRIPTION = 'The resource\'s name on its hosts (its fragment\'s file name) and in the topology words; a host\'s name is its members\' name. '
+  + 'By default derived from what identifies it: a host\'s address, `vrid-51`, `tcp-VIP-PORT`, `ADDR-PORT-of-VIP-PORT` of a real server. Changing it replaces the resource.';
+
 /** The Terraform schema of one resource. */
 export function resourceSchema(token: ResourceToken): Schema {
   const spec = resources[token];
@@ -124,6 +131,9 @@ export function resourceSchema(token: ResourceToken): Schema {
     name: resourceAttributeName(key),
   }));
   attributes.unshift({
+    name: 'name', type: Buffer.from(JSON.stringify('string')), description: NAME_DESCRIPTION,
+    description_kind: MARKDOWN, required: false, optional: true, computed: true, sensitive: false,
+  }, {
     name: 'id', type: Buffer.from(JSON.stringify('string')), description: 'The resource\'s ID, as its description says.',
     description_kind: MARKDOWN, required: false, optional: false, computed: true, sensitive: false,
   });
