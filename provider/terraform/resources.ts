@@ -141,15 +141,9 @@ export function resourceHandlers(): Record<string, (request: Props) => Promise<u
       if (proposed === null) return { planned_state: toDynamic(null), diagnostics: [] };
       const name = resourceNameOf(token, proposed);
       const urn = urnOf(token, name);
-      let olds = prior ? fromTerraformState(token, prior) : {};
+      const olds = prior ? fromTerraformState(token, prior) : {};
       const inputs = inputsFromTerraform(token, proposed);
       try {
-        // Imported, not adopted yet (its state only the ID): adopted now, its hosts reached with the
-        // connections of this configuration's keepalive_host resources, checked earlier in this plan.
-        if (prior && token !== 'keepalive:index:Host' && olds.fragments === undefined) {
-          const adopted = await p.read(prior.id as string, urn, {});
-          olds = adopted.props ?? {};
-        }
         const checked = await p.check(urn, prior ? olds : {}, inputs);
         if (checked.failures && checked.failures.length > 0) {
           return { diagnostics: checked.failures.map((f) => ({ severity: ERROR, summary: f.property ? `${pathText(f.property)}: ${terraformWords(f.reason)}` : terraformWords(f.reason), detail: '', ...(f.property && { attribute: { steps: attributePath(f.property) } }) })) };
@@ -207,27 +201,31 @@ export function resourceHandlers(): Record<string, (request: Props) => Promise<u
       }
     },
 
-    // Drift: what the hosts have, as Pulumi's refresh reads it. An imported resource not adopted yet
-    // (its state only an ID) is left as it is: its plan adopts it with the configuration's connections.
+    // Drift: what the hosts have, as Pulumi's refresh reads it. An imported resource (its state only
+    // an ID) is adopted here, as the Pulumi provider's import does, its hosts reached with the
+    // connections of this configuration's keepalive_host resources: a plan refreshes and plans them
+    // before the resources that use them. Where they are not known yet (`tofu import` itself, which
+    // plans nothing), the state is left as it is, to be adopted at the next plan or apply.
     async ReadResource(request) {
       const token = tokenOf(request.type_name as string);
       const state = fromDynamic(request.current_state as DynamicValue) as Props | null;
       if (state === null) return { new_state: toDynamic(null), diagnostics: [] };
       const props = fromTerraformState(token, state);
-      if (token !== 'keepalive:index:Host' && props.fragments === undefined) return { new_state: toDynamic(state), diagnostics: [] };
       const urn = urnOf(token, resourceNameOf(token, state));
+      const imported = token !== 'keepalive:index:Host' && props.fragments === undefined;
       try {
-        const read = await p.read(state.id as string, urn, props);
+        const read = await p.read(state.id as string, urn, imported ? {} : props);
         if (!read.id) return { new_state: toDynamic(null), diagnostics: core.diagnostics(urn) };
         return { new_state: toDynamic(toTerraform(token, read.props ?? {}, { id: read.id, name: state.name })), diagnostics: core.diagnostics(urn) };
       } catch (error) {
+        if (imported && /no Host resource in this program connects/.test((error as Error).message)) return { new_state: toDynamic(state), diagnostics: [] };
         return { diagnostics: failure(error) };
       }
     },
 
     // An ID as the Pulumi provider's import takes it (FRAGMENT@ADDR:PORT[,...]). The hosts are reached
     // with the connections of the configuration: the import leaves a state of the ID and name only, and
-    // the next plan, which has the configuration, adopts it (see provider/README.md).
+    // the next refresh, which has the configuration's hosts, adopts it (ReadResource).
     async ImportResourceState(request) {
       const typeName = request.type_name as string;
       const token = tokenOf(typeName);

@@ -1,0 +1,105 @@
+// The plain HCL example (examples/terraform/main.tf) through OpenTofu on lab hosts, in a directory
+// outside the checkout: `scripts/tofu init` offline; `plan` shows the topology words; `apply` puts the
+// VIP on lb1 and a client reaches the real server through it; lb2 at 250 is planned as a master move
+// and happens; a fragment edited by hand shows as drift at the next plan; `state rm` and `import` of
+// the group, after which the plan has no change; `destroy` leaves the hosts clean. The private key's
+// body appears in no plan or apply output. The lab, the VIP check and the client are the journey's
+// (test/lab/journey.ts).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { leftoversOn, stopRuntimes } from './fixtures/provider/lab.ts';
+import { CLIENT, DIRECTORS, EXAMPLES, exampleConfig, journeyLab, REAL_SERVER, waitServed, type JourneyLab } from './lab/journey.ts';
+import { answeringHost } from './lab/pulumi.ts';
+
+const TOFU = resolve(import.meta.dirname, '../scripts/tofu');
+let j: JourneyLab;
+let dir: string;
+let keyBody: string;
+const outputs: string[] = [];
+
+before(async () => { j = await journeyLab(); }, { timeout: 900_000 });
+after(async () => {
+  if (j) await stopRuntimes(DIRECTORS.map((name) => j.lab.host(name)));
+  j?.lab.destroy();
+  if (dir && !process.env['KEEPALIVE_KEEP_JOURNEYS']) rmSync(dir, { recursive: true, force: true });
+});
+
+function tofu(args: string[], vars: Record<string, string> = {}): Promise<{ code: number | null; out: string; ms: number }> {
+  const c = exampleConfig(j);
+  const env = {
+    ...process.env,
+    TF_IN_AUTOMATION: '1',
+    TF_VAR_lb1_address: c['lb1Address']!, TF_VAR_lb1_host_key: c['lb1HostKey']!,
+    TF_VAR_lb2_address: c['lb2Address']!, TF_VAR_lb2_host_key: c['lb2HostKey']!,
+    TF_VAR_private_key: readFileSync(j.privateKeyFile, 'utf8'),
+    TF_VAR_interface: c['interface']!, TF_VAR_vip: c['virtualIp']!, TF_VAR_real_server_address: c['realServer']!,
+    TF_VAR_service_manager: c['serviceManager']!,
+    ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [`TF_VAR_${k}`, v])),
+  };
+  const started = performance.now();
+  return new Promise((done, fail) => {
+    const child = spawn(TOFU, [...args, '-no-color'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => { out += b; });
+    child.stderr.on('data', (b: Buffer) => { out += b; });
+    child.on('error', fail);
+    child.on('close', (code) => {
+      outputs.push(out);
+      done({ code, out, ms: performance.now() - started });
+    });
+  });
+}
+
+const ok = async (args: string[], vars: Record<string, string> = {}): Promise<string> => {
+  const r = await tofu(args, vars);
+  assert.equal(r.code, 0, `tofu ${args.join(' ')}: exit ${r.code}\n${r.out.slice(-8000)}`);
+  console.log(`tofu ${args[0]}: ${(r.ms / 1000).toFixed(1)} s`);
+  return r.out;
+};
+
+describe('OpenTofu: the HCL example on lab hosts', () => {
+  test('init, plan, apply, a master move, drift, import, destroy', { timeout: 600_000 }, async () => {
+    dir = mkdtempSync(join(tmpdir(), 'keepalive-tofu-'));
+    copyFileSync(join(EXAMPLES, 'terraform/main.tf'), join(dir, 'main.tf'));
+    keyBody = readFileSync(j.privateKeyFile, 'utf8').split('\n').filter((l) => l && !l.startsWith('-----')).join('');
+    await ok(['init', '-input=false']);
+
+    const plan = await ok(['plan', '-input=false']);
+    assert.match(plan, /vrid 51: master lb1 \(priority 200 > 150\)/);
+    assert.match(plan, /Plan: 5 to add, 0 to change, 0 to destroy/);
+
+    await ok(['apply', '-input=false', '-auto-approve']);
+    assert.equal(await answeringHost(j.lab, CLIENT, j.vip, DIRECTORS), 'lb1');
+    assert.deepEqual(await waitServed(j), { counts: { [REAL_SERVER]: 3 }, errors: {} });
+
+    const move = await ok(['plan', '-input=false'], { lb2_priority: '250' });
+    assert.match(move, /vrid 51: master lb1 -> lb2 \(priority 250 > 200, preempt\)/);
+    assert.match(move, /expected_master += "lb1" -> "lb2"/);
+    await ok(['apply', '-input=false', '-auto-approve'], { lb2_priority: '250' });
+    assert.equal(await answeringHost(j.lab, CLIENT, j.vip, DIRECTORS), 'lb2');
+
+    // A hand edit on lb1: the next plan shows the group changing, its fragment rewritten.
+    await j.lab.host('lb1').exec(['sh', '-c', 'f=$(ls /etc/keepalive/conf.d/vrrpgroup-*.json); echo " " >> "$f"']);
+    const drift = await ok(['plan', '-input=false'], { lb2_priority: '250' });
+    assert.match(drift, /Plan: 0 to add, 1 to change, 0 to destroy/);
+    assert.match(drift, /differs from the declared fragment \(edited by hand\?\)/);
+    await ok(['apply', '-input=false', '-auto-approve'], { lb2_priority: '250' });
+
+    const stateId = (/id\s+=\s+"([^"]+)"/.exec(await ok(['state', 'show', 'keepalive_vrrp_group.vip'])) ?? [])[1]!;
+    await ok(['state', 'rm', 'keepalive_vrrp_group.vip']);
+    await ok(['import', '-input=false', 'keepalive_vrrp_group.vip', stateId], { lb2_priority: '250' });
+    const after = await ok(['plan', '-input=false'], { lb2_priority: '250' });
+    // Nothing to do on the hosts; the root output the state rm took comes back.
+    assert.doesNotMatch(after, /Plan: /);
+    assert.match(after, /No changes|without changing any real infrastructure/);
+
+    await ok(['destroy', '-input=false', '-auto-approve'], { lb2_priority: '250' });
+    for (const name of DIRECTORS) assert.deepEqual(await leftoversOn(j.lab.host(name)), [], `${name} is clean`);
+
+    for (const out of outputs) assert.ok(!out.includes(keyBody.slice(0, 40)), 'the private key is in no output');
+  });
+});
