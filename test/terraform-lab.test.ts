@@ -6,8 +6,8 @@
 // body appears in no plan or apply output. The lab, the VIP check and the client are the journey's
 // (test/lab/journey.ts).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -18,6 +18,9 @@ import { answeringHost } from './lab/pulumi.ts';
 const TOFU = resolve(import.meta.dirname, '../scripts/tofu');
 let j: JourneyLab;
 let dir: string;
+const dirs: string[] = [];
+/** The variables of the configuration under test, besides the lab's. */
+let extra: Record<string, string> = {};
 let keyBody: string;
 const outputs: string[] = [];
 
@@ -25,7 +28,7 @@ before(async () => { j = await journeyLab(); }, { timeout: 900_000 });
 after(async () => {
   if (j) await stopRuntimes(DIRECTORS.map((name) => j.lab.host(name)));
   j?.lab.destroy();
-  if (dir && !process.env['KEEPALIVE_KEEP_JOURNEYS']) rmSync(dir, { recursive: true, force: true });
+  if (!process.env['KEEPALIVE_KEEP_JOURNEYS']) for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 function tofu(args: string[], vars: Record<string, string> = {}): Promise<{ code: number | null; out: string; ms: number }> {
@@ -38,7 +41,7 @@ function tofu(args: string[], vars: Record<string, string> = {}): Promise<{ code
     TF_VAR_private_key: readFileSync(j.privateKeyFile, 'utf8'),
     TF_VAR_interface: c['interface']!, TF_VAR_vip: c['virtualIp']!, TF_VAR_real_server_address: c['realServer']!,
     TF_VAR_service_manager: c['serviceManager']!,
-    ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [`TF_VAR_${k}`, v])),
+    ...Object.fromEntries(Object.entries({ ...extra, ...vars }).map(([k, v]) => [`TF_VAR_${k}`, v])),
   };
   const started = performance.now();
   return new Promise((done, fail) => {
@@ -61,45 +64,72 @@ const ok = async (args: string[], vars: Record<string, string> = {}): Promise<st
   return r.out;
 };
 
-describe('OpenTofu: the HCL example on lab hosts', () => {
-  test('init, plan, apply, a master move, drift, import, destroy', { timeout: 600_000 }, async () => {
+/** The steps, the same for the HCL example and the synthesized CDK stack; `move` sets lb2's priority to 250. */
+async function steps(move: () => Record<string, string>): Promise<void> {
+  keyBody = readFileSync(j.privateKeyFile, 'utf8').split('\n').filter((l) => l && !l.startsWith('-----')).join('');
+  outputs.length = 0;
+  await ok(['init', '-input=false']);
+
+  const plan = await ok(['plan', '-input=false']);
+  assert.match(plan, /vrid 51: master lb1 \(priority 200 > 150\)/);
+  assert.match(plan, /Plan: 5 to add, 0 to change, 0 to destroy/);
+
+  await ok(['apply', '-input=false', '-auto-approve']);
+  assert.equal(await answeringHost(j.lab, CLIENT, j.vip, DIRECTORS), 'lb1');
+  assert.deepEqual(await waitServed(j), { counts: { [REAL_SERVER]: 3 }, errors: {} });
+
+  const moved = move();
+  const plannedMove = await ok(['plan', '-input=false'], moved);
+  assert.match(plannedMove, /vrid 51: master lb1 -> lb2 \(priority 250 > 200, preempt\)/);
+  assert.match(plannedMove, /expected_master += "lb1" -> "lb2"/);
+  await ok(['apply', '-input=false', '-auto-approve'], moved);
+  assert.equal(await answeringHost(j.lab, CLIENT, j.vip, DIRECTORS), 'lb2');
+
+  // A hand edit on lb1: the next plan shows the group changing, its fragment rewritten.
+  await j.lab.host('lb1').exec(['sh', '-c', 'f=$(ls /etc/keepalive/conf.d/vrrpgroup-*.json); echo " " >> "$f"']);
+  const drift = await ok(['plan', '-input=false'], moved);
+  assert.match(drift, /differs from the declared fragment \(edited by hand\?\)/);
+  assert.match(drift, /Plan: 0 to add, 1 to change, 0 to destroy/);
+  await ok(['apply', '-input=false', '-auto-approve'], moved);
+
+  const stateId = (/id\s+=\s+"([^"]+)"/.exec(await ok(['state', 'show', 'keepalive_vrrp_group.vip'])) ?? [])[1]!;
+  await ok(['state', 'rm', 'keepalive_vrrp_group.vip']);
+  await ok(['import', '-input=false', 'keepalive_vrrp_group.vip', stateId], moved);
+  const after = await ok(['plan', '-input=false'], moved);
+  // Nothing to do on the hosts; the root output the state rm took comes back.
+  assert.doesNotMatch(after, /Plan: /);
+  assert.match(after, /No changes|without changing any real infrastructure/);
+
+  await ok(['destroy', '-input=false', '-auto-approve'], moved);
+  for (const name of DIRECTORS) assert.deepEqual(await leftoversOn(j.lab.host(name)), [], `${name} is clean`);
+
+  for (const out of outputs) assert.ok(!out.includes(keyBody.slice(0, 40)), 'the private key is in no output');
+}
+
+describe('OpenTofu on lab hosts', () => {
+  test('the HCL example: init, plan, apply, a master move, drift, import, destroy', { timeout: 600_000 }, async () => {
     dir = mkdtempSync(join(tmpdir(), 'keepalive-tofu-'));
+    dirs.push(dir);
     copyFileSync(join(EXAMPLES, 'terraform/main.tf'), join(dir, 'main.tf'));
-    keyBody = readFileSync(j.privateKeyFile, 'utf8').split('\n').filter((l) => l && !l.startsWith('-----')).join('');
-    await ok(['init', '-input=false']);
+    extra = {};
+    await steps(() => ({ lb2_priority: '250' }));
+  });
 
-    const plan = await ok(['plan', '-input=false']);
-    assert.match(plan, /vrid 51: master lb1 \(priority 200 > 150\)/);
-    assert.match(plan, /Plan: 5 to add, 0 to change, 0 to destroy/);
-
-    await ok(['apply', '-input=false', '-auto-approve']);
-    assert.equal(await answeringHost(j.lab, CLIENT, j.vip, DIRECTORS), 'lb1');
-    assert.deepEqual(await waitServed(j), { counts: { [REAL_SERVER]: 3 }, errors: {} });
-
-    const move = await ok(['plan', '-input=false'], { lb2_priority: '250' });
-    assert.match(move, /vrid 51: master lb1 -> lb2 \(priority 250 > 200, preempt\)/);
-    assert.match(move, /expected_master += "lb1" -> "lb2"/);
-    await ok(['apply', '-input=false', '-auto-approve'], { lb2_priority: '250' });
-    assert.equal(await answeringHost(j.lab, CLIENT, j.vip, DIRECTORS), 'lb2');
-
-    // A hand edit on lb1: the next plan shows the group changing, its fragment rewritten.
-    await j.lab.host('lb1').exec(['sh', '-c', 'f=$(ls /etc/keepalive/conf.d/vrrpgroup-*.json); echo " " >> "$f"']);
-    const drift = await ok(['plan', '-input=false'], { lb2_priority: '250' });
-    assert.match(drift, /Plan: 0 to add, 1 to change, 0 to destroy/);
-    assert.match(drift, /differs from the declared fragment \(edited by hand\?\)/);
-    await ok(['apply', '-input=false', '-auto-approve'], { lb2_priority: '250' });
-
-    const stateId = (/id\s+=\s+"([^"]+)"/.exec(await ok(['state', 'show', 'keepalive_vrrp_group.vip'])) ?? [])[1]!;
-    await ok(['state', 'rm', 'keepalive_vrrp_group.vip']);
-    await ok(['import', '-input=false', 'keepalive_vrrp_group.vip', stateId], { lb2_priority: '250' });
-    const after = await ok(['plan', '-input=false'], { lb2_priority: '250' });
-    // Nothing to do on the hosts; the root output the state rm took comes back.
-    assert.doesNotMatch(after, /Plan: /);
-    assert.match(after, /No changes|without changing any real infrastructure/);
-
-    await ok(['destroy', '-input=false', '-auto-approve'], { lb2_priority: '250' });
-    for (const name of DIRECTORS) assert.deepEqual(await leftoversOn(j.lab.host(name)), [], `${name} is clean`);
-
-    for (const out of outputs) assert.ok(!out.includes(keyBody.slice(0, 40)), 'the private key is in no output');
+  test('the CDK example, synthesized: the same', { timeout: 600_000 }, async () => {
+    dir = mkdtempSync(join(tmpdir(), 'keepalive-cdk-'));
+    dirs.push(dir);
+    const synth = spawnSync(process.execPath, [join(EXAMPLES, 'cdk/main.ts')], { cwd: dir, encoding: 'utf8' });
+    assert.equal(synth.status, 0, synth.stderr);
+    const file = join(dir, 'cdk.tf.json');
+    copyFileSync(join(dir, 'cdktf.out/stacks/ha-pair/cdk.tf.json'), file);
+    const c = exampleConfig(j);
+    extra = { virtual_ip: c['virtualIp']!, virtual_address: j.vip, real_server: c['realServer']! };
+    // The stack's priority is in its code: lb2 at 250 is a new synthesis, here its JSON edited the same way.
+    await steps(() => {
+      const json = JSON.parse(readFileSync(file, 'utf8')) as { resource: { keepalive_vrrp_group: Record<string, { members: { priority: number }[] }> } };
+      for (const group of Object.values(json.resource.keepalive_vrrp_group)) group.members[1]!.priority = 250;
+      writeFileSync(file, JSON.stringify(json, null, 2));
+      return {};
+    });
   });
 });

@@ -33,6 +33,8 @@ class HaPair extends TerraformStack {
         serviceManager,
       }),
     }));
+    // The hosts' names in the topology words and on the hosts (a Terraform attribute the bindings predate).
+    for (const [i, d] of directors.entries()) d.host.addOverride('name', `lb${i + 1}`);
 
     const group = new vrrpGroup.VrrpGroup(this, 'vip', {
       vrid: 51,
