@@ -7,7 +7,7 @@
 // (test/lab/journey.ts).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -31,11 +31,19 @@ after(async () => {
   if (!process.env['KEEPALIVE_KEEP_JOURNEYS']) for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+const ENCRYPTION = `key_provider "pbkdf2" "lab" { passphrase = "${'lab-state-passphrase-'.repeat(2)}" }
+method "aes_gcm" "lab" { keys = key_provider.pbkdf2.lab }
+state { method = method.aes_gcm.lab }
+plan { method = method.aes_gcm.lab }`;
+
 function tofu(args: string[], vars: Record<string, string> = {}): Promise<{ code: number | null; out: string; ms: number }> {
   const c = exampleConfig(j);
   const env = {
     ...process.env,
     TF_IN_AUTOMATION: '1',
+    // The state holds the private key (Terraform keeps sensitive values in it): OpenTofu's state
+    // encryption keeps it out of the file in the clear, as examples/terraform/README.md advises.
+    TF_ENCRYPTION: ENCRYPTION,
     TF_VAR_lb1_address: c['lb1Address']!, TF_VAR_lb1_host_key: c['lb1HostKey']!,
     TF_VAR_lb2_address: c['lb2Address']!, TF_VAR_lb2_host_key: c['lb2HostKey']!,
     TF_VAR_private_key: readFileSync(j.privateKeyFile, 'utf8'),
@@ -75,6 +83,10 @@ async function steps(move: () => Record<string, string>): Promise<void> {
   assert.match(plan, /Plan: 5 to add, 0 to change, 0 to destroy/);
 
   await ok(['apply', '-input=false', '-auto-approve']);
+  // terraform.tfstate, or the CDK stack's local backend's terraform.ha-pair.tfstate.
+  const stateFile = readdirSync(dir).find((f) => f.endsWith('.tfstate'))!;
+  const state = readFileSync(join(dir, stateFile), 'utf8');
+  assert.ok(state.includes('"encrypted_data"') && !state.includes(keyBody.slice(0, 40)), 'the state is encrypted; the key is not in it in the clear');
   assert.equal(await answeringHost(j.lab, CLIENT, j.vip, DIRECTORS), 'lb1');
   assert.deepEqual(await waitServed(j), { counts: { [REAL_SERVER]: 3 }, errors: {} });
 
