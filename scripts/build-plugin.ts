@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { PROTO_FILE } from '../provider/terraform/plugin.ts';
+import { run } from './lib/run.ts';
 
 export const PLUGIN_NAME = 'pulumi-resource-keepalive';
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -53,13 +54,6 @@ export const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-function run(command: string, args: readonly string[]): string {
-  const result = spawnSync(command, args, { encoding: 'utf8', cwd: root, maxBuffer: 1 << 26 });
-  if (result.error) throw new Error(`${command}: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${(result.stderr || result.stdout).trim()}`);
-  return result.stdout;
-}
-
 /** Builds a plugin's executable into `outDir` and returns its path. */
 export async function buildPlugin(kind: PluginKind = 'pulumi', outDir = `${root}dist/plugin`): Promise<string> {
   const plugin = PLUGINS[kind];
@@ -70,7 +64,7 @@ export async function buildPlugin(kind: PluginKind = 'pulumi', outDir = `${root}
   mkdirSync(work, { recursive: true });
   try {
     // 1. The runtime bundle, on this project's Node.
-    run(node, [`${root}scripts/build-runtime.ts`]);
+    run([node, `${root}scripts/build-runtime.ts`]);
 
     // 2. The provider as one CommonJS script. import.meta.url has no meaning in it: modules that compute
     //    a path from it at load time get the executable's own path instead, and none of them is used
@@ -109,14 +103,14 @@ export async function buildPlugin(kind: PluginKind = 'pulumi', outDir = `${root}
       },
     };
     writeFileSync(`${work}/sea-config.json`, JSON.stringify(seaConfig, null, 2));
-    run(node, ['--experimental-sea-config', `${work}/sea-config.json`]);
+    run([node, '--experimental-sea-config', `${work}/sea-config.json`]);
 
     // 4. The executable: Node with the blob injected.
     const exe = `${work}/${plugin.name}`;
     if (spawnSync('strip', ['-o', exe, node]).status !== 0) copyFileSync(node, exe);
     chmodSync(exe, 0o755);
     const postject = createRequire(import.meta.url).resolve('postject/dist/cli.js');
-    run(node, [postject, exe, 'NODE_SEA_BLOB', `${work}/sea.blob`, '--sentinel-fuse', SEA_FUSE]);
+    run([node, postject, exe, 'NODE_SEA_BLOB', `${work}/sea.blob`, '--sentinel-fuse', SEA_FUSE]);
     const check = spawnSync(exe, plugin.check.args, { encoding: 'utf8', env: {}, cwd: '/' });
     if (!plugin.check.stderr.test(check.stderr)) {
       throw new Error(`the built ${plugin.name}, run as \`${[plugin.name, ...plugin.check.args].join(' ')}\`, does not say what it is: ${check.stderr || check.stdout || check.error?.message}`);

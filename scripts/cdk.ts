@@ -14,10 +14,10 @@
 // are derived artefacts, so they are not committed: every build makes them from the provider as it is.
 // Each generator runs in a process of its own: both load a Go WebAssembly runtime into Node's globals,
 // and the second one in a process fails ("Import #0 "go": module is not an object or function").
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { run } from './lib/run.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -34,14 +34,6 @@ export const FLAVOURS = {
 export type Flavour = keyof typeof FLAVOURS;
 
 export const packagePath = (flavour: Flavour): string => join(PACKAGES, `keepalive-${flavour}-${VERSION}.tgz`);
-
-function run(argv: readonly string[], options: SpawnSyncOptions = {}): string {
-  const [command, ...args] = argv;
-  const result = spawnSync(command!, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20, ...options });
-  if (result.error) throw new Error(`${command}: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`${argv.join(' ')} exited with ${result.status ?? result.signal}:\n${String(result.stderr ?? '')}${String(result.stdout ?? '')}`);
-  return String(result.stdout ?? '');
-}
 
 /** The provider's schema as `tofu providers schema -json` prints it, from a configuration that requires it. */
 export function providerSchemaJson(): string {
@@ -61,7 +53,7 @@ function generate(flavour: Flavour, schemaFile: string, out: string): void {
   const script = `import { generateProviderBindingsFromSchema } from '${FLAVOURS[flavour].generator}';
 import { readFileSync } from 'node:fs';
 await generateProviderBindingsFromSchema(process.argv[1], JSON.parse(readFileSync(process.argv[2], 'utf8')));`;
-  run([process.execPath, '--input-type=module', '-e', script, out, schemaFile], { cwd: ROOT });
+  run([process.execPath, '--input-type=module', '-e', script, out, schemaFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** What the package says to its user. */

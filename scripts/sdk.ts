@@ -13,12 +13,13 @@
 // whether or not provider/schema.json was printed again; `generate` prints that too. Every SDK names the
 // plugin's version, which is package.json's (the schema's `version`), and the engine runs exactly that
 // version of the plugin for it. Prints the artefacts' paths (build) or the files written (generate).
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageSchema, VERSION } from '../provider/src/schema.ts';
+import { run, RunError } from './lib/run.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const LANGUAGES = ['nodejs', 'python', 'go'] as const;
@@ -35,18 +36,6 @@ class SdkError extends Error {}
 
 function fail(message: string): never {
   throw new SdkError(message);
-}
-
-/** Runs a program, its output to our stderr (stdout stays for results); fails on a non-zero exit. */
-function run(argv: readonly string[], options: SpawnSyncOptions = {}): string {
-  const [command, ...args] = argv;
-  const result = spawnSync(command!, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 << 20, ...options });
-  if (result.error) fail(`${command}: ${result.error.message}`);
-  if (result.status !== 0) {
-    process.stderr.write(String(result.stdout ?? ''));
-    fail(`${argv.join(' ')} exited with ${result.status ?? result.signal}`);
-  }
-  return String(result.stdout ?? '');
 }
 
 /** A schema as provider/schema.json holds it. */
@@ -221,7 +210,7 @@ if (import.meta.main) {
   try {
     ({ generate, check, build } as Record<string, () => void>)[command!]!();
   } catch (error) {
-    if (!(error instanceof SdkError)) throw error;
+    if (!(error instanceof SdkError || error instanceof RunError)) throw error;
     process.stderr.write(`sdk: ${error.message}\n`);
     process.exitCode = 1;
   }
