@@ -276,15 +276,19 @@ test('bindto and bind_port: TCP and HTTP checks connect from the configured addr
   // The director has a second address on its link; only an explicit bindto makes it the source.
   const second = addressIn(lab.segment().subnets.v4, 50);
   await checker.exec(['ip', 'address', 'add', `${second}/24`, 'dev', 'eth0']);
-  // The real server logs each connection's source, as it sees it, and answers HTTP.
+  // The real server's kernel records the source of each SYN to the port in a set, so that a check
+  // that closes at once is seen all the same (a server that asks getpeername() after accept can lose
+  // that race to the client's close, and then has no address to log).
   const port = 8080;
-  const server = await rs.startDaemon('peers', [process.execPath, '-e', `
-    const http = require('node:http');
-    http.createServer((req, res) => res.end('ok'))
-      .on('connection', (s) => console.log('peer ' + s.remoteAddress + ':' + s.remotePort))
+  await rs.exec(['nft', '-f', '-'], { input: `table inet peers {
+    set sources { type ipv4_addr . inet_service; size 16; flags dynamic; }
+    chain input { type filter hook input priority 0; tcp dport ${port} tcp flags syn add @sources { ip saddr . tcp sport }; }
+  }` });
+  const server = await rs.startDaemon('http', [process.execPath, '-e', `
+    require('node:http').createServer((req, res) => res.end('ok'))
       .listen(${port}, ${JSON.stringify(rs.ipv4())}, () => console.log('listening'));
   `]);
-  await waitFor('the peer-logging server', () => (server.log().includes('listening') ? true : undefined));
+  await waitFor('the HTTP server', () => (server.log().includes('listening') ? true : undefined));
   const at = { host: rs.ipv4(), port, timeoutMs: 2_000 };
   const bind = { bindto: second };
   const { results } = await runChecks(checker, [
@@ -293,11 +297,13 @@ test('bindto and bind_port: TCP and HTTP checks connect from the configured addr
     { kind: 'TCP_CHECK', ...at },
   ]);
   assert.deepEqual(results.map((r) => r.ok), [true, true, true], JSON.stringify(results));
-  const peers = await waitFor('three connections logged', () => {
-    const seen = server.log().split('\n').filter((l) => l.startsWith('peer ')).map((l) => l.slice(5));
-    return seen.length >= 3 ? seen.sort() : undefined;
-  });
+  const { stdout } = await rs.exec(['nft', '--json', 'list', 'set', 'inet', 'peers', 'sources']);
+  const set = (JSON.parse(stdout) as { nftables: { set?: { elem?: { concat: [string, number] }[] } }[] })
+    .nftables.find((o) => o.set)!.set!;
+  const peers = (set.elem ?? []).map((e) => `${e.concat[0]}:${e.concat[1]}`).sort();
+  assert.equal(peers.length, 3, `one SYN source per check: ${peers.join(', ')}`);
   const unbound = peers.find((p) => p.startsWith(`${checker.ipv4()}:`));
+  assert.ok(unbound, `the check without bindto comes from the primary address ${checker.ipv4()}: ${peers.join(', ')}`);
   assert.deepEqual(peers, [`${second}:40123`, `${second}:40124`, unbound].sort(), 'bindto and bind_port set the source; without them it is the primary address');
 });
 
