@@ -2,7 +2,7 @@
 // Builds keepalive's provider plugins as single executables, in dist/plugin/: Node 24 single executable
 // applications (Node's SEA) that run on Linux x86-64 with neither Node nor this checkout:
 //
-//   pulumi-resource-keepalive             the Pulumi plugin (provider/src/main.ts)
+//   pulumi-resource-keepalive             the Pulumi plugin (provider/pulumi/main.ts)
 //   terraform-provider-keepalive_v<ver>   the OpenTofu/Terraform plugin (provider/terraform/main.ts), named
 //                                         as the registry's packages name it
 //
@@ -12,7 +12,7 @@
 //   3. a SEA blob (`node --experimental-sea-config`) holding that script, its V8 code cache, and the
 //      assets: what the provider installs on hosts (keepalive.mjs, keepalive_socket.node, and the Node
 //      binary for linux-x64 gzip-compressed, node-linux-x64.gz, described by node.json), which
-//      provider/src/bundle.ts reads with `node:sea`'s getAsset; and for the Terraform plugin, its
+//      provider/core/bundle.ts reads with `node:sea`'s getAsset; and for the Terraform plugin, its
 //      protocol's .proto (provider/terraform/plugin.ts);
 //   4. this project's Node 24 binary (the `node` package), its symbols stripped when `strip` is there
 //      (126 MB -> 108 MB; the Node uploaded to hosts is the unmodified binary), with the blob injected
@@ -38,7 +38,7 @@ const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.
 /** The two plugins: their entry, executable name, extra assets, and how a build is checked to run. */
 export const PLUGINS = {
   pulumi: {
-    main: 'provider/src/main.ts', name: PLUGIN_NAME, assets: {} as Record<string, string>,
+    main: 'provider/pulumi/main.ts', name: PLUGIN_NAME, assets: {} as Record<string, string>,
     // Run by hand with --help: one line of usage.
     check: { args: ['--help'], stderr: /^usage: pulumi-resource-keepalive / },
   },

@@ -2,7 +2,7 @@
 // keepalive's SDKs, generated from the package schema by Pulumi's own code generators (tools/sdkgen,
 // built by scripts/pulumi-engine):
 //
-//   node scripts/sdk.ts generate   rewrite provider/schema.json and sdk/nodejs, sdk/python, sdk/go from provider/src/schema.ts
+//   node scripts/sdk.ts generate   rewrite provider/schema.json and sdk/nodejs, sdk/python, sdk/go from provider/core/schema.ts
 //   node scripts/sdk.ts check      regenerate into a temporary directory; exit 1 listing every file that differs
 //   node scripts/sdk.ts build      the artefacts, in dist/packages/ (refused when the SDKs have drifted):
 //                                    keepalive-pulumi-<version>.tgz            the Node SDK, compiled, from `npm pack`
@@ -18,7 +18,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { packageSchema, VERSION } from '../provider/src/schema.ts';
+import { packageSchema, VERSION } from '../provider/core/schema.ts';
 import { run, RunError } from './lib/run.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -82,7 +82,7 @@ export function drift(schema: object = packageSchema()): string[] {
   try {
     generateInto(fresh, schema);
     const lines: string[] = [];
-    if (!existsSync(SCHEMA_JSON) || readFileSync(SCHEMA_JSON, 'utf8') !== schemaText(schema)) lines.push('provider/schema.json: differs from provider/src/schema.ts');
+    if (!existsSync(SCHEMA_JSON) || readFileSync(SCHEMA_JSON, 'utf8') !== schemaText(schema)) lines.push('provider/schema.json: differs from provider/core/schema.ts');
     for (const language of LANGUAGES) {
       const committed = join(SDK, language);
       const generated = join(fresh, language);
@@ -121,8 +121,8 @@ function generate(): void {
 
 function check(): void {
   const lines = drift();
-  if (lines.length > 0) fail(`the SDKs have drifted from provider/src/schema.ts:\n${lines.join('\n')}\nregenerate them with: node scripts/sdk.ts generate`);
-  process.stdout.write(`sdk: ${LANGUAGES.map((l) => `sdk/${l}`).join(', ')} and provider/schema.json match provider/src/schema.ts (version ${VERSION})\n`);
+  if (lines.length > 0) fail(`the SDKs have drifted from provider/core/schema.ts:\n${lines.join('\n')}\nregenerate them with: node scripts/sdk.ts generate`);
+  process.stdout.write(`sdk: ${LANGUAGES.map((l) => `sdk/${l}`).join(', ')} and provider/schema.json match provider/core/schema.ts (version ${VERSION})\n`);
 }
 
 /** The Node SDK compiled to JavaScript and packed as npm publishes Pulumi SDKs: from its bin/, with package.json beside the code. */
@@ -191,7 +191,7 @@ function buildGo(): string {
 
 function build(): void {
   const lines = drift();
-  if (lines.length > 0) fail(`the SDKs have drifted from provider/src/schema.ts:\n${lines.join('\n')}\nregenerate them first: node scripts/sdk.ts generate`);
+  if (lines.length > 0) fail(`the SDKs have drifted from provider/core/schema.ts:\n${lines.join('\n')}\nregenerate them first: node scripts/sdk.ts generate`);
   mkdirSync(PACKAGES, { recursive: true });
   for (const artefact of [buildNode(), buildPython(), buildGo()]) {
     const stat = statSync(artefact);

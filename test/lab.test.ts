@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { Lab, leftovers } from './lab/lab.ts';
 import { sessionTarget } from './lab/ssh.ts';
-import { HostKeyMismatchError, SshSession } from '../provider/src/ssh.ts';
+import { HostKeyMismatchError, SshSession } from '../provider/core/ssh.ts';
 import { processGone } from './lab/processes.ts';
 import { waitFor } from './lab/exec.ts';
 

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
 import { specialSecretSig, specialSigKey } from '@pulumi/pulumi/runtime/rpc.js';
-import { KeepaliveProvider } from '../provider/src/provider.ts';
-import { outputKeys, type ResourceToken } from '../provider/src/schema.ts';
+import { KeepaliveProvider } from '../provider/pulumi/provider.ts';
+import { outputKeys, type ResourceToken } from '../provider/core/schema.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const keys = mkdtempSync(join(tmpdir(), 'keepalive-example-'));

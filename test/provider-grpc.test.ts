@@ -16,7 +16,7 @@ import providerProto from '@pulumi/pulumi/proto/provider_pb.js';
 import type { PluginInfo } from '@pulumi/pulumi/proto/plugin_pb.js';
 import type { CheckResponse, ConfigureResponse, DiffResponse, GetSchemaResponse } from '@pulumi/pulumi/proto/provider_pb.js';
 import { unknownValue } from '@pulumi/pulumi/runtime/rpc.js';
-import { packageSchema } from '../provider/src/schema.ts';
+import { packageSchema } from '../provider/core/schema.ts';
 import { call, secret, startEngine, startPlugin, toStruct, urn, type Props } from './fixtures/provider/engine.ts';
 
 const root = new URL('..', import.meta.url).pathname;

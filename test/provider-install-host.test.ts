@@ -1,15 +1,15 @@
-// A Host's install and uninstall on lab hosts with real sshd, through provider/src/install.ts as the
+// A Host's install and uninstall on lab hosts with real sshd, through provider/core/install.ts as the
 // provider's Host create and delete call it: a host whose own Node is 24 or newer gets no Node upload
 // and its runtime runs on that Node; uninstall removes the install directory only where it carries
 // keepalive's marker, and refuses, naming the directory, where it does not.
 import assert from 'node:assert/strict';
 import { realpathSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { runtimeBundle } from '../provider/src/bundle.ts';
-import { installRuntime, uninstallRuntime } from '../provider/src/install.ts';
-import type { HostConnection } from '../provider/src/schema.ts';
-import { hostPaths, serviceShell } from '../provider/src/service.ts';
-import { SshSession } from '../provider/src/ssh.ts';
+import { runtimeBundle } from '../provider/core/bundle.ts';
+import { installRuntime, uninstallRuntime } from '../provider/core/install.ts';
+import type { HostConnection } from '../provider/core/schema.ts';
+import { hostPaths, serviceShell } from '../provider/core/service.ts';
+import { SshSession } from '../provider/core/ssh.ts';
 import type { Host } from './lab/host.ts';
 import { Lab } from './lab/lab.ts';
 import { sessionTarget } from './lab/ssh.ts';

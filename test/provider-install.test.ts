@@ -8,8 +8,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { elfArch, LAUNCHER, nodeBinaryFor, runtimeBundle, unameArch } from '../provider/src/bundle.ts';
-import { hostPaths, systemdUnit } from '../provider/src/service.ts';
+import { elfArch, LAUNCHER, nodeBinaryFor, runtimeBundle, unameArch } from '../provider/core/bundle.ts';
+import { hostPaths, systemdUnit } from '../provider/core/service.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'keepalive-install-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

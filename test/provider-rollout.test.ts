@@ -1,8 +1,8 @@
-// The order in which a group's members take a change (provider/src/rollout.ts): the master moves at
+// The order in which a group's members take a change (provider/core/rollout.ts): the master moves at
 // most once, only when the change means it to, and ends where the preview said.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { planRollout, type MemberChange } from '../provider/src/rollout.ts';
+import { planRollout, type MemberChange } from '../provider/core/rollout.ts';
 
 const member = (name: string, address: string, before?: number, after?: number): MemberChange => ({
   name, address, ...(before !== undefined && { before }), ...(after !== undefined && { after }),

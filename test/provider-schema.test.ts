@@ -1,6 +1,6 @@
-// The package schema (provider/src/schema.ts, the one source of provider/schema.json and of the
+// The package schema (provider/core/schema.ts, the one source of provider/schema.json and of the
 // provider's types) and the bridge from resource inputs to the runtime's configuration model
-// (provider/src/fragments.ts): what the provider writes is what the runtime's loader reads.
+// (provider/core/fragments.ts): what the provider writes is what the runtime's loader reads.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,13 +14,13 @@ import { LB_SCHEDULERS } from '../runtime/src/config/model.ts';
 import { validateConfig } from '../runtime/src/config/validate.ts';
 import {
   groupPieces, mergeHost, printTraced, providerSpelling, realServerPieces, Traced, validateHost, virtualServerPieces, virtualServerRef,
-} from '../provider/src/fragments.ts';
-import { packageSchema, refType, resources, types, type HostConnection, type Inputs, type PropertySpec } from '../provider/src/schema.ts';
+} from '../provider/core/fragments.ts';
+import { packageSchema, refType, resources, types, type HostConnection, type Inputs, type PropertySpec } from '../provider/core/schema.ts';
 
 describe('package schema', () => {
   test('provider/schema.json is what schema.ts prints', () => {
     const file = readFileSync(new URL('../provider/schema.json', import.meta.url), 'utf8');
-    assert.equal(file, `${JSON.stringify(packageSchema(), null, 2)}\n`, 'regenerate it: node provider/src/schema.ts > provider/schema.json');
+    assert.equal(file, `${JSON.stringify(packageSchema(), null, 2)}\n`, 'regenerate it: node provider/core/schema.ts > provider/schema.json');
   });
 
   test('every reference resolves, every required property exists, outputs include the inputs', () => {

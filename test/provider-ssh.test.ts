@@ -1,11 +1,11 @@
-// The provider's SSH client (provider/src/ssh.ts) against lab hosts with their own sshd: a pinned
+// The provider's SSH client (provider/core/ssh.ts) against lab hosts with their own sshd: a pinned
 // host key, a mismatch refused, atomic writes over SFTP, no write when the content is unchanged, and
 // the round trips each of those costs.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Lab } from './lab/lab.ts';
 import { sessionTarget } from './lab/ssh.ts';
-import { fingerprint, HostKeyMismatchError, sha256, shellQuote, SshSession } from '../provider/src/ssh.ts';
+import { fingerprint, HostKeyMismatchError, sha256, shellQuote, SshSession } from '../provider/core/ssh.ts';
 
 const T = { timeout: 120_000 };
 

@@ -1,10 +1,10 @@
-// The topology preview's words and elections (provider/src/topology.ts), case by case.
+// The topology preview's words and elections (provider/topology/change.ts), case by case.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   describeGroup, describeHost, describeRealServer, describeVirtualServer, endpoint, expectedMaster, rank,
   type GroupView, type HostView, type MemberView, type RealServerView, type VirtualServerView,
-} from '../provider/src/topology.ts';
+} from '../provider/topology/change.ts';
 
 const m = (name: string, priority: number, address = `198.18.0.${name.slice(1)}`): MemberView => ({ name, address, priority });
 const group = (members: MemberView[], extra: Partial<GroupView> = {}): GroupView => ({

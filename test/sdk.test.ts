@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { drift } from '../scripts/sdk.ts';
-import { LANGUAGES, packageSchema, PACKAGE, resources, types, VERSION, type PropertySpec } from '../provider/src/schema.ts';
+import { LANGUAGES, packageSchema, PACKAGE, resources, types, VERSION, type PropertySpec } from '../provider/core/schema.ts';
 import packageJson from '../package.json' with { type: 'json' };
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -14,7 +14,7 @@ const json = (path: string): Record<string, unknown> => JSON.parse(readFileSync(
 const PLUGIN = { resource: true, name: PACKAGE, version: VERSION };
 
 describe('generated SDKs', () => {
-  test('sdk/ and provider/schema.json are what the generators make of provider/src/schema.ts (node scripts/sdk.ts check)', () => {
+  test('sdk/ and provider/schema.json are what the generators make of provider/core/schema.ts (node scripts/sdk.ts check)', () => {
     const result = spawnSync(process.execPath, [`${ROOT}scripts/sdk.ts`, 'check'], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(result.status, 0, `${result.stderr}\nregenerate them: node scripts/sdk.ts generate`);
   });
@@ -24,7 +24,7 @@ describe('generated SDKs', () => {
     const schema = structuredClone(packageSchema()) as { resources: Record<string, { description: string }> };
     schema.resources['keepalive:index:Host']!.description += ' Changed.';
     const lines = drift(schema);
-    for (const line of ['provider/schema.json: differs from provider/src/schema.ts', 'sdk/nodejs/host.ts: differs', 'sdk/python/pulumi_keepalive/host.py: differs', 'sdk/go/keepalive/host.go: differs']) {
+    for (const line of ['provider/schema.json: differs from provider/core/schema.ts', 'sdk/nodejs/host.ts: differs', 'sdk/python/pulumi_keepalive/host.py: differs', 'sdk/go/keepalive/host.go: differs']) {
       assert.ok(lines.includes(line), `${line} in:\n${lines.join('\n')}`);
     }
   });

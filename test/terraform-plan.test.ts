@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { UNKNOWN } from '../provider/src/wire.ts';
+import { UNKNOWN } from '../provider/core/wire.ts';
 import { fromDynamic, toDynamic } from '../provider/terraform/dynamic.ts';
-import { targets } from '../provider/src/lifecycle.ts';
+import { targets } from '../provider/core/lifecycle.ts';
 import { resourceHandlers, urnOf } from '../provider/terraform/resources.ts';
 import { inputsFromTerraform } from '../provider/terraform/schema.ts';
 

@@ -1,5 +1,5 @@
 // The Terraform plugin protocol side of the provider, without OpenTofu: the schema derived from the one
-// description of the resources (provider/src/schema.ts), the DynamicValue codec, the validation
+// description of the resources (provider/core/schema.ts), the DynamicValue codec, the validation
 // through the Pulumi provider's Check, and the go-plugin handshake's refusal when run by hand.
 // test/terraform-tofu.test.ts runs the same through the real OpenTofu.
 import assert from 'node:assert/strict';
@@ -11,8 +11,8 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
-import { refType, resources, type PropertySpec } from '../provider/src/schema.ts';
-import { UNKNOWN } from '../provider/src/wire.ts';
+import { refType, resources, type PropertySpec } from '../provider/core/schema.ts';
+import { UNKNOWN } from '../provider/core/wire.ts';
 import { selfSigned } from '../provider/terraform/cert.ts';
 import { fromDynamic, toDynamic } from '../provider/terraform/dynamic.ts';
 import { MAGIC_COOKIE } from '../provider/terraform/plugin.ts';

@@ -4,7 +4,7 @@
 // UNKNOWN, the Pulumi provider's own mark for a value not known yet, so that the checks shared with it
 // skip what is not known in the same way; UNKNOWN is written back as type 0.
 import { decode, encode, ExtData, type ExtensionCodecType } from '@msgpack/msgpack';
-import { UNKNOWN } from '../src/wire.ts';
+import { UNKNOWN } from '../core/wire.ts';
 
 /** No built-in extensions (the library's timestamp, type -1, included): every extension is an unknown. */
 const codec: ExtensionCodecType<undefined> = {

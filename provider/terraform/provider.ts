@@ -2,7 +2,7 @@
 // protocol. This slice serves the schema and validation:
 //
 // - GetProviderSchema and GetMetadata: the four resources, their schemas derived from
-//   provider/src/schema.ts (see ./schema.ts);
+//   provider/core/schema.ts (see ./schema.ts);
 // - ValidateProviderConfig, ConfigureProvider: the provider has no configuration;
 // - ValidateResourceConfig: the configuration through the Pulumi provider's own Check (the shape against
 //   the schema, then the values by the runtime's loader and validator), its failures as error
@@ -17,10 +17,10 @@
 // usually are. Check leaves a resource with unknown values to later; here an unknown connection is
 // replaced by a stand-in (a TEST-NET-1 address), so that the group's own values (its priorities, VIPs,
 // health check) are checked now, and what the checks say about the stand-in itself is dropped.
-import type { EngineLog } from '../src/engine-log.ts';
-import { KeepaliveProvider } from '../src/provider.ts';
-import { HOST_DEFAULTS, refType, resources, type PropertySpec, type ResourceToken } from '../src/schema.ts';
-import { containsUnknown, UNKNOWN } from '../src/wire.ts';
+import type { EngineLog } from '../core/log.ts';
+import { KeepaliveResources } from '../core/resources.ts';
+import { HOST_DEFAULTS, refType, resources, type PropertySpec, type ResourceToken } from '../core/schema.ts';
+import { containsUnknown, UNKNOWN } from '../core/wire.ts';
 import { fromDynamic, type DynamicValue } from './dynamic.ts';
 import { resourceHandlers } from './resources.ts';
 import { attributePath, inputsFromTerraform, pathText, providerSchema, resourceSchema, TERRAFORM_TYPES, terraformWords } from './schema.ts';
@@ -79,7 +79,7 @@ export async function validateResource(typeName: string, config: unknown): Promi
   // A provider of its own for each call: Terraform validates each resource on its own, so nothing
   // another resource declared may count (the Pulumi provider remembers what it has checked).
   const urn = `urn:pulumi:tofu::keepalive::${token}::${typeName}`;
-  const result = await new KeepaliveProvider(log).check(urn, {}, inputs);
+  const result = await new KeepaliveResources(log).check(urn, {}, inputs);
   const about = (property: string): boolean => paths.some((p) => property === p || property.startsWith(`${p}.`) || property.startsWith(`${p}[`));
   // Whether a real server's virtual server is declared is a question of the whole configuration, which
   // one resource's validation does not see (the plan, which sees it, asks it).

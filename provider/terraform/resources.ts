@@ -1,16 +1,16 @@
 // The resource lifecycle over the plugin protocol: UpgradeResourceState, PlanResourceChange,
 // ApplyResourceChange, ReadResource and ImportResourceState, through the same core as the Pulumi
-// provider (its Check and Diff for the plan and the topology words, provider/src/lifecycle.ts for the
+// provider (its Check and Diff for the plan and the topology words, provider/core/lifecycle.ts for the
 // SSH deploy, Read and adoption).
 //
 // Terraform does not tell a provider a resource's address, and the core names fragments, hosts and the
 // topology words after a resource's name. So each resource has a Terraform-only attribute `name`
 // (optional; by default derived from what identifies it: a host's address, `vrid-51`, `tcp-VIP-80`,
 // `ADDR-PORT` of a real server), and the core sees the resource as urn:pulumi:tofu::keepalive::TYPE::NAME.
-import type { EngineLog } from '../src/engine-log.ts';
-import { KeepaliveProvider } from '../src/provider.ts';
-import { refType, resources, type PropertySpec, type ResourceToken } from '../src/schema.ts';
-import { containsUnknown, plain, UNKNOWN } from '../src/wire.ts';
+import type { EngineLog } from '../core/log.ts';
+import { KeepaliveResources } from '../core/resources.ts';
+import { refType, resources, type PropertySpec, type ResourceToken } from '../core/schema.ts';
+import { containsUnknown, plain, UNKNOWN } from '../core/wire.ts';
 import { fromDynamic, toDynamic, type DynamicValue } from './dynamic.ts';
 import { attributePath, inputsFromTerraform, pathText, resourceAttributeName, snake, TERRAFORM_TYPES, terraformWords } from './schema.ts';
 
@@ -94,7 +94,7 @@ interface Diagnostic { severity: number; summary: string; detail: string }
 /** One Pulumi provider for the process (a real server's check needs its virtual server's), its messages by URN. */
 class Core {
   private readonly said = new Map<string, { severity: string; message: string }[]>();
-  readonly provider = new KeepaliveProvider({
+  readonly provider = new KeepaliveResources({
     log: async (severity, message, urn) => {
       const list = this.said.get(urn ?? '') ?? [];
       list.push({ severity, message });

@@ -1,5 +1,5 @@
 // keepalive's resources as the Terraform plugin protocol describes them, derived from the one
-// description of the resources, provider/src/schema.ts (Pulumi's package schema): the same four
+// description of the resources, provider/core/schema.ts (Pulumi's package schema): the same four
 // resources, named keepalive_host, keepalive_vrrp_group, keepalive_virtual_server and
 // keepalive_real_server, with the same properties in snake_case and the same descriptions.
 //
@@ -19,8 +19,8 @@
 // the Pulumi provider's inputs (camelCase, unset left out), and a property path the Pulumi provider
 // names in a failure (`members[1].priority`) becomes Terraform's (`members[1].priority`, attribute by
 // attribute, snake_case).
-import { refType, resources, type PropertySpec, type ResourceToken, type TypeSpec } from '../src/schema.ts';
-import { UNKNOWN } from '../src/wire.ts';
+import { refType, resources, type PropertySpec, type ResourceToken, type TypeSpec } from '../core/schema.ts';
+import { UNKNOWN } from '../core/wire.ts';
 
 export const PROVIDER_TYPE = 'keepalive';
 

@@ -121,11 +121,11 @@ async function main(argv: string[]): Promise<number> {
     case 'topology': {
       // The provider's command (Pulumi state, SSH): loaded from the checkout by a path esbuild does not
       // follow, so the runtime bundle that hosts run does not carry the provider.
-      const url = new URL('../../provider/src/topology-cli.ts', import.meta.url);
+      const url = new URL('../../provider/topology/cli.ts', import.meta.url);
       if (!existsSync(fileURLToPath(url))) {
         throw new Error(`topology is a command of the keepalive provider, which is not here (${fileURLToPath(url)}): run \`npx keepalive topology\` in a checkout of keepalive`);
       }
-      const { topologyMain } = await import(url.href) as typeof import('../../provider/src/topology-cli.ts');
+      const { topologyMain } = await import(url.href) as typeof import('../../provider/topology/cli.ts');
       return topologyMain(rest);
     }
     case 'child': {

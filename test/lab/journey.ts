@@ -47,7 +47,7 @@ function newest(dir: string): number {
 }
 
 /** What the plugin executable is made of: a tarball older than any of these is rebuilt. */
-const PLUGIN_SOURCES = ['provider/src', 'runtime/src', 'runtime/native', 'scripts/build-plugin.ts', 'scripts/build-runtime.ts', 'scripts/package.ts', 'package.json'];
+const PLUGIN_SOURCES = ['provider', 'runtime/src', 'runtime/native', 'scripts/build-plugin.ts', 'scripts/build-runtime.ts', 'scripts/package.ts', 'package.json'];
 
 /** The plugin's release tarball, from `node scripts/package.ts --plugin-only` unless one newer than its sources is there. */
 export async function pluginTarball(): Promise<string> {

@@ -1,9 +1,9 @@
 // Each lab host runs Debian's OpenSSH server, with a host key generated for the run. The lab
 // reaches it with one generated client key and accepts only the host key it generated: pinned. Tests
-// talk to it through the provider's own SSH client (provider/src/ssh.ts), the one whose closing is
+// talk to it through the provider's own SSH client (provider/core/ssh.ts), the one whose closing is
 // bounded, so that no test holds a socket to a host the lab has removed.
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { SshTarget as DeployTarget } from '../../provider/src/ssh.ts';
+import type { SshTarget as DeployTarget } from '../../provider/core/ssh.ts';
 import { run, waitFor } from './exec.ts';
 import { LAB_ENV } from './processes.ts';
 import type { Lab } from './lab.ts';

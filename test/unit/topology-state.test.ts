@@ -1,4 +1,4 @@
-// A Pulumi state as the topology (provider/src/topology-state.ts): exports with their secrets in plain
+// A Pulumi state as the topology (provider/topology/state.ts): exports with their secrets in plain
 // text or encrypted, as `pulumi stack export` writes them (with and without --show-secrets), a file
 // backend's stack file, live readings of the hosts, and `keepalive topology` run on them.
 import assert from 'node:assert/strict';
@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { specialSecretSig, specialSigKey } from '@pulumi/pulumi/runtime/rpc.js';
 import type { CheckerStatus, DaemonStatus, InstanceStatus } from '../../runtime/src/control/status.ts';
-import { connectionsOf, EncryptedStateError, parseState, topologyOf, type LiveReading } from '../../provider/src/topology-state.ts';
-import { renderText } from '../../provider/src/topology-view.ts';
+import { connectionsOf, EncryptedStateError, parseState, topologyOf, type LiveReading } from '../../provider/topology/state.ts';
+import { renderText } from '../../provider/topology/view.ts';
 import { parseXml } from '../fixtures/xml.ts';
 
 const CLI = fileURLToPath(new URL('../../runtime/src/cli.ts', import.meta.url));

@@ -1,11 +1,11 @@
-// The topology's renderers (provider/src/topology-view.ts, topology-svg.ts): the text exactly, the SVG
+// The topology's renderers (provider/topology/view.ts, topology-svg.ts): the text exactly, the SVG
 // read back by a strict XML reader (and by Python's, where there is one) and searched for every host,
 // group, virtual and real server, each edge, and each health colour.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { escapeXml, renderSvg } from '../../provider/src/topology-svg.ts';
-import { healthWords, liveMasterWords, renderText, type Topology, type TopologyGroup } from '../../provider/src/topology-view.ts';
+import { escapeXml, renderSvg } from '../../provider/topology/svg.ts';
+import { healthWords, liveMasterWords, renderText, type Topology, type TopologyGroup } from '../../provider/topology/view.ts';
 import { descendants, parseXml, textOf, type XmlElement } from '../fixtures/xml.ts';
 
 const up = (host: string, weight = 1) => ({ host, up: true, weight, inTable: true });

@@ -1,17 +1,12 @@
-// Messages to the user through the engine: the engine starts a provider with its own gRPC address as
-// the argument, and a provider's Log calls (with the resource's URN) show under that resource in
-// `pulumi preview` and `pulumi up`. This is how the topology preview reaches the user.
+// The core's messages (provider/core/log.ts) to the user through the Pulumi engine: the engine starts a
+// provider with its own gRPC address as the argument, and a provider's Log calls (with the resource's
+// URN) show under that resource in `pulumi preview` and `pulumi up`.
 // `@pulumi/pulumi`'s own log module only knows the engine inside a program (or a Construct call), not
 // in a plain provider's Check and Diff, so this talks to the Engine service directly.
 import { credentials } from '@grpc/grpc-js';
 import engineGrpc from '@pulumi/pulumi/proto/engine_grpc_pb.js';
 import engine from '@pulumi/pulumi/proto/engine_pb.js';
-
-export type Severity = 'debug' | 'info' | 'warning' | 'error';
-
-export interface EngineLog {
-  log(severity: Severity, message: string, urn: string): Promise<void>;
-}
+import type { EngineLog } from '../core/log.ts';
 
 const SEVERITY = {
   debug: engine.LogSeverity.DEBUG,

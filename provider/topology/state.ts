@@ -1,7 +1,7 @@
 // A Pulumi state as a topology: the keepalive resources of `pulumi stack export` (or of a file
 // backend's stack file), their outputs (which hold their inputs too), turned into the model that
-// topology-view.ts and topology-svg.ts render. Masters and health come either from what the state
-// recorded at the last update or refresh, or from a live reading of the hosts (topology-live.ts).
+// view.ts and svg.ts render. Masters and health come either from what the state
+// recorded at the last update or refresh, or from a live reading of the hosts (live.ts).
 //
 // Secrets: the state keeps them as objects tagged with Pulumi's signature, in plain text
 // (`plaintext`, JSON-encoded) in an export made with --show-secrets, else encrypted (`ciphertext`).
@@ -10,14 +10,14 @@
 // a real server's virtual server are then ciphertext, and the topology cannot be read without them.
 import { specialSecretSig, specialSigKey } from '@pulumi/pulumi/runtime/rpc.js';
 import type { DaemonStatus } from '../../runtime/src/control/status.ts';
-import { describeOwner, resourceName, virtualServerKey } from './fragments.ts';
-import { GROUP, HOST, mastersOf, REAL_SERVER, realServerHealth, VIRTUAL_SERVER, virtualServerHealth } from './lifecycle.ts';
+import { describeOwner, resourceName, virtualServerKey } from '../core/fragments.ts';
+import { GROUP, HOST, mastersOf, REAL_SERVER, realServerHealth, VIRTUAL_SERVER, virtualServerHealth } from '../core/lifecycle.ts';
 import {
   GROUP_DEFAULTS, HOST_DEFAULTS, REAL_SERVER_DEFAULTS, VIRTUAL_SERVER_DEFAULTS,
   type HostConnection, type Inputs, type RealServerHealth, type VirtualServerHealth,
-} from './schema.ts';
-import { expectedMaster, rank, type MemberView } from './topology.ts';
-import type { Topology, TopologyGroup, TopologyHost, TopologyRealServer, TopologyVirtualServer } from './topology-view.ts';
+} from '../core/schema.ts';
+import { expectedMaster, rank, type MemberView } from './change.ts';
+import type { Topology, TopologyGroup, TopologyHost, TopologyRealServer, TopologyVirtualServer } from './view.ts';
 
 /** A secret the state holds encrypted. */
 export class Encrypted {

@@ -9,7 +9,7 @@
 // always: raising the master to 250 and a backup to 220 from 200 must update the master first, or the
 // backup preempts in between. So the orders are tried, backups-first ones first, and the first valid
 // one wins. Groups are small (a handful of members); past MAX_SEARCH members only the heuristic runs.
-import { expectedMaster, type GroupView, type MemberView } from './topology.ts';
+import { expectedMaster, type GroupView, type MemberView } from '../topology/change.ts';
 
 export interface MemberChange {
   readonly name: string;

@@ -26,7 +26,7 @@ import { gzip } from 'node:zlib';
 import { sha256 } from './ssh.ts';
 
 /** The checkout this module sits in; never asked for inside the single executable, which has none. */
-const root = (): string => fileURLToPath(new URL('../../', import.meta.url));
+const root = (): string => fileURLToPath(new URL('../..', import.meta.url));
 
 /** True when this process is the single executable plugin, which carries what it installs as assets. */
 export const fromSea = (): boolean => isSea();

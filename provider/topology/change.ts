@@ -1,6 +1,6 @@
 // What a change does to the HA topology, in words: who will be master, which VIP moves, which backend
 // joins or leaves. Pure functions of the declared state before and after; the provider logs their
-// lines to the engine during a preview (see provider.ts). Elections follow VRRP (RFC 5798 6.4): the
+// lines to the engine during a preview (see provider/core/resources.ts). Elections follow VRRP (RFC 5798 6.4): the
 // highest priority wins, ties go to the highest primary address, a backup preempts a lower-priority
 // master only with preempt on, except the address owner (priority 255), which always does.
 import { ipToBigInt } from '../../runtime/src/net/ip.ts';

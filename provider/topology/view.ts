@@ -1,9 +1,9 @@
 // The HA topology of a stack as one picture: hosts, VRRP groups with their master and backups, VIPs,
 // and virtual servers with their real servers and health. The model is filled from a Pulumi state
-// (topology-state.ts), optionally with what the hosts say now (topology-live.ts); this file renders it
-// as text (topology-svg.ts draws it). Pure: the same model always gives the same text.
-import type { RealServerHealth, VirtualServerHealth } from './schema.ts';
-import { endpoint } from './topology.ts';
+// (state.ts), optionally with what the hosts say now (live.ts); this file renders it
+// as text (svg.ts draws it). Pure: the same model always gives the same text.
+import type { RealServerHealth, VirtualServerHealth } from '../core/schema.ts';
+import { endpoint } from './change.ts';
 
 export interface TopologyHost {
   /** The Host resource's name. */

@@ -1,5 +1,5 @@
 // The Pulumi package schema of keepalive, written once, here. provider/schema.json is printed from it
-// (`node provider/src/schema.ts > provider/schema.json`, and a test keeps the two equal), the
+// (`node provider/core/schema.ts > provider/schema.json`, and a test keeps the two equal), the
 // provider's input types are derived from it at the type level (Inputs below),
 // Check validates the shape of what the engine sends against it (shape.ts), and Diff takes the
 // properties that force a replacement from its replaceOnChanges flags.

@@ -16,7 +16,7 @@ import type { DaemonStatus, InstanceStatus } from '../../runtime/src/control/sta
 import { checkerStatus, vrrpInstances } from '../../runtime/src/control/status.ts';
 import { runtimeBundle } from './bundle.ts';
 import { applyFragment, holdsAddress, readFragment, removeFragment, type Fragment } from './deploy.ts';
-import type { EngineLog, Severity } from './engine-log.ts';
+import type { EngineLog, Severity } from './log.ts';
 import { fragmentJson, groupPieces, realServerPieces, resourceName, resourceType, virtualServerKey, virtualServerPieces, type Piece } from './fragments.ts';
 import { installRuntime, readHost, uninstallRuntime } from './install.ts';
 import { planRollout, type MemberChange } from './rollout.ts';

@@ -5,10 +5,10 @@
 // does not carry the provider.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { readLive } from './topology-live.ts';
-import { connectionsOf, parseState, topologyOf, type StackState } from './topology-state.ts';
-import { renderSvg } from './topology-svg.ts';
-import { renderText } from './topology-view.ts';
+import { readLive } from './live.ts';
+import { connectionsOf, parseState, topologyOf, type StackState } from './state.ts';
+import { renderSvg } from './svg.ts';
+import { renderText } from './view.ts';
 
 export const TOPOLOGY_USAGE = `Usage: keepalive topology --state FILE [--live] [--svg OUT.svg]
 

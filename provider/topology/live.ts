@@ -1,11 +1,11 @@
 // The hosts of a stack, read live over SSH for the topology: one connection per host, all at once, and
 // the provider's own probe (install.ts, as Read uses it): the runtime's version, whether it runs, and
-// its `keepalive status --json`, from which topology-state.ts takes masters and health the way Read
+// its `keepalive status --json`, from which state.ts takes masters and health the way Read
 // does. A host that cannot be reached is reported as such; the others are still read.
-import { probeHost } from './install.ts';
-import type { HostConnection } from './schema.ts';
-import { SshSession } from './ssh.ts';
-import type { LiveHost, LiveReading } from './topology-state.ts';
+import { probeHost } from '../core/install.ts';
+import type { HostConnection } from '../core/schema.ts';
+import { SshSession } from '../core/ssh.ts';
+import type { LiveHost, LiveReading } from './state.ts';
 
 export async function readLive(connections: readonly HostConnection[], timeoutMs = 10_000): Promise<LiveReading> {
   const readAt = new Date().toISOString();

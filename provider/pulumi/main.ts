@@ -10,7 +10,7 @@
 import { main } from '@pulumi/pulumi/provider/index.js';
 import { engineAddress, engineLog } from './engine-log.ts';
 import { KeepaliveProvider } from './provider.ts';
-import { VERSION } from './schema.ts';
+import { VERSION } from '../core/schema.ts';
 
 const USAGE = `usage: pulumi-resource-keepalive ENGINE_ADDRESS  (the keepalive Pulumi provider v${VERSION}: the Pulumi engine starts it with its gRPC address, e.g. 127.0.0.1:4000, and it prints the port it serves on)`;
 

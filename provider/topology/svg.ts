@@ -4,11 +4,11 @@
 // directors and its real servers, which are coloured by health. Every element carries its kind and
 // name (class, data-name), so the picture can be styled or inspected. Every text goes through
 // escapeXml, and elements are built by `el`, so any resource name gives well-formed XML.
-import { endpoint } from './topology.ts';
+import { endpoint } from './change.ts';
 import {
   expectedMasterOf, hostLabel, hostStateWords, liveMasterWords, quorumWords, realServerHealthWords, title, virtualServerLabel,
   type HealthState, type LiveMasterState, type Topology, type TopologyGroup, type TopologyHost, type TopologyVirtualServer,
-} from './topology-view.ts';
+} from './view.ts';
 
 const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 

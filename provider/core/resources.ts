@@ -1,5 +1,8 @@
-// The keepalive provider, as Pulumi's Provider interface (served over gRPC by @pulumi/pulumi/provider's
-// main, see main.ts): GetSchema, Check and Diff for Host, VrrpGroup, VirtualServer and RealServer.
+// The four resources, Host, VrrpGroup, VirtualServer and RealServer, whatever the engine: Check, Diff,
+// Create, Read, Update and Delete, with resources known by their URN and values in Pulumi's wire form
+// (wire.ts). The engines' adapters are thin layers over this: provider/pulumi/provider.ts is Pulumi's
+// Provider interface as it is, and provider/terraform/ translates Terraform's plugin protocol (a type
+// and name become a URN, its values the wire form) into these calls.
 //
 // Check validates in two steps: the shape against the package schema (shape.ts), then the values by
 // the runtime's own loader and validator, over the configuration each host would end up with
@@ -16,27 +19,33 @@
 // Diff names the changed inputs and the ones that force a replacement (the schema's replaceOnChanges,
 // and a real server's virtual server by identity), and logs the topology change in words to the
 // engine, under the resource, where `pulumi preview` shows it.
-import type { CheckResult, CreateResult, DiffResult, Provider, ReadResult, UpdateResult } from '@pulumi/pulumi/provider/provider.js';
 import ssh2 from 'ssh2';
 import { runtimeBundle } from './bundle.ts';
-import type { EngineLog, Severity } from './engine-log.ts';
+import type { EngineLog, Severity } from './log.ts';
 import { endpoint, Lifecycle, targets } from './lifecycle.ts';
 import {
   describeOwner, groupInputFailures, groupPieces, realServerPieces, resourceName, resourceType, validateHost, virtualServerKey,
   virtualServerPieces, virtualServerRef, type Failure, type Piece,
 } from './fragments.ts';
 import {
-  GROUP_DEFAULTS, HOST_DEFAULTS, packageSchema, REAL_SERVER_DEFAULTS, resources, VERSION, VIRTUAL_SERVER_DEFAULTS,
+  GROUP_DEFAULTS, HOST_DEFAULTS, REAL_SERVER_DEFAULTS, resources, VIRTUAL_SERVER_DEFAULTS,
   type FragmentState, type Inputs, type ResourceToken,
 } from './schema.ts';
 import { checkShape } from './shape.ts';
 import {
   describeGroup, describeHost, describeRealServer, describeVirtualServer, expectedMaster,
   type GroupView, type HostView, type RealServerView, type VirtualServerView,
-} from './topology.ts';
+} from '../topology/change.ts';
 import { containsUnknown, isSecret, plain, samePlain, secret, UNKNOWN_ON_WIRE } from './wire.ts';
 
 type Props = Record<string, unknown>;
+
+// The results of the resource operations, in the shape Pulumi's Provider interface takes them.
+export interface CheckResult { inputs: Props; failures?: Failure[] }
+export interface DiffResult { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean }
+export interface CreateResult { id: string; outs: Props }
+export interface ReadResult { id: string; props: Props; inputs: Props }
+export interface UpdateResult { outs: Props }
 
 const HOST = 'keepalive:index:Host';
 const GROUP = 'keepalive:index:VrrpGroup';
@@ -117,9 +126,7 @@ function hostKeyProblem(hostKey: string): string | undefined {
   return undefined;
 }
 
-export class KeepaliveProvider implements Provider {
-  readonly version = VERSION;
-  readonly schema = JSON.stringify(packageSchema());
+export class KeepaliveResources {
   private readonly engine: EngineLog;
   private readonly lifecycle: Lifecycle;
   /** The pieces of host configuration of each resource checked in this process, by URN. */
