@@ -11,7 +11,8 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { leftoversOn, stopRuntimes } from './fixtures/provider/lab.ts';
+import { leftoversOn, processesIn, runtimesIn, stopRuntimes } from './fixtures/provider/lab.ts';
+import { waitFor } from './lab/exec.ts';
 import { CLIENT, DIRECTORS, EXAMPLES, exampleConfig, journeyLab, REAL_SERVER, waitServed, type JourneyLab } from './lab/journey.ts';
 import { answeringHost } from './lab/pulumi.ts';
 
@@ -36,7 +37,7 @@ method "aes_gcm" "lab" { keys = key_provider.pbkdf2.lab }
 state { method = method.aes_gcm.lab }
 plan { method = method.aes_gcm.lab }`;
 
-function tofu(args: string[], vars: Record<string, string> = {}): Promise<{ code: number | null; out: string; ms: number }> {
+function tofu(args: string[], vars: Record<string, string> = {}, started?: (pid: number) => void): Promise<{ code: number | null; out: string; ms: number }> {
   const c = exampleConfig(j);
   const env = {
     ...process.env,
@@ -51,16 +52,17 @@ function tofu(args: string[], vars: Record<string, string> = {}): Promise<{ code
     TF_VAR_service_manager: c['serviceManager']!,
     ...Object.fromEntries(Object.entries({ ...extra, ...vars }).map(([k, v]) => [`TF_VAR_${k}`, v])),
   };
-  const started = performance.now();
+  const since = performance.now();
   return new Promise((done, fail) => {
     const child = spawn(TOFU, [...args, '-no-color'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) started?.(child.pid);
     let out = '';
     child.stdout.on('data', (b: Buffer) => { out += b; });
     child.stderr.on('data', (b: Buffer) => { out += b; });
     child.on('error', fail);
     child.on('close', (code) => {
       outputs.push(out);
-      done({ code, out, ms: performance.now() - started });
+      done({ code, out, ms: performance.now() - since });
     });
   });
 }
@@ -72,8 +74,74 @@ const ok = async (args: string[], vars: Record<string, string> = {}): Promise<st
   return r.out;
 };
 
-/** The steps, the same for the HCL example and the synthesized CDK stack; `move` sets lb2's priority to 250. */
-async function steps(move: () => Record<string, string>): Promise<void> {
+/** The PIDs of the processes below `root` (its children, theirs, and so on). */
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch { /* gone meanwhile */ }
+  }
+  const found: number[] = [];
+  for (let queue = [root]; queue.length > 0;) {
+    const next = children.get(queue.shift()!) ?? [];
+    found.push(...next);
+    queue.push(...next);
+  }
+  return found;
+}
+
+const cmdlineOf = (pid: number): string => {
+  try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '); } catch { return ''; }
+};
+
+/**
+ * The provider killed with KILL in the middle of an apply. lb2's deploy lock is held, as another
+ * deploy would hold it, so the apply's update of lb2 (priority 250 -> 240) waits in the lock with its
+ * fragment sent; the provider is killed there, then the lock released. The orphaned deploy on lb2 finds
+ * no one to answer and changes nothing: lb2 keeps its fragment and its runtime, and still holds the
+ * VIP. The next apply converges, and the plan after it is empty. Returns the new variables.
+ */
+async function killedProvider(moved: Record<string, string>): Promise<Record<string, string>> {
+  const lb2 = j.lab.host('lb2');
+  const fragment = async (): Promise<string> => (await lb2.exec(['sh', '-c', 'cat /etc/keepalive/conf.d/vrrpgroup-*.json'])).stdout;
+  const before = await fragment();
+  const runtimes = runtimesIn(lb2).map((p) => p.pid).sort();
+  const holder = await lb2.startDaemon('deploy-lock-holder', ['flock', '/etc/keepalive/.lock', 'sleep', '300']);
+  await waitFor('the lock holder to hold lb2\'s deploy lock', async () =>
+    ((await lb2.exec(['flock', '-n', '/etc/keepalive/.lock', 'true'], { allowFailure: true })).code !== 0 ? true : undefined));
+  const changed = { ...moved, lb2_priority: '240' };
+  let tofuPid = 0;
+  const apply = tofu(['apply', '-input=false', '-auto-approve'], changed, (pid) => { tofuPid = pid; });
+  const waiting = (cmdline: string): boolean => cmdline.startsWith('flock -w 120 9');
+  await waitFor('the apply to wait for lb2\'s deploy lock', () => (processesIn(lb2, waiting).length > 0 ? true : undefined), { timeoutMs: 120_000 });
+  const providers = descendants(tofuPid).filter((pid) => /terraform-provider-keepalive|provider\/terraform\/main\.ts/.test(cmdlineOf(pid)));
+  assert.ok(providers.length > 0, 'the provider process of the apply is found');
+  for (const pid of providers) process.kill(pid, 'SIGKILL');
+  const killed = await apply;
+  assert.notEqual(killed.code, 0, 'the apply fails when its provider is killed');
+  // flock and its sleep both hold the lock: the whole group goes.
+  holder.signalGroup('SIGTERM');
+  await holder.exited();
+  // The orphaned deploy takes the lock now, and must give up without a change.
+  await waitFor('the orphaned deploy on lb2 to end', () =>
+    (processesIn(lb2, (c) => waiting(c) || c.includes('keepalive-deploy:')).length === 0 ? true : undefined), { timeoutMs: 30_000 });
+  assert.equal(await fragment(), before, 'lb2 keeps its previous fragment');
+  assert.deepEqual(runtimesIn(lb2).map((p) => p.pid).sort(), runtimes, 'lb2\'s runtime runs on, not restarted');
+  assert.equal(await answeringHost(j.lab, CLIENT, j.vip, DIRECTORS), 'lb2');
+  await ok(['apply', '-input=false', '-auto-approve'], changed);
+  assert.match(await fragment(), /"priority":\s*240/, 'the next apply converges');
+  assert.match(await ok(['plan', '-input=false'], changed), /No changes/);
+  return changed;
+}
+
+/**
+ * The steps, the same for the HCL example and the synthesized CDK stack; `move` sets lb2's priority to
+ * 250; `interrupt`, given, runs after the drift step and returns the variables from then on.
+ */
+async function steps(move: () => Record<string, string>, interrupt?: (vars: Record<string, string>) => Promise<Record<string, string>>): Promise<void> {
   keyBody = readFileSync(j.privateKeyFile, 'utf8').split('\n').filter((l) => l && !l.startsWith('-----')).join('');
   outputs.length = 0;
   await ok(['init', '-input=false']);
@@ -90,7 +158,7 @@ async function steps(move: () => Record<string, string>): Promise<void> {
   assert.equal(await answeringHost(j.lab, CLIENT, j.vip, DIRECTORS), 'lb1');
   assert.deepEqual(await waitServed(j), { counts: { [REAL_SERVER]: 3 }, errors: {} });
 
-  const moved = move();
+  let moved = move();
   const plannedMove = await ok(['plan', '-input=false'], moved);
   assert.match(plannedMove, /vrid 51: master lb1 -> lb2 \(priority 250 > 200, preempt\)/);
   assert.match(plannedMove, /expected_master += "lb1" -> "lb2"/);
@@ -103,6 +171,7 @@ async function steps(move: () => Record<string, string>): Promise<void> {
   assert.match(drift, /differs from the declared fragment \(edited by hand\?\)/);
   assert.match(drift, /Plan: 0 to add, 1 to change, 0 to destroy/);
   await ok(['apply', '-input=false', '-auto-approve'], moved);
+  if (interrupt) moved = await interrupt(moved);
 
   const stateId = (/id\s+=\s+"([^"]+)"/.exec(await ok(['state', 'show', 'keepalive_vrrp_group.vip'])) ?? [])[1]!;
   await ok(['state', 'rm', 'keepalive_vrrp_group.vip']);
@@ -119,12 +188,12 @@ async function steps(move: () => Record<string, string>): Promise<void> {
 }
 
 describe('OpenTofu on lab hosts', () => {
-  test('the HCL example: init, plan, apply, a master move, drift, import, destroy', { timeout: 600_000 }, async () => {
+  test('the HCL example: init, plan, apply, a master move, drift, a provider killed mid-apply, import, destroy', { timeout: 600_000 }, async () => {
     dir = mkdtempSync(join(tmpdir(), 'keepalive-tofu-'));
     dirs.push(dir);
     copyFileSync(join(EXAMPLES, 'terraform/main.tf'), join(dir, 'main.tf'));
     extra = {};
-    await steps(() => ({ lb2_priority: '250' }));
+    await steps(() => ({ lb2_priority: '250' }), killedProvider);
   });
 
   test('the CDK example, synthesized: the same', { timeout: 600_000 }, async () => {

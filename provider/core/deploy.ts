@@ -90,6 +90,10 @@ lock
 mkdir -p "$D" "$S" "$C/$RD" && mkdir "$T" || exit 1
 trap 'rm -rf "$T"' EXIT
 cat > "$T/$F" || exit 1
+# The whole fragment, from a client still there: a provider killed while this waited for the lock (or
+# while it sent) has left a cut-off stdin, or no one to say anything to. Either way nothing changes.
+[ "$(sha256sum "$T/$F" | cut -d' ' -f1)" = "$WANT" ] || fail "the fragment arrived incomplete (the deploy was cut off): nothing changed"
+say "staged=$F" || exit 1
 # The record of the fragment in force, rewritten only when it differs.
 keep_record() {
   printf '%s' "$R" | base64 -d > "$T/.record" || exit 1
@@ -139,6 +143,8 @@ export async function removeFragment(session: SshSession, host: HostConnection, 
 ${shellVars({ F: file, T: staging, RD: RECORDS })}
 [ -d "$C" ] || { say "result=absent"; exit 0; }
 lock
+# The client may have gone while this waited for the lock: then nothing is removed.
+say "locked" || exit 1
 rm -f "$C/$RD/$F"
 if [ ! -f "$D/$F" ]; then
   # Gone already; still, a runtime with nothing left to run stops.
