@@ -18,6 +18,7 @@ import { waitFor } from './lab/exec.ts';
 import type { Host as LabHost } from './lab/host.ts';
 import { keepaliveStatus } from './lab/implementations.ts';
 import { Lab } from './lab/lab.ts';
+import { descendants } from './lab/processes.ts';
 import { EngineLog, labRuntimeBundle, labStack, stateOutputs } from './lab/pulumi.ts';
 import { hostArgs, leftoversOn, runtimesIn, stopRuntimes } from './fixtures/provider/lab.ts';
 
@@ -25,19 +26,7 @@ const T = { timeout: 300_000 };
 
 /** PIDs of the processes under the host's sshd listener: the sessions of the connections it serves. */
 function sshSessions(host: LabHost): number[] {
-  const listener = Number(host.readFile('/run/sshd.pid').trim());
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch { /* gone meanwhile */ }
-  }
-  const found: number[] = [];
-  const visit = (pid: number): void => { for (const c of children.get(pid) ?? []) { found.push(c); visit(c); } };
-  visit(listener);
-  return found;
+  return descendants(Number(host.readFile('/run/sshd.pid').trim()));
 }
 
 /** What the program declares; each test sets it, then ups. */

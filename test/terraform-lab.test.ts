@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { leftoversOn, processesIn, runtimesIn, stopRuntimes } from './fixtures/provider/lab.ts';
 import { waitFor } from './lab/exec.ts';
+import { descendants } from './lab/processes.ts';
 import { CLIENT, DIRECTORS, EXAMPLES, exampleConfig, journeyLab, REAL_SERVER, waitServed, type JourneyLab } from './lab/journey.ts';
 import { answeringHost } from './lab/pulumi.ts';
 
@@ -73,25 +74,6 @@ const ok = async (args: string[], vars: Record<string, string> = {}): Promise<st
   console.log(`tofu ${args[0]}: ${(r.ms / 1000).toFixed(1)} s`);
   return r.out;
 };
-
-/** The PIDs of the processes below `root` (its children, theirs, and so on). */
-function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch { /* gone meanwhile */ }
-  }
-  const found: number[] = [];
-  for (let queue = [root]; queue.length > 0;) {
-    const next = children.get(queue.shift()!) ?? [];
-    found.push(...next);
-    queue.push(...next);
-  }
-  return found;
-}
 
 const cmdlineOf = (pid: number): string => {
   try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '); } catch { return ''; }

@@ -31,6 +31,22 @@ export function processGroup(pgid: number): number[] {
   return members;
 }
 
+/** The PIDs of the processes below `root`: its children, theirs, and so on. */
+export function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch { /* gone meanwhile */ }
+  }
+  const found: number[] = [];
+  const visit = (pid: number): void => { for (const c of children.get(pid) ?? []) { found.push(c); visit(c); } };
+  visit(root);
+  return found;
+}
+
 /** PIDs of live processes whose environment names this lab id (or any lab id, with '*'). */
 export function labProcesses(id: string | '*'): Map<number, string> {
   const found = new Map<number, string>();
