@@ -8,6 +8,8 @@
 //   takeover    a backup raised above the master (the update waits until it holds the VIP)
 //   destroy     the group (the last fragment stops each runtime) and the hosts
 // The plugin logs each operation's SSH cost to the engine ("ssh h1: 3 round trips, 1 write").
+// Then the same steps through OpenTofu (bench/provider-tofu.ts): create, no-op plan, one field, the
+// master move, destroy, each with its time and SSH round trips, beside the Pulumi provider's.
 // Then the plugin as users get it, the single executable (scripts/build-plugin.ts, built unless fresh):
 //   its size and its release tarball's
 //   cold start: process start until GetSchema answers (median of 5), beside the checkout's plugin
@@ -22,6 +24,7 @@ import { addressIn } from '../test/lab/addressing.ts';
 import { Deployment, PLUGIN, PluginHarness, startEngine, type Props } from '../test/fixtures/provider/engine.ts';
 import { hostInputs, stopRuntimes } from '../test/fixtures/provider/lab.ts';
 import { freshPlugin, freshTarball, getSchema, providerClient, runPlugin, stopPlugin } from '../test/fixtures/sea-plugin.ts';
+import { tofuBenchmark } from './provider-tofu.ts';
 import { received, scaleBenchmark } from './provider-scale.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' }, 'plugin-only': { type: 'boolean', default: false }, plugin: { type: 'string' }, hosts: { type: 'string' } } });
@@ -88,6 +91,26 @@ if (!values['plugin-only']) {
     const of = rows.filter((r) => r.step === step);
     const r = of[0]!;
     console.log(`${step.padEnd(56)} ${median(of.map((x) => x.ms)).toFixed(0).padStart(7)} ms  ${String(r.roundTrips).padStart(4)} round trips  ${String(r.writes).padStart(3)} writes  ${r.connections} connections`);
+  }
+
+  // The same steps through OpenTofu, beside the Pulumi provider's: OpenTofu's figures are whole
+  // commands (its start, the plugin's, the refresh), the Pulumi ones the provider's calls alone.
+  const tofuRows = await tofuBenchmark(runs);
+  const pulumiSteps: Record<string, (step: string) => boolean> = {
+    'create': (step) => step.startsWith('create: '),
+    'no-op plan': (step) => step.startsWith('no-op up'),
+    'one field': (step) => step.startsWith('one field'),
+    'master move': (step) => step.startsWith('takeover'),
+    'destroy': (step) => step.startsWith('destroy'),
+  };
+  console.log(`\nthrough OpenTofu (scripts/tofu, whole commands), beside the Pulumi provider's calls above; ${runs} run(s), median`);
+  for (const [step, isPulumi] of Object.entries(pulumiSteps)) {
+    const tofu = tofuRows.filter((r) => r.step === step);
+    // The Pulumi figure of a step that is several rows above (create: the hosts, then the group) is their sum, per run.
+    const pulumiMs = median(Array.from({ length: runs }, (_, run) => steps.filter(isPulumi).reduce((sum, name) => sum + rows.filter((r) => r.step === name)[run]!.ms, 0)));
+    const pulumiTrips = steps.filter(isPulumi).reduce((sum, name) => sum + rows.find((r) => r.step === name)!.roundTrips, 0);
+    const ms = median(tofu.map((r) => r.ms));
+    console.log(`${`opentofu ${step}`.padEnd(56)} ${ms.toFixed(0).padStart(7)} ms  ${String(tofu[0]!.roundTrips).padStart(4)} round trips  ${String(tofu[0]!.writes).padStart(3)} writes  (pulumi provider: ${pulumiMs.toFixed(0)} ms, ${pulumiTrips} round trips; ratio ${(ms / pulumiMs).toFixed(2)}x)`);
   }
 }
 

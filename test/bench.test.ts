@@ -98,3 +98,17 @@ test('the IPVS programming benchmark runs end to end in the UML kernel (a small 
   assert.match(r.stdout, /keepalive \(generic netlink, 15 operations\): \d+ ms/);
   assert.match(r.stdout, /a reconcile with nothing to change: 0 operations/);
 });
+
+test('bench:provider\'s OpenTofu lane: each step a whole tofu command, its SSH cost read from the provider log', { timeout: 300_000 }, async (t) => {
+  const { tofuBenchmark } = await import('../bench/provider-tofu.ts');
+  const rows = await tofuBenchmark(1);
+  assert.deepEqual(rows.map((r) => r.step), ['create', 'no-op plan', 'one field', 'master move', 'destroy']);
+  const by = Object.fromEntries(rows.map((r) => [r.step, r]));
+  // Three installs and a group: every host reached and written; a plan with nothing to do reads (the
+  // refresh) but writes nothing; a priority change writes the one member's fragment.
+  assert.ok(by['create']!.roundTrips > 0 && by['create']!.writes >= 3, JSON.stringify(by['create']));
+  assert.ok(by['no-op plan']!.roundTrips > 0, JSON.stringify(by['no-op plan']));
+  assert.equal(by['no-op plan']!.writes, 0);
+  assert.equal(by['one field']!.writes, 1);
+  for (const r of rows) t.diagnostic(`${r.step}: ${r.ms.toFixed(0)} ms, ${r.roundTrips} round trips, ${r.writes} writes`);
+});

@@ -96,6 +96,12 @@ class Core {
   private readonly said = new Map<string, { severity: string; message: string }[]>();
   readonly provider = new KeepaliveResources({
     log: async (severity, message, urn) => {
+      // Debug lines (each operation's SSH cost) go to stderr, a line each, which the CLI keeps in its
+      // provider log (TF_LOG_PROVIDER=DEBUG, TF_LOG_PATH); the rest become diagnostics.
+      if (severity === 'debug') {
+        process.stderr.write(`${urn.split('::').slice(-2).join(' ')}: ${message}\n`);
+        return;
+      }
       const list = this.said.get(urn ?? '') ?? [];
       list.push({ severity, message });
       this.said.set(urn ?? '', list);
@@ -106,7 +112,7 @@ class Core {
   diagnostics(urn: string): Diagnostic[] {
     const lines = this.said.get(urn) ?? [];
     this.said.delete(urn);
-    return lines.filter((l) => l.severity !== 'debug').map((l) => ({
+    return lines.map((l) => ({
       severity: l.severity === 'error' ? ERROR : WARNING, summary: terraformWords(l.message), detail: '',
     }));
   }

@@ -101,6 +101,15 @@ export async function labStack(lab: Lab, program: PulumiFn, { projectName, stack
 /** What a plugin logged under one resource, as the engine passes it on: "ssh h1: 3 round trips, 1 write; ...". */
 export interface SshCost { resource: string; host: string; roundTrips: number; writes: number }
 
+/** The provider's SSH cost line ("ssh h1: 3 round trips, 1 write; h2: ..."), per host; any other message, none. */
+export function parseSshCost(message: string): Omit<SshCost, 'resource'>[] {
+  if (!message.startsWith('ssh ')) return [];
+  return message.slice(4).split('; ').map((part) => {
+    const m = /^(\S+): (\d+) round trips?, (\d+) writes?$/.exec(part);
+    return { host: m?.[1] ?? part, roundTrips: Number(m?.[2] ?? NaN), writes: Number(m?.[3] ?? NaN) };
+  });
+}
+
 /**
  * The engine's events of operations (pass `engineLog.options` to preview, up, refresh, destroy), read
  * back per resource: the topology words and errors each logged, its SSH cost (the plugin's debug
@@ -130,11 +139,8 @@ export class EngineLog {
   }
 
   sshCosts(since = 0, name?: string): SshCost[] {
-    return this.diagnostics(since, { severity: ['debug'], ...(name !== undefined && { name }) }).filter((d) => d.message.startsWith('ssh ')).flatMap((d) =>
-      d.message.slice(4).split('; ').map((part) => {
-        const m = /^(\S+): (\d+) round trips?, (\d+) writes?$/.exec(part);
-        return { resource: d.name, host: m?.[1] ?? part, roundTrips: Number(m?.[2] ?? NaN), writes: Number(m?.[3] ?? NaN) };
-      }));
+    return this.diagnostics(since, { severity: ['debug'], ...(name !== undefined && { name }) })
+      .flatMap((d) => parseSshCost(d.message).map((cost) => ({ resource: d.name, ...cost })));
   }
 
   /** What the engine did to each resource of the program (create, update, same, delete, ...), by name; failed ones as "failed". */
