@@ -27,14 +27,14 @@ class HaPair extends TerraformStack {
     const directors = [{ name: 'lb1', priority: 200 }, { name: 'lb2', priority: 150 }].map((d) => ({
       priority: d.priority,
       host: new host.Host(this, d.name, {
+        // The host's name in the topology words and on the hosts.
+        name: d.name,
         address: variable(`${d.name}_address`, `${d.name}'s address, reached over SSH.`),
         hostKey: variable(`${d.name}_host_key`, `${d.name}'s SSH host key, as ssh-keyscan -t ed25519 prints it (checked out of band).`),
         privateKey,
         serviceManager,
       }),
     }));
-    // The hosts' names in the topology words and on the hosts (a Terraform attribute the bindings predate).
-    for (const [i, d] of directors.entries()) d.host.addOverride('name', `lb${i + 1}`);
 
     const group = new vrrpGroup.VrrpGroup(this, 'vip', {
       vrid: 51,
