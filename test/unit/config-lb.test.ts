@@ -225,7 +225,7 @@ test('keepalived.conf: unsupported and malformed load-balancing keywords are err
     '    }',
     '    SMTP_CHECK {',
     '      host {',
-    '        connect_ip 198.18.0.2',
+    '        connect_ip 198.18.0.300',
     '      }',
     '    }',
     '    weight heavy',
@@ -261,7 +261,7 @@ test('keepalived.conf: unsupported and malformed load-balancing keywords are err
     'test.conf:25:21: http_protocol: unknown HTTP protocol "2": expected one of 1.0, 1.0C, 1.1',
     'test.conf:26:7: "tls_compliant" is a keepalived keyword that keepalive does not support',
     'test.conf:29:12: type: unknown DNS type "ANY": expected one of A, AAAA, CNAME, MX, NS, PTR, SOA, TXT, SRV',
-    'test.conf:32:7: "host" is a keepalived keyword that keepalive does not support',
+    'test.conf:33:20: connect_ip: "198.18.0.300" is not an IP address',
     'test.conf:36:12: weight: expected an integer, got "heavy"',
     'test.conf:38:3: real_server needs an address (and a port) before its { } block',
     'test.conf:40:15: real_server: "198.18.0.300" is not an IP address',
@@ -527,4 +527,39 @@ test('virtual_server_group: references, ports, families and duplicates are check
     'p.yaml:2:3: virtualServers: "UDP 198.18.0.1 53" names the protocol: give it in the key or in protocol, not both',
     'p.yaml:3:3: virtualServers: protocol SCTP is not supported by keepalive: its dataplanes and checkers handle TCP and UDP',
   ]);
+});
+
+test('SMTP_CHECK host blocks: a checker each, with the settings written before the block, its own over them, and a warning', () => {
+  const { config, warnings } = parseConfigText(lines(
+    'virtual_server 198.18.0.100 25 {',
+    '  real_server 198.18.0.11 25 {',
+    '    SMTP_CHECK {',
+    '      connect_timeout 10',
+    '      helo_name mx.lab.test',
+    '      host {',
+    '        connect_ip 198.18.0.11',
+    '      }',
+    '      retry 4',
+    '      host {',
+    '        connect_ip 198.18.0.12',
+    '        connect_port 587',
+    '        bindto 198.18.0.1',
+    '      }',
+    '    }',
+    '    SMTP_CHECK {',
+    '      connect_port 2525',
+    '    }',
+    '  }',
+    '}',
+  ), 'smtp.conf');
+  const checkers = config.virtualServers[0]!.realServers[0]!.checkers as SmtpCheck[];
+  assert.deepEqual(checkers.map((c) => [c.kind, c.connectIp, c.connectPort, c.bindto, c.heloName, c.connectTimeoutMs, c.retry]), [
+    ['SMTP_CHECK', '198.18.0.11', 25, undefined, 'mx.lab.test', 10_000, checkers[2]!.retry],
+    ['SMTP_CHECK', '198.18.0.12', 587, '198.18.0.1', 'mx.lab.test', 10_000, 4],
+    ['SMTP_CHECK', undefined, 2525, undefined, checkers[2]!.heloName, checkers[2]!.connectTimeoutMs, checkers[2]!.retry],
+  ]);
+  assert.notEqual(checkers[0]!.retry, 4, 'retry came after the first host block');
+  assert.deepEqual(checkers.map((c) => c.at.line), [6, 10, 16]);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /^smtp\.conf:6:7: SMTP_CHECK host blocks are deprecated.*each of the 2 is run as an SMTP_CHECK of its own/);
 });

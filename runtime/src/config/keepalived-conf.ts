@@ -570,7 +570,7 @@ function readUrl(r: Reader, s: Statement): HttpUrl {
   return finishNode(d, HTTP_URL_DEFAULTS, ['path'], describe('url'), r.diagnostics);
 }
 
-function readChecker(r: Reader, s: Statement): Checker {
+function readChecker(r: Reader, s: Statement): Checker[] {
   const kind = s.keyword.text;
   r.blockOf(s);
   switch (kind) {
@@ -578,7 +578,7 @@ function readChecker(r: Reader, s: Statement): Checker {
       const d = newDraft<TcpCheck>(s.keyword.at);
       d.kind = kind;
       r.block<TcpCheck>(s.block!, kind, connectHandlers<TcpCheck>(r), d);
-      return finishNode(d, TCP_CHECK_DEFAULTS, [], describe(kind), r.diagnostics);
+      return [finishNode(d, TCP_CHECK_DEFAULTS, [], describe(kind), r.diagnostics)];
     }
     case 'HTTP_GET':
     case 'SSL_GET': {
@@ -598,7 +598,7 @@ function readChecker(r: Reader, s: Statement): Checker {
         },
         fast_recovery: r.optionalBoolean('fastRecovery'),
       }, d);
-      return finishNode(d, HTTP_CHECK_DEFAULTS, [], describe(kind), r.diagnostics);
+      return [finishNode(d, HTTP_CHECK_DEFAULTS, [], describe(kind), r.diagnostics)];
     }
     case 'MISC_CHECK': {
       const d = newDraft<MiscCheck>(s.keyword.at);
@@ -610,7 +610,7 @@ function readChecker(r: Reader, s: Statement): Checker {
         misc_dynamic: r.flag('miscDynamic'),
         user: (t, draft) => setField(draft, 'user', r.scriptUser(t), t.keyword.at),
       }, d);
-      return finishNode(d, MISC_CHECK_DEFAULTS, ['miscPath'], describe(kind), r.diagnostics);
+      return [finishNode(d, MISC_CHECK_DEFAULTS, ['miscPath'], describe(kind), r.diagnostics)];
     }
     case 'DNS_CHECK': {
       const d = newDraft<DnsCheck>(s.keyword.at);
@@ -620,16 +620,36 @@ function readChecker(r: Reader, s: Statement): Checker {
         type: (t, draft) => setField(draft, 'type', r.convert(r.words(t, 1, 1)[0]!, t.keyword, (text) => parseOneOf('DNS type', DNS_TYPES, text.toUpperCase())), t.keyword.at),
         name: r.string('name'),
       }, d);
-      return finishNode(d, DNS_CHECK_DEFAULTS, [], describe(kind), r.diagnostics);
+      return [finishNode(d, DNS_CHECK_DEFAULTS, [], describe(kind), r.diagnostics)];
     }
-    case 'SMTP_CHECK': {
-      const d = newDraft<SmtpCheck>(s.keyword.at);
-      d.kind = kind;
-      r.block<SmtpCheck>(s.block!, kind, { ...connectHandlers<SmtpCheck>(r), helo_name: r.string('heloName') }, d);
-      return finishNode(d, SMTP_CHECK_DEFAULTS, [], describe(kind), r.diagnostics);
-    }
+    case 'SMTP_CHECK': return readSmtpCheck(r, s);
   }
   throw new Error(`not a checker: ${kind}`);
+}
+
+/**
+ * SMTP_CHECK, with keepalived's legacy `host { }` blocks: the servers one checker talks to in turn, the
+ * real server up only while every one of them answers. keepalived deprecates them for what they
+ * amount to, a checker per host, and that is what each becomes here: a copy of the SMTP_CHECK's
+ * settings as they stand where the block opens (keepalived copies them there too), with the block's
+ * own connection settings over them. Without host blocks, the SMTP_CHECK is one checker.
+ */
+function readSmtpCheck(r: Reader, s: Statement): Checker[] {
+  const d = newDraft<SmtpCheck>(s.keyword.at);
+  d.kind = 'SMTP_CHECK';
+  const hosts: Draft<SmtpCheck>[] = [];
+  r.block<SmtpCheck>(s.block!, 'SMTP_CHECK', {
+    ...connectHandlers<SmtpCheck>(r),
+    helo_name: r.string('heloName'),
+    host: (t, draft) => {
+      r.blockOf(t);
+      const host: Draft<SmtpCheck> = { ...draft, at: t.keyword.at, fieldAt: { ...draft.fieldAt } };
+      r.block<SmtpCheck>(t.block!, 'SMTP_CHECK host', connectHandlers<SmtpCheck>(r), host);
+      hosts.push(host);
+    },
+  }, d);
+  if (hosts.length > 0) r.diagnostics.warn(hosts[0]!.at, `SMTP_CHECK host blocks are deprecated (as in keepalived): each of the ${hosts.length} is run as an SMTP_CHECK of its own, and the real server is up while all of them pass`);
+  return (hosts.length > 0 ? hosts : [d]).map((draft) => finishNode(draft, SMTP_CHECK_DEFAULTS, [], describe('SMTP_CHECK'), r.diagnostics));
 }
 
 const CHECKERS = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'DNS_CHECK', 'SMTP_CHECK'] as const;
@@ -654,7 +674,9 @@ function readRealServer(r: Reader, s: Statement, context: string): RealServer {
   setField(d, 'address', r.convert(address, s.keyword, parseIp).address, address.at);
   if (port) setField(d, 'port', r.convert(port, s.keyword, parseInteger), port.at);
   const name = `real_server ${address.text}${port ? ` ${port.text}` : ''}`;
-  const checker: Handler<RealServer> = (t, draft) => appendField(draft, 'checkers', [readChecker(r, t)], t.keyword.at);
+  const checker: Handler<RealServer> = (t, draft) => {
+    appendField(draft, 'checkers', readChecker(r, t), t.keyword.at);
+  };
   r.block<RealServer>(s.block!, `${name} (${context})`, {
     ...timingHandlers<RealServer>(r),
     weight: r.integer('weight'),
