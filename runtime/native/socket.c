@@ -1,5 +1,6 @@
 // keepalive_socket: the few socket calls Node lacks (raw IP, AF_PACKET and netlink sockets, recvmsg
-// with ancillary data, readiness callbacks), exposed as thin N-API functions. Nothing here knows a
+// with ancillary data, readiness callbacks, and setns for keepalived's net_namespace), exposed as thin
+// N-API functions. Nothing here knows a
 // protocol: addresses, option values, ancillary payloads and packets are byte buffers encoded and
 // decoded in TypeScript (runtime/src/net/). Every socket is non-blocking and close-on-exec.
 #define _GNU_SOURCE
@@ -9,6 +10,7 @@
 
 #include <errno.h>
 #include <net/if.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -251,6 +253,18 @@ static napi_value js_raise_file_limit(napi_env env, napi_callback_info info) {
   return int_value(env, (int64_t)raised.rlim_cur);
 }
 
+// setns(fd, nstype): moves the calling thread, Node's main thread, into the namespace fd names.
+// Sockets opened after it on that thread, and processes spawned from it, are in the new namespace.
+static napi_value js_setns(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd, nstype;
+  if (!arg_int(env, argv, argc, 0, &fd) || !arg_int(env, argv, argc, 1, &nstype)) return NULL;
+  if (setns(fd, nstype) < 0) return throw_errno(env, "setns", errno);
+  return NULL;
+}
+
 // ifNameToIndex(name) -> index
 static napi_value js_if_name_to_index(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -440,6 +454,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "recvmsg", NULL, js_recvmsg, NULL, NULL, NULL, napi_enumerable, NULL },
     { "close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL },
     { "raiseFileLimit", NULL, js_raise_file_limit, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "setns", NULL, js_setns, NULL, NULL, NULL, napi_enumerable, NULL },
     { "ifNameToIndex", NULL, js_if_name_to_index, NULL, NULL, NULL, napi_enumerable, NULL },
     { "ifIndexToName", NULL, js_if_index_to_name, NULL, NULL, NULL, napi_enumerable, NULL },
     { "poll", NULL, js_poll, NULL, NULL, NULL, napi_enumerable, NULL },

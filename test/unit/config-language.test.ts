@@ -75,3 +75,27 @@ test('keepalived 2.2.7 skips and reads the same @ID lines (keepalived -t --confi
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('keepalived 2.4\'s ${_ENV NAME} and ${_RANDOM MIN MAX}; wrong parameters stay as written', () => {
+  process.env['KEEPALIVE_TEST_PEER'] = '198.18.0.7';
+  delete process.env['KEEPALIVE_TEST_UNSET'];
+  try {
+    const { config } = parseConfigText(lines(
+      'vrrp_instance VI_1 {',
+      '  interface eth0',
+      '  virtual_router_id 51',
+      '  priority ${_RANDOM 10 12}',
+      '  unicast_peer {',
+      '    ${_ENV KEEPALIVE_TEST_PEER}',
+      '  }',
+      '  notify "/bin/echo [${_ENV KEEPALIVE_TEST_UNSET}] ${_ENV} ${_RANDOM x}"',
+      '}',
+    ), 'env.conf');
+    const vi1 = config.vrrpInstances[0]!;
+    assert.ok([10, 11, 12].includes(vi1.priority), String(vi1.priority));
+    assert.deepEqual(vi1.unicastPeer.map((p) => p.address), ['198.18.0.7']);
+    assert.equal(vi1.notify, '/bin/echo [] ${_ENV} ${_RANDOM x}');
+  } finally {
+    delete process.env['KEEPALIVE_TEST_PEER'];
+  }
+});

@@ -292,6 +292,7 @@ function readGlobalDefs(r: DocumentReader, node: Node | undefined, at: SourcePos
     maxAutoPriority: r.integer,
     lbDataplane: r.oneOf(...LB_DATAPLANES),
     metricsListen: r.string,
+    netNamespace: r.string,
   }, draft, GLOBAL_DEFAULTS, []);
 }
 

@@ -32,7 +32,7 @@ const NOT_YET: ReadonlyMap<string, string> = new Map([
 const KEEPALIVED_ONLY = new Set([
   // top level
   'static_ipaddress', 'static_routes', 'static_rules', 'linkbeat_interfaces', 'interface_up_down_delays', 'track_group',
-  'vrrp_track_process', 'garp_group', 'bfd_instance', 'net_namespace', 'net_namespace_ipvs', 'instance', 'child_wait_time',
+  'vrrp_track_process', 'garp_group', 'bfd_instance', 'net_namespace_ipvs', 'instance', 'child_wait_time',
   'includer', 'includem', 'includew', 'includeb', 'includea', 'include_check',
   // global_defs
   'no_email_faults', 'vrrp_garp_lower_prio_delay', 'vrrp_garp_lower_prio_repeat', 'vrrp_min_garp', 'vrrp_garp_extra_if',
@@ -770,7 +770,14 @@ export function readKeepalivedConf(text: string, file: string, diagnostics: Diag
   const virtualServers: VirtualServer[] = [];
   const virtualServerGroups: VirtualServerGroup[] = [];
   let globalDefs: GlobalDefs | undefined;
+  let netNamespace: { name: string; at: SourcePos } | undefined;
   const topLevel: Record<string, (s: Statement) => void> = {
+    // A top-level keyword in keepalived, kept with the global settings in the model.
+    net_namespace: (s) => {
+      const [name] = r.words(s, 1, 1);
+      if (netNamespace) diagnostics.error(s.keyword.at, `net_namespace appears a second time (the first is at ${netNamespace.at.file}:${netNamespace.at.line})`);
+      else netNamespace = { name: name!.text, at: name!.at };
+    },
     global_defs: (s) => {
       if (globalDefs) diagnostics.error(s.keyword.at, `global_defs appears a second time (the first is at ${globalDefs.at.file}:${globalDefs.at.line})`);
       else globalDefs = readGlobalDefs(r, s, s.keyword.at);
@@ -797,5 +804,6 @@ export function readKeepalivedConf(text: string, file: string, diagnostics: Diag
     }
   }
   globalDefs ??= readGlobalDefs(r, undefined, { file, line: 1, col: 1 });
+  if (netNamespace) globalDefs = { ...globalDefs, netNamespace: netNamespace.name, fieldAt: { ...globalDefs.fieldAt, netNamespace: netNamespace.at } };
   return { globalDefs, vrrpScripts, trackFiles, vrrpSyncGroups, vrrpInstances, virtualServerGroups, virtualServers };
 }

@@ -130,10 +130,13 @@ class Lexer {
 
   /**
    * One round of substitution: ${NAME} anywhere, $NAME before whitespace or the end; undefined names
-   * stay. Predefined: _INSTANCE (the config id) and _PWD (the directory of the file being read).
+   * stay. Predefined: _INSTANCE (the config id), _PWD (the directory of the file being read), and
+   * keepalived 2.4's ${_ENV NAME} (the environment variable, empty when unset) and ${_RANDOM [MIN
+   * [MAX]]} (an integer in MIN..MAX, by default 0..32767).
    */
   private substitute(line: string, file: string): string {
-    return line.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)(?=\s|$)/g, (whole, braced: string | undefined, bare: string | undefined) => {
+    return line.replace(/\$\{(_ENV|_RANDOM)((?:[ \t]+[^\s}]+)*)[ \t]*\}|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)(?=\s|$)/g, (whole, predefined: string | undefined, params: string | undefined, braced: string | undefined, bare: string | undefined) => {
+      if (predefined) return predefinedWithParams(predefined, params!.trim() === '' ? [] : params!.trim().split(/[ \t]+/)) ?? whole;
       const name = braced ?? bare!;
       if (name === '_INSTANCE') return this.configId;
       if (name === '_PWD') return dirname(resolve(file));
@@ -243,4 +246,12 @@ export function parseKeepalivedSyntax(text: string, file: string, diagnostics: D
   const self = existsSync(file) ? realpathSync(file) : resolve(file);
   lexer.lexText(text, file, [self]);
   return parseStatements(lexer.tokens, 0, undefined, diagnostics).statements;
+}
+
+/** ${_ENV NAME} and ${_RANDOM [MIN [MAX]]}; undefined (left as written) when the parameters do not fit. */
+function predefinedWithParams(name: string, params: readonly string[]): string | undefined {
+  if (name === '_ENV') return params.length === 1 ? process.env[params[0]!] ?? '' : undefined;
+  if (params.length > 2 || !params.every((p) => /^\d+$/.test(p))) return undefined;
+  const [min, max] = [Number(params[0] ?? 0), Number(params[1] ?? 32767)];
+  return min <= max ? String(min + Math.floor(Math.random() * (max - min + 1))) : undefined;
 }

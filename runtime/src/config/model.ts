@@ -102,6 +102,11 @@ export interface GlobalDefs {
    * Unset: no endpoint.
    */
   readonly metricsListen?: string;
+  /**
+   * keepalived's `net_namespace NAME` (a top-level keyword in keepalived.conf): run in the network
+   * namespace /run/netns/NAME. It cannot change on a reload.
+   */
+  readonly netNamespace?: string;
 }
 
 export const LB_DATAPLANES = ['auto', 'ipvs', 'nftables'] as const;

@@ -57,6 +57,9 @@ function checkGlobalDefs(g: GlobalDefs, spelling: Spelling, diagnostics: Diagnos
   checkRange(g, 'vrrpGarpMasterRepeat', 1, undefined, spelling, diagnostics);
   checkRange(g, 'vrrpGarpMasterRefreshRepeat', 1, undefined, spelling, diagnostics);
   checkRange(g, 'maxAutoPriority', -1, 99, spelling, diagnostics); // keepalived: 0..sched_get_priority_max(SCHED_RR), or -1 = never raise to realtime
+  if (g.netNamespace !== undefined && g.fieldAt.netNamespace && (g.netNamespace === '' || g.netNamespace === '.' || g.netNamespace === '..' || g.netNamespace.includes('/'))) {
+    diagnostics.error(g.fieldAt.netNamespace, `${spelling.setting('netNamespace')} ${JSON.stringify(g.netNamespace)} is not a namespace name (one of /run/netns)`);
+  }
   if (g.metricsListen !== undefined && g.fieldAt.metricsListen) {
     try { parseListen(g.metricsListen); } catch (error) { diagnostics.error(g.fieldAt.metricsListen, `${spelling.setting('metricsListen')} ${(error as Error).message}`); }
   }

@@ -22,6 +22,7 @@ interface Addon {
   recvmsg(fd: number, maxBytes: number): { data: Buffer; addr: Buffer; control: Buffer; flags: number } | null;
   close(fd: number): void;
   raiseFileLimit(wanted: number): number;
+  setns(fd: number, nstype: number): void;
   ifNameToIndex(name: string): number;
   ifIndexToName(index: number): string;
   poll(fd: number, callback: (error: Error | null) => void): PollHandle;
@@ -94,3 +95,5 @@ export function pollRef(handle: PollHandle, ref: boolean): void { load().pollRef
 export function isSystemError(e: unknown, code?: string): e is SystemError {
   return e instanceof Error && typeof (e as Partial<SystemError>).code === 'string' && (code === undefined || (e as SystemError).code === code);
 }
+/** setns(2) for the calling thread (Node's main thread): `nstype` is a CLONE_NEW* flag. */
+export function setns(fd: number, nstype: number): void { load().setns(fd, nstype); }

@@ -39,6 +39,11 @@ function configuredMetricsListen(config: unknown): string | undefined {
   return (config as { globalDefs?: { metricsListen?: string } } | undefined)?.globalDefs?.metricsListen;
 }
 
+/** The network namespace the configuration runs in (net_namespace), if one. */
+function configuredNetNamespace(config: unknown): string | undefined {
+  return (config as { globalDefs?: { netNamespace?: string } } | undefined)?.globalDefs?.netNamespace;
+}
+
 /** How long a scrape waits for a child's status before it answers without it (under a 1 s scrape_timeout). */
 const METRICS_STATUS_TIMEOUT_MS = 800;
 
@@ -77,6 +82,12 @@ export class Watchdog {
     const { config, warnings } = this.options.load(this.options.configPath);
     for (const w of warnings) log('warn', w);
     this.config = config;
+    const netNamespace = configuredNetNamespace(config);
+    if (netNamespace !== undefined) {
+      const { enterNetNamespace } = await import('../net/netns.ts');
+      enterNetNamespace(netNamespace);
+      log('info', `running in network namespace ${netNamespace}`);
+    }
     this.claimStateDir();
     const metricsListen = this.options.metricsListen ?? configuredMetricsListen(config);
     if (metricsListen !== undefined) {
@@ -188,6 +199,8 @@ export class Watchdog {
     try {
       const { config, warnings } = this.options.load(this.options.configPath);
       for (const w of warnings) log('warn', w);
+      const [running, asked] = [configuredNetNamespace(this.config), configuredNetNamespace(config)];
+      if (running !== asked) throw new Error(`net_namespace cannot change on a reload (running in ${running ?? 'the namespace it started in'}, the configuration says ${asked ?? 'none'}): restart keepalive to move it`);
       await this.moveMetrics(config);
       const generation = ++this.generation;
       const children = [...this.children.values()];
