@@ -183,6 +183,12 @@ export function groupPieces(urn: string, g: Inputs<'keepalive:index:VrrpGroup'>)
   return pieces;
 }
 
+/** A Host's own piece: the runtime's global settings it asks for (its metrics endpoint), or none. */
+export function hostPieces(urn: string, host: HostConnection, metricsListen: string | undefined): Piece[] {
+  if (metricsListen === undefined) return [];
+  return [{ owner: urn, host, globalDefs: { metricsListen: new Traced(metricsListen, { urn, property: 'metricsListen' }) } }];
+}
+
 /** The JSON form's key of a virtual server: the protocol in the key, so TCP and UDP on one port are two services. */
 export function virtualServerKey(protocol: string, address: string, port: number): string {
   return `${protocol} ${address} ${port}`;

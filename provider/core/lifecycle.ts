@@ -17,7 +17,7 @@ import { checkerStatus, vrrpInstances } from '../../runtime/src/control/status.t
 import { runtimeBundle } from './bundle.ts';
 import { applyFragment, holdsAddress, readFragment, removeFragment, type Fragment } from './deploy.ts';
 import type { EngineLog, Severity } from './log.ts';
-import { fragmentJson, groupPieces, realServerPieces, resourceName, resourceType, virtualServerKey, virtualServerPieces, type Piece } from './fragments.ts';
+import { fragmentJson, groupPieces, hostPieces, realServerPieces, resourceName, resourceType, virtualServerKey, virtualServerPieces, type Piece } from './fragments.ts';
 import { installRuntime, readHost, uninstallRuntime } from './install.ts';
 import { planRollout, type MemberChange } from './rollout.ts';
 import {
@@ -203,24 +203,41 @@ export class Lifecycle {
   // Host
 
   async createHost(urn: string, news: Props): Promise<{ id: string; outs: Props }> {
-    const outs = await this.installHost(urn, news);
+    const outs = await this.installHost(urn, undefined, news);
     const host = plain(news.connection) as HostConnection;
     return { id: `${host.address}:${host.port}`, outs };
   }
 
-  async updateHost(urn: string, news: Props): Promise<{ outs: Props }> {
-    return { outs: await this.installHost(urn, news) };
+  async updateHost(urn: string, olds: Props, news: Props): Promise<{ outs: Props }> {
+    return { outs: await this.installHost(urn, olds, news) };
   }
 
-  private installHost(urn: string, news: Props): Promise<Props> {
+  /**
+   * Installs the runtime, then the Host's own fragment: written (and the runtime reloaded, or started)
+   * while `metricsListen` is set, removed when an update leaves it out (the last fragment stops the
+   * runtime). Deleting the Host removes conf.d whole.
+   */
+  private installHost(urn: string, olds: Props | undefined, news: Props): Promise<Props> {
     const host = plain(news.connection) as HostConnection;
     const bundle = runtimeBundle();
+    const metricsListen = news.metricsListen as string | undefined;
     return this.withSessions(urn, async (sessions) => {
       const session = await sessions.get(host);
       const result = await installRuntime(session, host, bundle);
       sessions.wrote(host, result.writes);
       if (result.restarted) await this.say('info', `host ${host.name}: the runtime restarted on ${bundle.id}`, urn);
-      return { ...news, runtimeVersion: result.runtimeVersion, runtimeHash: result.runtimeHash, node: result.node, running: result.running, facts: result.facts };
+      let running = result.running;
+      const [own] = targetsOf(urn, hostPieces(urn, host, metricsListen), JSON.stringify({ type: HOST, name: resourceName(urn) })).values();
+      if (own) {
+        const applied = await applyFragment(session, host, own.fragment);
+        if (applied.wrote) sessions.wrote(host, 1);
+        running = true;
+      } else if (olds?.metricsListen !== undefined) {
+        const removed = await removeFragment(session, host, fragmentFile(urn));
+        if (removed.wrote) sessions.wrote(host, 1);
+        if (removed.outcome === 'stopped') running = false;
+      }
+      return { ...news, runtimeVersion: result.runtimeVersion, runtimeHash: result.runtimeHash, node: result.node, running, facts: result.facts };
     });
   }
 

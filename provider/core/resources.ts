@@ -24,12 +24,12 @@ import { runtimeBundle } from './bundle.ts';
 import type { EngineLog, Severity } from './log.ts';
 import { endpoint, Lifecycle, targets } from './lifecycle.ts';
 import {
-  describeOwner, groupInputFailures, groupPieces, realServerPieces, resourceName, resourceType, validateHost, virtualServerKey,
+  describeOwner, groupInputFailures, groupPieces, hostPieces, realServerPieces, resourceName, resourceType, validateHost, virtualServerKey,
   virtualServerPieces, virtualServerRef, type Failure, type Piece,
 } from './fragments.ts';
 import {
   GROUP_DEFAULTS, HOST_DEFAULTS, REAL_SERVER_DEFAULTS, resources, VIRTUAL_SERVER_DEFAULTS,
-  type FragmentState, type Inputs, type ResourceToken,
+  type FragmentState, type HostConnection, type Inputs, type ResourceToken,
 } from './schema.ts';
 import { checkShape } from './shape.ts';
 import {
@@ -245,6 +245,14 @@ export class KeepaliveResources {
       configDir: news.configDir ?? HOST_DEFAULTS.configDir,
       serviceManager: news.serviceManager ?? HOST_DEFAULTS.serviceManager,
     };
+    // The Host's own piece (its metrics endpoint) is validated by the runtime like any other, on the host it goes to.
+    const own = hostPieces(urn, plain(connection) as HostConnection, typeof h.metricsListen === 'string' ? h.metricsListen : undefined);
+    if (failures.length === 0 && typeof h.address === 'string') {
+      const checked = this.validatePieces(urn, own);
+      failures.push(...checked.failures);
+      warnings.push(...checked.warnings);
+      if (checked.failures.length === 0) this.pieces.set(urn, own);
+    }
     return { failures, warnings, computed: { connection } };
   }
 
@@ -386,7 +394,7 @@ export class KeepaliveResources {
 
   async update(id: string, urn: string, olds: Props, news: Props): Promise<UpdateResult> {
     const token = tokenOf(urn);
-    return token === HOST ? this.lifecycle.updateHost(urn, news) : this.lifecycle.update(token, id, urn, olds, news);
+    return token === HOST ? this.lifecycle.updateHost(urn, olds, news) : this.lifecycle.update(token, id, urn, olds, news);
   }
 
   async delete(id: string, urn: string, props: Props): Promise<void> {

@@ -317,6 +317,7 @@ const HOST_INPUTS = {
   installDir: { type: 'string', default: HOST_DEFAULTS.installDir, replaceOnChanges: true, description: 'The absolute directory the runtime (and, when the host has no Node.js 24 or newer, a Node binary) is installed in. Changing it replaces the Host. Defaults to /opt/keepalive.' },
   configDir: { type: 'string', default: HOST_DEFAULTS.configDir, replaceOnChanges: true, description: 'The absolute directory for the runtime\'s configuration; each resource writes its fragment into its conf.d. Changing it replaces the Host. Defaults to /etc/keepalive.' },
   serviceManager: { $ref: ref('ServiceManager'), default: HOST_DEFAULTS.serviceManager, replaceOnChanges: true, description: 'How the runtime is run: a systemd unit, or `none` where the host has no systemd. Changing it replaces the Host. Defaults to systemd.' },
+  metricsListen: { type: 'string', description: 'Serve Prometheus metrics on the host at "ADDRESS:PORT" ("[ADDRESS]:PORT" for IPv6): GET /metrics, under the names of keepalived\'s exporters (keepalive `metrics_listen`). The runtime then runs even while no other resource is on the host. Changing it moves the endpoint by a reload; leaving it out closes it. Unset: no endpoint.' },
 } as const;
 
 const GROUP_INPUTS = {
@@ -357,7 +358,7 @@ const REAL_SERVER_INPUTS = {
 
 const RESOURCES = {
   'keepalive:index:Host': {
-    description: 'A Linux host reached over SSH, with the keepalive runtime installed on it. Creating it installs the runtime (and a Node.js binary when the host has none new enough); the runtime runs while any VrrpGroup, VirtualServer or RealServer has a fragment on the host. Deleting it stops and removes the runtime. Its ID is its SSH endpoint, ADDRESS:PORT. A Host is not imported but declared: its create on a host already running this runtime uploads nothing that is there and restarts nothing.',
+    description: 'A Linux host reached over SSH, with the keepalive runtime installed on it. Creating it installs the runtime (and a Node.js binary when the host has none new enough); the runtime runs while any VrrpGroup, VirtualServer or RealServer has a fragment on the host, or while `metricsListen` is set. Deleting it stops and removes the runtime. Its ID is its SSH endpoint, ADDRESS:PORT. A Host is not imported but declared: its create on a host already running this runtime uploads nothing that is there and restarts nothing.',
     inputProperties: HOST_INPUTS,
     requiredInputs: ['address', 'privateKey'],
     properties: {
@@ -366,7 +367,7 @@ const RESOURCES = {
       runtimeVersion: { type: 'string', description: 'The installed runtime\'s version (`keepalive --version` on the host).' },
       runtimeHash: { type: 'string', description: 'The SHA-256 of the installed runtime\'s manifest; when the provider carries another runtime, the next update installs it and restarts the runtime.' },
       node: { type: 'string', description: 'The Node.js the runtime runs on: its version and path (the host\'s own when it is 24 or newer, else one uploaded into `installDir`).' },
-      running: { type: 'boolean', description: 'Whether the runtime is running (it runs while any resource has a fragment on the host).' },
+      running: { type: 'boolean', description: 'Whether the runtime is running (it runs while any resource has a fragment on the host, or `metricsListen` is set).' },
       facts: { $ref: ref('HostFacts'), description: 'The host\'s CPU, kernel, interfaces and addresses.' },
     },
     required: ['address', 'port', 'user', 'privateKey', 'installDir', 'configDir', 'serviceManager', 'connection'],

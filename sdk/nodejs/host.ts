@@ -8,7 +8,7 @@ import * as enums from "./types/enums";
 import * as utilities from "./utilities";
 
 /**
- * A Linux host reached over SSH, with the keepalive runtime installed on it. Creating it installs the runtime (and a Node.js binary when the host has none new enough); the runtime runs while any VrrpGroup, VirtualServer or RealServer has a fragment on the host. Deleting it stops and removes the runtime. Its ID is its SSH endpoint, ADDRESS:PORT. A Host is not imported but declared: its create on a host already running this runtime uploads nothing that is there and restarts nothing.
+ * A Linux host reached over SSH, with the keepalive runtime installed on it. Creating it installs the runtime (and a Node.js binary when the host has none new enough); the runtime runs while any VrrpGroup, VirtualServer or RealServer has a fragment on the host, or while `metricsListen` is set. Deleting it stops and removes the runtime. Its ID is its SSH endpoint, ADDRESS:PORT. A Host is not imported but declared: its create on a host already running this runtime uploads nothing that is there and restarts nothing.
  */
 export class Host extends pulumi.CustomResource {
     /**
@@ -76,6 +76,10 @@ export class Host extends pulumi.CustomResource {
      */
     declare public readonly installDir: pulumi.Output<string>;
     /**
+     * Serve Prometheus metrics on the host at "ADDRESS:PORT" ("[ADDRESS]:PORT" for IPv6): GET /metrics, under the names of keepalived's exporters (keepalive `metrics_listen`). The runtime then runs even while no other resource is on the host. Changing it moves the endpoint by a reload; leaving it out closes it. Unset: no endpoint.
+     */
+    declare public readonly metricsListen: pulumi.Output<string | undefined>;
+    /**
      * The Node.js the runtime runs on: its version and path (the host's own when it is 24 or newer, else one uploaded into `installDir`).
      */
     declare public /*out*/ readonly node: pulumi.Output<string | undefined>;
@@ -88,7 +92,7 @@ export class Host extends pulumi.CustomResource {
      */
     declare public readonly privateKey: pulumi.Output<string>;
     /**
-     * Whether the runtime is running (it runs while any resource has a fragment on the host).
+     * Whether the runtime is running (it runs while any resource has a fragment on the host, or `metricsListen` is set).
      */
     declare public /*out*/ readonly running: pulumi.Output<boolean | undefined>;
     /**
@@ -130,6 +134,7 @@ export class Host extends pulumi.CustomResource {
             resourceInputs["hostKey"] = args?.hostKey;
             resourceInputs["insecureAcceptUnknownHostKey"] = args?.insecureAcceptUnknownHostKey;
             resourceInputs["installDir"] = (args?.installDir) ?? "/opt/keepalive";
+            resourceInputs["metricsListen"] = args?.metricsListen;
             resourceInputs["port"] = (args?.port) ?? 22;
             resourceInputs["privateKey"] = args?.privateKey ? pulumi.secret(args.privateKey) : undefined;
             resourceInputs["serviceManager"] = (args?.serviceManager) ?? "systemd";
@@ -148,6 +153,7 @@ export class Host extends pulumi.CustomResource {
             resourceInputs["hostKey"] = undefined /*out*/;
             resourceInputs["insecureAcceptUnknownHostKey"] = undefined /*out*/;
             resourceInputs["installDir"] = undefined /*out*/;
+            resourceInputs["metricsListen"] = undefined /*out*/;
             resourceInputs["node"] = undefined /*out*/;
             resourceInputs["port"] = undefined /*out*/;
             resourceInputs["privateKey"] = undefined /*out*/;
@@ -190,6 +196,10 @@ export interface HostArgs {
      * The absolute directory the runtime (and, when the host has no Node.js 24 or newer, a Node binary) is installed in. Changing it replaces the Host. Defaults to /opt/keepalive.
      */
     installDir?: pulumi.Input<string | undefined>;
+    /**
+     * Serve Prometheus metrics on the host at "ADDRESS:PORT" ("[ADDRESS]:PORT" for IPv6): GET /metrics, under the names of keepalived's exporters (keepalive `metrics_listen`). The runtime then runs even while no other resource is on the host. Changing it moves the endpoint by a reload; leaving it out closes it. Unset: no endpoint.
+     */
+    metricsListen?: pulumi.Input<string | undefined>;
     /**
      * The SSH port. Defaults to 22.
      */

@@ -12,7 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// A Linux host reached over SSH, with the keepalive runtime installed on it. Creating it installs the runtime (and a Node.js binary when the host has none new enough); the runtime runs while any VrrpGroup, VirtualServer or RealServer has a fragment on the host. Deleting it stops and removes the runtime. Its ID is its SSH endpoint, ADDRESS:PORT. A Host is not imported but declared: its create on a host already running this runtime uploads nothing that is there and restarts nothing.
+// A Linux host reached over SSH, with the keepalive runtime installed on it. Creating it installs the runtime (and a Node.js binary when the host has none new enough); the runtime runs while any VrrpGroup, VirtualServer or RealServer has a fragment on the host, or while `metricsListen` is set. Deleting it stops and removes the runtime. Its ID is its SSH endpoint, ADDRESS:PORT. A Host is not imported but declared: its create on a host already running this runtime uploads nothing that is there and restarts nothing.
 type Host struct {
 	pulumi.CustomResourceState
 
@@ -30,13 +30,15 @@ type Host struct {
 	InsecureAcceptUnknownHostKey pulumi.BoolPtrOutput `pulumi:"insecureAcceptUnknownHostKey"`
 	// The absolute directory the runtime (and, when the host has no Node.js 24 or newer, a Node binary) is installed in. Changing it replaces the Host. Defaults to /opt/keepalive.
 	InstallDir pulumi.StringOutput `pulumi:"installDir"`
+	// Serve Prometheus metrics on the host at "ADDRESS:PORT" ("[ADDRESS]:PORT" for IPv6): GET /metrics, under the names of keepalived's exporters (keepalive `metrics_listen`). The runtime then runs even while no other resource is on the host. Changing it moves the endpoint by a reload; leaving it out closes it. Unset: no endpoint.
+	MetricsListen pulumi.StringPtrOutput `pulumi:"metricsListen"`
 	// The Node.js the runtime runs on: its version and path (the host's own when it is 24 or newer, else one uploaded into `installDir`).
 	Node pulumi.StringPtrOutput `pulumi:"node"`
 	// The SSH port. Defaults to 22.
 	Port pulumi.IntOutput `pulumi:"port"`
 	// The SSH private key, in OpenSSH or PEM format, without a passphrase. Stored as a secret.
 	PrivateKey pulumi.StringOutput `pulumi:"privateKey"`
-	// Whether the runtime is running (it runs while any resource has a fragment on the host).
+	// Whether the runtime is running (it runs while any resource has a fragment on the host, or `metricsListen` is set).
 	Running pulumi.BoolPtrOutput `pulumi:"running"`
 	// The SHA-256 of the installed runtime's manifest; when the provider carries another runtime, the next update installs it and restarts the runtime.
 	RuntimeHash pulumi.StringPtrOutput `pulumi:"runtimeHash"`
@@ -139,6 +141,8 @@ type hostArgs struct {
 	InsecureAcceptUnknownHostKey *bool `pulumi:"insecureAcceptUnknownHostKey"`
 	// The absolute directory the runtime (and, when the host has no Node.js 24 or newer, a Node binary) is installed in. Changing it replaces the Host. Defaults to /opt/keepalive.
 	InstallDir *string `pulumi:"installDir"`
+	// Serve Prometheus metrics on the host at "ADDRESS:PORT" ("[ADDRESS]:PORT" for IPv6): GET /metrics, under the names of keepalived's exporters (keepalive `metrics_listen`). The runtime then runs even while no other resource is on the host. Changing it moves the endpoint by a reload; leaving it out closes it. Unset: no endpoint.
+	MetricsListen *string `pulumi:"metricsListen"`
 	// The SSH port. Defaults to 22.
 	Port *int `pulumi:"port"`
 	// The SSH private key, in OpenSSH or PEM format, without a passphrase. Stored as a secret.
@@ -161,6 +165,8 @@ type HostArgs struct {
 	InsecureAcceptUnknownHostKey pulumi.BoolPtrInput
 	// The absolute directory the runtime (and, when the host has no Node.js 24 or newer, a Node binary) is installed in. Changing it replaces the Host. Defaults to /opt/keepalive.
 	InstallDir pulumi.StringPtrInput
+	// Serve Prometheus metrics on the host at "ADDRESS:PORT" ("[ADDRESS]:PORT" for IPv6): GET /metrics, under the names of keepalived's exporters (keepalive `metrics_listen`). The runtime then runs even while no other resource is on the host. Changing it moves the endpoint by a reload; leaving it out closes it. Unset: no endpoint.
+	MetricsListen pulumi.StringPtrInput
 	// The SSH port. Defaults to 22.
 	Port pulumi.IntPtrInput
 	// The SSH private key, in OpenSSH or PEM format, without a passphrase. Stored as a secret.
@@ -293,6 +299,11 @@ func (o HostOutput) InstallDir() pulumi.StringOutput {
 	return o.ApplyT(func(v *Host) pulumi.StringOutput { return v.InstallDir }).(pulumi.StringOutput)
 }
 
+// Serve Prometheus metrics on the host at "ADDRESS:PORT" ("[ADDRESS]:PORT" for IPv6): GET /metrics, under the names of keepalived's exporters (keepalive `metrics_listen`). The runtime then runs even while no other resource is on the host. Changing it moves the endpoint by a reload; leaving it out closes it. Unset: no endpoint.
+func (o HostOutput) MetricsListen() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Host) pulumi.StringPtrOutput { return v.MetricsListen }).(pulumi.StringPtrOutput)
+}
+
 // The Node.js the runtime runs on: its version and path (the host's own when it is 24 or newer, else one uploaded into `installDir`).
 func (o HostOutput) Node() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Host) pulumi.StringPtrOutput { return v.Node }).(pulumi.StringPtrOutput)
@@ -308,7 +319,7 @@ func (o HostOutput) PrivateKey() pulumi.StringOutput {
 	return o.ApplyT(func(v *Host) pulumi.StringOutput { return v.PrivateKey }).(pulumi.StringOutput)
 }
 
-// Whether the runtime is running (it runs while any resource has a fragment on the host).
+// Whether the runtime is running (it runs while any resource has a fragment on the host, or `metricsListen` is set).
 func (o HostOutput) Running() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *Host) pulumi.BoolPtrOutput { return v.Running }).(pulumi.BoolPtrOutput)
 }

@@ -27,6 +27,7 @@ class HostArgs:
                  host_key: pulumi.Input[Optional[_builtins.str]] = None,
                  insecure_accept_unknown_host_key: pulumi.Input[Optional[_builtins.bool]] = None,
                  install_dir: pulumi.Input[Optional[_builtins.str]] = None,
+                 metrics_listen: pulumi.Input[Optional[_builtins.str]] = None,
                  port: pulumi.Input[Optional[_builtins.int]] = None,
                  service_manager: pulumi.Input[Optional['ServiceManager']] = None,
                  user: pulumi.Input[Optional[_builtins.str]] = None):
@@ -39,6 +40,7 @@ class HostArgs:
         :param pulumi.Input[_builtins.str] host_key: The host's public key to pin, as a known_hosts line holds it: "ssh-ed25519 AAAA..." (`ssh-keyscan` prints it). A host presenting another key is refused. Required unless insecureAcceptUnknownHostKey is true.
         :param pulumi.Input[_builtins.bool] insecure_accept_unknown_host_key: Trust whatever host key the host presents instead of pinning `hostKey`: anyone between you and the host could then act as the host and receive the private key's signatures and the configuration. A warning says so on every run. Only for throwaway labs. Defaults to false.
         :param pulumi.Input[_builtins.str] install_dir: The absolute directory the runtime (and, when the host has no Node.js 24 or newer, a Node binary) is installed in. Changing it replaces the Host. Defaults to /opt/keepalive.
+        :param pulumi.Input[_builtins.str] metrics_listen: Serve Prometheus metrics on the host at "ADDRESS:PORT" ("[ADDRESS]:PORT" for IPv6): GET /metrics, under the names of keepalived's exporters (keepalive `metrics_listen`). The runtime then runs even while no other resource is on the host. Changing it moves the endpoint by a reload; leaving it out closes it. Unset: no endpoint.
         :param pulumi.Input[_builtins.int] port: The SSH port. Defaults to 22.
         :param pulumi.Input['ServiceManager'] service_manager: How the runtime is run: a systemd unit, or `none` where the host has no systemd. Changing it replaces the Host. Defaults to systemd.
         :param pulumi.Input[_builtins.str] user: The SSH user. Installing and running keepalive (raw sockets, addresses, IPVS) needs root. Defaults to root.
@@ -57,6 +59,8 @@ class HostArgs:
             install_dir = '/opt/keepalive'
         if install_dir is not None:
             pulumi.set(__self__, "install_dir", install_dir)
+        if metrics_listen is not None:
+            pulumi.set(__self__, "metrics_listen", metrics_listen)
         if port is None:
             port = 22
         if port is not None:
@@ -143,6 +147,18 @@ class HostArgs:
         pulumi.set(self, "install_dir", value)
 
     @_builtins.property
+    @pulumi.getter(name="metricsListen")
+    def metrics_listen(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Serve Prometheus metrics on the host at "ADDRESS:PORT" ("[ADDRESS]:PORT" for IPv6): GET /metrics, under the names of keepalived's exporters (keepalive `metrics_listen`). The runtime then runs even while no other resource is on the host. Changing it moves the endpoint by a reload; leaving it out closes it. Unset: no endpoint.
+        """
+        return pulumi.get(self, "metrics_listen")
+
+    @metrics_listen.setter
+    def metrics_listen(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "metrics_listen", value)
+
+    @_builtins.property
     @pulumi.getter
     def port(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
@@ -190,13 +206,14 @@ class Host(pulumi.CustomResource):
                  host_key: pulumi.Input[Optional[_builtins.str]] = None,
                  insecure_accept_unknown_host_key: pulumi.Input[Optional[_builtins.bool]] = None,
                  install_dir: pulumi.Input[Optional[_builtins.str]] = None,
+                 metrics_listen: pulumi.Input[Optional[_builtins.str]] = None,
                  port: pulumi.Input[Optional[_builtins.int]] = None,
                  private_key: pulumi.Input[Optional[_builtins.str]] = None,
                  service_manager: pulumi.Input[Optional['ServiceManager']] = None,
                  user: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         """
-        A Linux host reached over SSH, with the keepalive runtime installed on it. Creating it installs the runtime (and a Node.js binary when the host has none new enough); the runtime runs while any VrrpGroup, VirtualServer or RealServer has a fragment on the host. Deleting it stops and removes the runtime. Its ID is its SSH endpoint, ADDRESS:PORT. A Host is not imported but declared: its create on a host already running this runtime uploads nothing that is there and restarts nothing.
+        A Linux host reached over SSH, with the keepalive runtime installed on it. Creating it installs the runtime (and a Node.js binary when the host has none new enough); the runtime runs while any VrrpGroup, VirtualServer or RealServer has a fragment on the host, or while `metricsListen` is set. Deleting it stops and removes the runtime. Its ID is its SSH endpoint, ADDRESS:PORT. A Host is not imported but declared: its create on a host already running this runtime uploads nothing that is there and restarts nothing.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -205,6 +222,7 @@ class Host(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] host_key: The host's public key to pin, as a known_hosts line holds it: "ssh-ed25519 AAAA..." (`ssh-keyscan` prints it). A host presenting another key is refused. Required unless insecureAcceptUnknownHostKey is true.
         :param pulumi.Input[_builtins.bool] insecure_accept_unknown_host_key: Trust whatever host key the host presents instead of pinning `hostKey`: anyone between you and the host could then act as the host and receive the private key's signatures and the configuration. A warning says so on every run. Only for throwaway labs. Defaults to false.
         :param pulumi.Input[_builtins.str] install_dir: The absolute directory the runtime (and, when the host has no Node.js 24 or newer, a Node binary) is installed in. Changing it replaces the Host. Defaults to /opt/keepalive.
+        :param pulumi.Input[_builtins.str] metrics_listen: Serve Prometheus metrics on the host at "ADDRESS:PORT" ("[ADDRESS]:PORT" for IPv6): GET /metrics, under the names of keepalived's exporters (keepalive `metrics_listen`). The runtime then runs even while no other resource is on the host. Changing it moves the endpoint by a reload; leaving it out closes it. Unset: no endpoint.
         :param pulumi.Input[_builtins.int] port: The SSH port. Defaults to 22.
         :param pulumi.Input[_builtins.str] private_key: The SSH private key, in OpenSSH or PEM format, without a passphrase. Stored as a secret.
         :param pulumi.Input['ServiceManager'] service_manager: How the runtime is run: a systemd unit, or `none` where the host has no systemd. Changing it replaces the Host. Defaults to systemd.
@@ -217,7 +235,7 @@ class Host(pulumi.CustomResource):
                  args: HostArgs,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
-        A Linux host reached over SSH, with the keepalive runtime installed on it. Creating it installs the runtime (and a Node.js binary when the host has none new enough); the runtime runs while any VrrpGroup, VirtualServer or RealServer has a fragment on the host. Deleting it stops and removes the runtime. Its ID is its SSH endpoint, ADDRESS:PORT. A Host is not imported but declared: its create on a host already running this runtime uploads nothing that is there and restarts nothing.
+        A Linux host reached over SSH, with the keepalive runtime installed on it. Creating it installs the runtime (and a Node.js binary when the host has none new enough); the runtime runs while any VrrpGroup, VirtualServer or RealServer has a fragment on the host, or while `metricsListen` is set. Deleting it stops and removes the runtime. Its ID is its SSH endpoint, ADDRESS:PORT. A Host is not imported but declared: its create on a host already running this runtime uploads nothing that is there and restarts nothing.
 
         :param str resource_name: The name of the resource.
         :param HostArgs args: The arguments to use to populate this resource's properties.
@@ -239,6 +257,7 @@ class Host(pulumi.CustomResource):
                  host_key: pulumi.Input[Optional[_builtins.str]] = None,
                  insecure_accept_unknown_host_key: pulumi.Input[Optional[_builtins.bool]] = None,
                  install_dir: pulumi.Input[Optional[_builtins.str]] = None,
+                 metrics_listen: pulumi.Input[Optional[_builtins.str]] = None,
                  port: pulumi.Input[Optional[_builtins.int]] = None,
                  private_key: pulumi.Input[Optional[_builtins.str]] = None,
                  service_manager: pulumi.Input[Optional['ServiceManager']] = None,
@@ -263,6 +282,7 @@ class Host(pulumi.CustomResource):
             if install_dir is None:
                 install_dir = '/opt/keepalive'
             __props__.__dict__["install_dir"] = install_dir
+            __props__.__dict__["metrics_listen"] = metrics_listen
             if port is None:
                 port = 22
             __props__.__dict__["port"] = port
@@ -314,6 +334,7 @@ class Host(pulumi.CustomResource):
         __props__.__dict__["host_key"] = None
         __props__.__dict__["insecure_accept_unknown_host_key"] = None
         __props__.__dict__["install_dir"] = None
+        __props__.__dict__["metrics_listen"] = None
         __props__.__dict__["node"] = None
         __props__.__dict__["port"] = None
         __props__.__dict__["private_key"] = None
@@ -387,6 +408,14 @@ class Host(pulumi.CustomResource):
         return pulumi.get(self, "install_dir")
 
     @_builtins.property
+    @pulumi.getter(name="metricsListen")
+    def metrics_listen(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        Serve Prometheus metrics on the host at "ADDRESS:PORT" ("[ADDRESS]:PORT" for IPv6): GET /metrics, under the names of keepalived's exporters (keepalive `metrics_listen`). The runtime then runs even while no other resource is on the host. Changing it moves the endpoint by a reload; leaving it out closes it. Unset: no endpoint.
+        """
+        return pulumi.get(self, "metrics_listen")
+
+    @_builtins.property
     @pulumi.getter
     def node(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
@@ -414,7 +443,7 @@ class Host(pulumi.CustomResource):
     @pulumi.getter
     def running(self) -> pulumi.Output[Optional[_builtins.bool]]:
         """
-        Whether the runtime is running (it runs while any resource has a fragment on the host).
+        Whether the runtime is running (it runs while any resource has a fragment on the host, or `metricsListen` is set).
         """
         return pulumi.get(self, "running")
 
