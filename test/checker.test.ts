@@ -13,10 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { Lab } from './lab/lab.ts';
 import { addressIn } from './lab/addressing.ts';
 import { waitFor } from './lab/exec.ts';
-import type { Daemon, Host } from './lab/host.ts';
+import type { Host } from './lab/host.ts';
 import { keepalive, keepaliveStatus } from './lab/implementations.ts';
 import { labProcesses, processGroup } from './lab/processes.ts';
 import { checkerStatus } from '../runtime/src/control/status.ts';
+import { nginxConf, startNginx } from './fixtures/checker/nginx.ts';
 import type { CheckResult, CheckSpec } from '../runtime/src/checker/check.ts';
 import type { ScheduleEvent, ServerChecks } from '../runtime/src/checker/scheduler.ts';
 
@@ -308,29 +309,13 @@ test('bindto and bind_port: TCP and HTTP checks connect from the configured addr
 });
 
 /**
- * Debian's nginx as the real server, in the `rs` host, with a configuration the test writes. One process
- * in the foreground (no daemonizing, no master and workers), so that the lab owns all of nginx by one
- * PID and finds it by its mark (a master's title overwrites its environment, and with it the mark);
- * its pid file, logs and temporary paths in `dir`, in the host's private /run. It serves PAGE at
- * /index.html over HTTP on port 80 and over TLS on 443 (the given certificate), and 204 at /health,
- * or 503 while the file `maintenance` is in the document root.
+ * Debian's nginx as the real server (test/fixtures/checker/nginx.ts), in the `rs` host, with a
+ * configuration the test writes. It serves PAGE at /index.html over HTTP on port 80 and over TLS on
+ * 443 (the given certificate), and 204 at /health, or 503 while the file `maintenance` is in the
+ * document root.
  */
-function nginxConf(dir: string, address: string, tls: { cert: string; key: string }): string {
-  return `daemon off;
-master_process off;
-pid ${dir}/nginx.pid;
-lock_file ${dir}/nginx.lock;
-error_log ${dir}/error.log info;
-events { worker_connections 64; }
-http {
-  access_log ${dir}/access.log;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  default_type text/plain;
-  server {
+function rsNginxConf(dir: string, address: string, tls: { cert: string; key: string }): string {
+  return nginxConf(dir, `  server {
     listen ${address}:80;
     listen ${address}:443 ssl;
     server_name rs.lab.test;
@@ -341,9 +326,7 @@ http {
       if (-f ${dir}/www/maintenance) { return 503; }
       return 204;
     }
-  }
-}
-`;
+  }`);
 }
 
 test('HTTP_GET and SSL_GET in keepalive run against Debian\'s nginx: down when the page, the status or the server goes, up again after', T, async (t) => {
@@ -353,10 +336,9 @@ test('HTTP_GET and SSL_GET in keepalive run against Debian\'s nginx: down when t
   const dir = '/run/nginx-check';
   const www = `${dir}/www`;
   rs.writeFile(`${www}/index.html`, PAGE);
-  rs.writeFile(`${dir}/nginx.conf`, nginxConf(dir, rs.ipv4(), tls));
+  rs.writeFile(`${dir}/nginx.conf`, rsNginxConf(dir, rs.ipv4(), tls));
   // nginx writes its pid file once it listens.
-  const startNginx = (): Promise<Daemon> => rs.startDaemon('nginx', ['nginx', '-p', `${dir}/`, '-c', `${dir}/nginx.conf`], { pidFile: `${dir}/nginx.pid` });
-  let nginx = await startNginx();
+  let nginx = await startNginx(rs, dir);
   assert.match(readFileSync(`/proc/${nginx.pid}/cmdline`, 'utf8'), /^nginx\0/);
   assert.deepEqual(processGroup(nginx.pid), [nginx.pid], 'nginx is one process');
   assert.ok(labProcesses(lab.id).has(nginx.pid), 'the lab finds nginx by its mark, to end it even if the test fails');
@@ -464,7 +446,7 @@ test('HTTP_GET and SSL_GET in keepalive run against Debian\'s nginx: down when t
     const connectionRefused = servers.map(([, port]) => [`failed: connect ECONNREFUSED ${rs.ipv4()}:${port}`]);
     assert.deepEqual(refused, [...connectionRefused, ...connectionRefused]);
     const restartedAt = Date.now();
-    nginx = await startNginx();
+    nginx = await startNginx(rs, dir);
     await expectBoth('nginx started again', 'UP', restartedAt);
     t.diagnostic(`transitions after each change (bounds: down ${DOWN_WITHIN} ms, up ${UP_WITHIN} ms): ${delays.join('; ')}`);
     // The full record of each real server: up, then down and up again three times.

@@ -266,7 +266,6 @@ test('keepalived.conf: unsupported and malformed load-balancing keywords are err
     'test.conf:38:3: real_server needs an address (and a port) before its { } block',
     'test.conf:40:15: real_server: "198.18.0.300" is not an IP address',
     'test.conf:43:1: virtual_server takes ADDRESS PORT, fwmark N or group NAME before its { } block',
-    'test.conf:45:1: "SSL" is not supported yet: SSL_GET checks connect without a client certificate and do not verify the server',
     'test.conf:49:3: "lvs_flush" is not supported yet: keepalive changes the IPVS table by differences and never flushes it',
     'test.conf:50:3: "lvs_timeouts" is not supported yet: set the IPVS timeouts with ipvsadm --set',
   ]);
@@ -562,4 +561,15 @@ test('SMTP_CHECK host blocks: a checker each, with the settings written before t
   assert.deepEqual(checkers.map((c) => c.at.line), [6, 10, 16]);
   assert.equal(warnings.length, 1);
   assert.match(warnings[0]!, /^smtp\.conf:6:7: SMTP_CHECK host blocks are deprecated.*each of the 2 is run as an SMTP_CHECK of its own/);
+});
+
+test('the SSL block: certificate, key, password and ca, in keepalived.conf and in JSON; a key without its certificate is an error', () => {
+  const conf = parseConfigText(lines('SSL {', '  password secret', '  ca /etc/keepalived/ca.pem', '  certificate /etc/keepalived/client.pem', '  key /etc/keepalived/client-key.pem', '}'), 'ssl.conf').config;
+  const expected = { password: 'secret', ca: '/etc/keepalived/ca.pem', certificate: '/etc/keepalived/client.pem', key: '/etc/keepalived/client-key.pem' };
+  assert.deepEqual(conf.globalDefs.ssl, expected);
+  assert.deepEqual(parseConfigText(JSON.stringify({ globalDefs: { ssl: expected } }), 'ssl.json').config.globalDefs.ssl, expected);
+  assert.deepEqual(errorsOf(lines('SSL {', '  key /etc/keepalived/client-key.pem', '  frobnicate x', '}')), [
+    'test.conf:1:1: ssl: a client certificate and its key go together: key has no certificate',
+    'test.conf:3:3: unknown keyword "frobnicate" in SSL',
+  ]);
 });

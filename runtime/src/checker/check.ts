@@ -60,6 +60,10 @@ export interface HttpCheckSpec extends ConnectTarget {
   verifyTls: boolean;
   /** SSL_GET: PEM CA bundle to verify against, instead of the system store. */
   caFile?: string;
+  /** SSL_GET: the client certificate (PEM, its chain after it) and key presented to the server, and the key's password. */
+  clientCertFile?: string;
+  clientKeyFile?: string;
+  keyPassword?: string;
   /** Largest body read for a digest; a longer one fails the check. Default DEFAULT_MAX_BODY_BYTES. */
   maxBodyBytes?: number;
 }

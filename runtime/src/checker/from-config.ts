@@ -2,7 +2,7 @@
 // servers (pool.ts) and the kernel services it stands for, and every real server's checks, fully
 // resolved (timings, targets, Host headers) into CheckSpecs. Pure, except for looking up script users.
 import type {
-  Checker, GlobalDefs, KeepaliveConfig, LbDataplane, RealServer, VirtualServer, VirtualServerGroup,
+  Checker, GlobalDefs, KeepaliveConfig, LbDataplane, RealServer, SslSettings, VirtualServer, VirtualServerGroup,
 } from '../config/model.ts';
 import {
   checkerSmtpAlert, checkerTarget, checkerTiming, httpVirtualhost, miscTimeoutMs, realServerInhibitOnFailure, realServerMethod,
@@ -12,7 +12,7 @@ import { ipFromBigInt, ipToBigInt } from '../net/ip.ts';
 import { notifierSettings, type NotifierSettings } from '../notify/notifier.ts';
 import { lookupUser } from '../notify/script.ts';
 import type { VirtualService } from '../lb/model.ts';
-import type { CheckSpec } from './check.ts';
+import type { CheckSpec, HttpCheckSpec } from './check.ts';
 import type { PoolSpec } from './pool.ts';
 import type { CheckTiming } from './scheduler.ts';
 
@@ -136,13 +136,25 @@ function checks(g: GlobalDefs, vs: VirtualServer, rs: RealServer, checker: Check
             ...(url.regex !== undefined ? { regex: url.regex, regexNoMatch: url.regexNoMatch } : {}),
             ...(virtualhost !== undefined ? { virtualhost } : {}),
             ...(sni !== undefined ? { sni } : {}),
-            // keepalived's SSL_GET never verifies the certificate; this does when tls_verify asks.
+            // keepalived's SSL_GET never verifies the certificate; this does when tls_verify asks,
+            // against the check's own tls_ca, else the SSL block's ca.
             verifyTls: checker.tlsVerify,
-            ...(checker.tlsCa !== undefined ? { caFile: checker.tlsCa } : {}),
+            ...(checker.kind === 'SSL_GET' ? sslFiles(checker.tlsCa, g.ssl) : {}),
           },
         };
       });
   }
+}
+
+/** What an SSL_GET presents and trusts: keepalived's SSL block, the check's own tls_ca first. */
+function sslFiles(tlsCa: string | undefined, ssl: SslSettings | undefined): Pick<HttpCheckSpec, 'caFile' | 'clientCertFile' | 'clientKeyFile' | 'keyPassword'> {
+  const caFile = tlsCa ?? ssl?.ca;
+  return {
+    ...(caFile !== undefined && { caFile }),
+    ...(ssl?.certificate !== undefined && { clientCertFile: ssl.certificate }),
+    ...(ssl?.key !== undefined && { clientKeyFile: ssl.key }),
+    ...(ssl?.password !== undefined && { keyPassword: ssl.password }),
+  };
 }
 
 export function checkerPlan(input: unknown): CheckerPlan {

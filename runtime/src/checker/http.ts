@@ -44,13 +44,17 @@ export function httpCheck(spec: HttpCheckSpec): Promise<CheckResult> {
     options.rejectUnauthorized = spec.verifyTls;
     // Without an explicit name there is no SNI for an address (RFC 6066 forbids literal addresses).
     options.servername = spec.sni ?? (isIP(spec.host) ? '' : spec.host);
-    if (spec.caFile !== undefined) {
+    // Read at each run, as keepalived reads them once per start: a renewed certificate is picked up.
+    const files = [['CA file', spec.caFile, 'ca'], ['client certificate', spec.clientCertFile, 'cert'], ['client key', spec.clientKeyFile, 'key']] as const;
+    for (const [what, file, option] of files) {
+      if (file === undefined) continue;
       try {
-        options.ca = readFileSync(spec.caFile);
+        options[option] = readFileSync(file);
       } catch (error) {
-        return Promise.resolve(failure(startedAt, `cannot read CA file: ${(error as Error).message}`));
+        return Promise.resolve(failure(startedAt, `cannot read ${what}: ${(error as Error).message}`));
       }
     }
+    if (spec.keyPassword !== undefined) options.passphrase = spec.keyPassword;
   }
   return new Promise((resolve) => {
     let settled = false;

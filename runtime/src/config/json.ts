@@ -293,6 +293,7 @@ function readGlobalDefs(r: DocumentReader, node: Node | undefined, at: SourcePos
     lbDataplane: r.oneOf(...LB_DATAPLANES),
     metricsListen: r.string,
     netNamespace: r.string,
+    ssl: (n) => r.object(n, 'globalDefs.ssl', { certificate: r.string, key: r.string, password: r.string, ca: r.string }, []),
   }, draft, GLOBAL_DEFAULTS, []);
 }
 

@@ -10,7 +10,7 @@ import {
   PERSISTENCE_TIMEOUT_DEFAULT_MS, REAL_SERVER_DEFAULTS, SMTP_CHECK_DEFAULTS, SMTP_DEFAULT_PORT, SYNC_GROUP_DEFAULTS, TCP_CHECK_DEFAULTS,
   TRACK_FILE_DEFAULTS, VIRTUAL_SERVER_DEFAULTS, VIRTUAL_SERVER_GROUP_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_SCRIPT_DEFAULTS,
   type Checker, type CheckerConnectSettings, type CheckerTimingSettings, type DnsCheck, type HttpCheck, type HttpUrl, type MiscCheck,
-  type RealServer, type SmtpCheck, type TcpCheck, type VirtualServer, type VirtualServerGroup, type VirtualServerGroupEntry, type GlobalDefs, type GroupMember, type InitialState, type KeepaliveConfig, type ScriptUser, type SourcePos, type TrackFile, type TrackRef,
+  type RealServer, type SmtpCheck, type TcpCheck, type VirtualServer, type VirtualServerGroup, type VirtualServerGroupEntry, type GlobalDefs, type GroupMember, type InitialState, type KeepaliveConfig, type ScriptUser, type SourcePos, type SslSettings, type TrackFile, type TrackRef,
   type UnicastPeer, type VirtualAddress, type VrrpInstance, type VrrpScript, type VrrpSyncGroup,
 } from './model.ts';
 import {
@@ -20,7 +20,6 @@ import {
 
 /** keepalived keywords that keepalive will support but does not yet, with what to do meanwhile. */
 const NOT_YET: ReadonlyMap<string, string> = new Map([
-  ['SSL', 'SSL_GET checks connect without a client certificate and do not verify the server'],
   ['lvs_flush', 'keepalive changes the IPVS table by differences and never flushes it'],
   ['lvs_flush_onstop', 'keepalive removes only the services it added'],
   ['lvs_timeouts', 'set the IPVS timeouts with ipvsadm --set'],
@@ -771,12 +770,21 @@ export function readKeepalivedConf(text: string, file: string, diagnostics: Diag
   const virtualServerGroups: VirtualServerGroup[] = [];
   let globalDefs: GlobalDefs | undefined;
   let netNamespace: { name: string; at: SourcePos } | undefined;
+  let ssl: { settings: SslSettings; at: SourcePos } | undefined;
   const topLevel: Record<string, (s: Statement) => void> = {
     // A top-level keyword in keepalived, kept with the global settings in the model.
     net_namespace: (s) => {
       const [name] = r.words(s, 1, 1);
       if (netNamespace) diagnostics.error(s.keyword.at, `net_namespace appears a second time (the first is at ${netNamespace.at.file}:${netNamespace.at.line})`);
       else netNamespace = { name: name!.text, at: name!.at };
+    },
+    // keepalived's SSL block, top level too; in the model with the global settings.
+    SSL: (s) => {
+      if (ssl) diagnostics.error(s.keyword.at, `SSL appears a second time (the first is at ${ssl.at.file}:${ssl.at.line})`);
+      const d = newDraft<SslSettings>(s.keyword.at);
+      r.block<SslSettings>(r.blockOf(s), 'SSL', { certificate: r.string('certificate'), key: r.string('key'), password: r.string('password'), ca: r.string('ca') }, d);
+      const { at: _at, fieldAt: _fieldAt, ...settings } = d;
+      ssl ??= { settings, at: s.keyword.at };
     },
     global_defs: (s) => {
       if (globalDefs) diagnostics.error(s.keyword.at, `global_defs appears a second time (the first is at ${globalDefs.at.file}:${globalDefs.at.line})`);
@@ -805,5 +813,6 @@ export function readKeepalivedConf(text: string, file: string, diagnostics: Diag
   }
   globalDefs ??= readGlobalDefs(r, undefined, { file, line: 1, col: 1 });
   if (netNamespace) globalDefs = { ...globalDefs, netNamespace: netNamespace.name, fieldAt: { ...globalDefs.fieldAt, netNamespace: netNamespace.at } };
+  if (ssl) globalDefs = { ...globalDefs, ssl: ssl.settings, fieldAt: { ...globalDefs.fieldAt, ssl: ssl.at } };
   return { globalDefs, vrrpScripts, trackFiles, vrrpSyncGroups, vrrpInstances, virtualServerGroups, virtualServers };
 }

@@ -49,6 +49,18 @@ export interface SmtpServer {
   readonly port: number;
 }
 
+/**
+ * keepalived's `SSL` block (top level in keepalived.conf): what SSL_GET checks present and trust. A
+ * client certificate (PEM, its chain after it) with its key, the key's password if it has one, and the
+ * CA bundle that checks with `tlsVerify` verify servers against unless they name their own `tlsCa`.
+ */
+export interface SslSettings {
+  readonly certificate?: string;
+  readonly key?: string;
+  readonly password?: string;
+  readonly ca?: string;
+}
+
 export interface GlobalDefs {
   /** Where global_defs was written; the start of the main file when it was not. */
   readonly at: SourcePos;
@@ -107,6 +119,8 @@ export interface GlobalDefs {
    * namespace /run/netns/NAME. It cannot change on a reload.
    */
   readonly netNamespace?: string;
+  /** keepalived's `SSL { certificate key password ca }` block, for SSL_GET checks. */
+  readonly ssl?: SslSettings;
 }
 
 export const LB_DATAPLANES = ['auto', 'ipvs', 'nftables'] as const;

@@ -60,6 +60,9 @@ function checkGlobalDefs(g: GlobalDefs, spelling: Spelling, diagnostics: Diagnos
   if (g.netNamespace !== undefined && g.fieldAt.netNamespace && (g.netNamespace === '' || g.netNamespace === '.' || g.netNamespace === '..' || g.netNamespace.includes('/'))) {
     diagnostics.error(g.fieldAt.netNamespace, `${spelling.setting('netNamespace')} ${JSON.stringify(g.netNamespace)} is not a namespace name (one of /run/netns)`);
   }
+  if (g.ssl && (g.ssl.certificate === undefined) !== (g.ssl.key === undefined)) {
+    diagnostics.error(g.fieldAt.ssl ?? g.at, `${spelling.setting('ssl')}: a client certificate and its key go together: ${g.ssl.certificate === undefined ? 'key has no certificate' : 'certificate has no key'}`);
+  }
   if (g.metricsListen !== undefined && g.fieldAt.metricsListen) {
     try { parseListen(g.metricsListen); } catch (error) { diagnostics.error(g.fieldAt.metricsListen, `${spelling.setting('metricsListen')} ${(error as Error).message}`); }
   }
