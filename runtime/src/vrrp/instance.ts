@@ -228,16 +228,23 @@ export class InstanceRunner {
     }
   }
 
-  /** Gratuitous ARP / unsolicited NA: a batch at once, another after the delay, then refreshes. */
+  /**
+   * Gratuitous ARP / unsolicited NA: a batch at once, another after the delay, then refreshes. What is
+   * due now goes now, in this turn of the event loop, as keepalived sends them right after adding the
+   * addresses: clients' caches move to this master without waiting for a timer.
+   */
   private announce(): void {
     if (this.machine.state !== 'master') return;
     const g = this.spec.garp;
+    const send = (): void => {
+      if (this.machine.state !== 'master') return;
+      for (const vip of this.allAddresses()) this.io.announce(vip.device ?? this.sendInterface, vip.address, this.spec.family);
+    };
     const batch = (count: number, startMs: number): void => {
       for (let k = 0; k < count; k++) {
-        this.garpTimers.push(setTimeout(() => {
-          if (this.machine.state !== 'master') return;
-          for (const vip of this.allAddresses()) this.io.announce(vip.device ?? this.sendInterface, vip.address, this.spec.family);
-        }, startMs + k * g.intervalMs));
+        const at = startMs + k * g.intervalMs;
+        if (at === 0) send();
+        else this.garpTimers.push(setTimeout(send, at));
       }
     };
     batch(g.repeat, 0);
