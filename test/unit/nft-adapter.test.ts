@@ -4,13 +4,20 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { NftError, NftablesDataplane, runNft } from '../../runtime/src/lb/nftables/nftables.ts';
 import { InvalidServicesError } from '../../runtime/src/lb/nftables/render.ts';
 import type { VirtualService } from '../../runtime/src/lb/model.ts';
 
 const holder = spawn('unshare', ['--net', 'sleep', '300'], { stdio: 'ignore' });
+// Until unshare(2) has run in the holder, /proc/PID/ns/net is still this machine's namespace: nothing
+// may reach nft before the holder's namespace is its own (a table once landed in the machine's ruleset).
+const machineNetns = readlinkSync('/proc/self/ns/net');
+for (let waited = 0; readlinkSync(`/proc/${holder.pid}/ns/net`) === machineNetns; waited += 10) {
+  if (waited >= 5_000) throw new Error('unshare --net did not make its namespace within 5 s');
+  await new Promise((resolve) => setTimeout(resolve, 10));
+}
 const dir = mkdtempSync(`${tmpdir()}/nft-adapter-`);
 const nft = `${dir}/nft`;
 writeFileSync(nft, `#!/bin/sh\nexec nsenter --net=/proc/${holder.pid}/ns/net nft "$@"\n`, { mode: 0o755 });
