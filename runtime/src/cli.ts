@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from './config/load.ts';
 import { controlRequest } from './control/client.ts';
 import { formatStatus, type DaemonStatus } from './control/status.ts';
+import { LOG_ENV, parseLogFacility } from './log.ts';
 
 import pkg from '../../package.json' with { type: 'json' };
 const DEFAULT_STATE_DIR = '/run/keepalive';
@@ -18,7 +19,7 @@ const DEFAULT_STATE_DIR = '/run/keepalive';
 const USAGE = `keepalive ${pkg.version}: keepalived, rebuilt in TypeScript
 
 Usage:
-  keepalive run -f FILE [-i ID] [--state-dir DIR] [--metrics-listen ADDR:PORT]
+  keepalive run -f FILE [-i ID] [--state-dir DIR] [--metrics-listen ADDR:PORT] [-S N] [--no-syslog]
                                                 run the daemon in the foreground (TERM/INT stop, HUP reloads)
   keepalive check -f FILE [-i ID]               validate a configuration: keepalived.conf, JSON or YAML
   keepalive status [--state-dir DIR] [--json]   show VRRP instances and virtual servers: state, health, dataplane
@@ -36,6 +37,11 @@ Options:
   --metrics-listen ADDR:PORT
                        serve Prometheus metrics (GET /metrics) there; off unless this or the
                        configuration's metrics_listen says where
+  -S, --log-facility N syslog facility localN (0..7) instead of daemon
+  --syslog-socket PATH where syslog lines go (default /dev/log; run logs there when it exists)
+  --no-syslog          standard error only
+  -l, -n, -D           keepalived's --log-console, --dont-fork, --log-detail, accepted as they are
+                       what run always does: it stays in the foreground and every line goes to stderr
   -h, --help           show this help
   -v, --version        print the version
 `;
@@ -77,8 +83,20 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     case 'run': {
-      const o = options(rest, { config: { type: 'string', short: 'f' }, 'config-id': { type: 'string', short: 'i' }, 'state-dir': { type: 'string' }, 'metrics-listen': { type: 'string' } });
+      const o = options(rest, {
+        config: { type: 'string', short: 'f' }, 'config-id': { type: 'string', short: 'i' }, 'state-dir': { type: 'string' }, 'metrics-listen': { type: 'string' },
+        'log-facility': { type: 'string', short: 'S' }, 'syslog-socket': { type: 'string' }, 'no-syslog': { type: 'boolean' },
+        // keepalived's, accepted so that its unit files' arguments work: run always stays in the
+        // foreground (-n) and logs every line to the console (-l) with its detail (-D).
+        'log-console': { type: 'boolean', short: 'l' }, 'dont-fork': { type: 'boolean', short: 'n' }, 'log-detail': { type: 'boolean', short: 'D' },
+      });
       if (typeof o.config !== 'string') throw new UsageError('run needs -f FILE');
+      // In the environment, so the daemon's children log to the same place.
+      if (typeof o['log-facility'] === 'string') {
+        try { process.env[LOG_ENV.facility] = String(parseLogFacility(o['log-facility'])); } catch (error) { throw new UsageError((error as Error).message); }
+      }
+      if (typeof o['syslog-socket'] === 'string') process.env[LOG_ENV.socket] = o['syslog-socket'];
+      if (o['no-syslog']) process.env[LOG_ENV.socket] = '';
       // In the environment, so the daemon's children and every reload read the same @ID lines.
       if (typeof o['config-id'] === 'string') process.env.KEEPALIVE_CONFIG_ID = o['config-id'];
       const metricsListen = o['metrics-listen'] as string | undefined;

@@ -231,7 +231,11 @@ export class CheckerDaemon implements ChildRole {
     const counted = (h: ServerHealth | undefined): number => (h?.up ? h.weight : 0);
     r.weight.set(vs.pool.key, r.weight.get(vs.pool.key)! - counted(before) + counted(event));
     if (before?.up !== event.up) {
-      this.record(`real server ${rs.name} of ${vs.pool.key} is ${event.up ? 'UP' : 'DOWN'}`);
+      // Logged in keepalived's words, which its users' log alerts look for.
+      const inhibit = vs.pool.realServers.find((p) => p.id === rs.id)?.inhibitOnFailure === true;
+      const verb = event.up ? (inhibit ? 'Enabling' : 'Adding') : (inhibit ? 'Disabling' : 'Removing');
+      this.record(`real server ${rs.name} of ${vs.pool.key} is ${event.up ? 'UP' : 'DOWN'}`,
+        `${verb} service ${rs.fifoName} ${inhibit ? 'of' : event.up ? 'to' : 'from'} VS ${vs.fifoName}`);
       const script = event.up ? rs.notifyUp : rs.notifyDown;
       this.notifier?.fifoLine(`RS ${rs.fifoName} ${vs.fifoName} ${event.up ? 'UP' : 'DOWN'}`);
       if (script) this.notifier?.script(`real server ${rs.name} of ${vs.pool.key}`, script, [], `${event.up ? 'notify_up' : 'notify_down'} of ${rs.name}`);
@@ -272,8 +276,9 @@ export class CheckerDaemon implements ChildRole {
     }
   }
 
-  private record(message: string): void {
-    log('info', message);
+  /** An event for `status`, logged as `logLine` (the event itself unless given). */
+  private record(message: string, logLine = message): void {
+    log('info', logLine);
     this.events.push({ at: new Date().toISOString(), message });
     if (this.events.length > RECENT_EVENTS) this.events.shift();
   }

@@ -3,6 +3,7 @@
 // numbers, and named exactly as in C so they can be looked up.
 
 export const AF_UNSPEC = 0;
+export const AF_UNIX = 1;
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 export const AF_NETLINK = 16;

@@ -168,7 +168,8 @@ export class InstanceRunner {
     this.lastTransitionAt = Date.now();
     if (action.to === 'master') this.counters.becomeMaster++;
     else if (action.from === 'master') this.counters.releaseMaster++;
-    log('info', `(${this.name}) ${action.from.toUpperCase()} -> ${action.to.toUpperCase()}: ${action.reason}`);
+    // keepalived's words first ("(VI_1) Entering MASTER STATE"), which its users' log alerts look for.
+    log('info', `(${this.name}) Entering ${action.to.toUpperCase()} STATE (from ${action.from.toUpperCase()}: ${action.reason})`);
     if (action.to === 'master') {
       void this.addAddresses().then(() => this.announce());
     } else if (action.from === 'master') {

@@ -99,7 +99,10 @@ export class ScriptTracker {
     if (this.streak >= (success ? this.check.rise : this.check.fall)) {
       this.ok = success;
       this.streak = 0;
-      log('info', `vrrp_script ${this.check.name} is now ${success ? 'succeeding' : 'failing'}`);
+      // keepalived's words: "VRRP_Script(chk) succeeded", "VRRP_Script(chk) failed (exited with status 1)".
+      const why = success ? '' : result === undefined ? ' (not run: enable_script_security)' : result.timedOut ? ' (timed out)'
+        : result.signal ? ` (due to signal ${result.signal})` : ` (exited with status ${result.code})`;
+      log('info', `VRRP_Script(${this.check.name}) ${success ? 'succeeded' : 'failed'}${why}`);
       this.onChange();
     }
   }
