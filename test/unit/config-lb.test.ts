@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig, parseConfigText } from '../../runtime/src/config/load.ts';
-import type { HttpCheck, MiscCheck, SmtpCheck } from '../../runtime/src/config/model.ts';
+import type { HttpCheck, MiscCheck, SmtpCheck, UdpCheck } from '../../runtime/src/config/model.ts';
+import { parseHexString } from '../../runtime/src/config/values.ts';
+import { replyMatches } from '../../runtime/src/checker/udp.ts';
 import {
   checkerSmtpAlert, checkerTarget, checkerTiming, httpVirtualhost, miscTimeoutMs, realServerInhibitOnFailure, realServerMethod, realServerPort,
   smtpCheckHeloName, virtualServerFamily, virtualServerKey,
@@ -208,7 +210,7 @@ test('keepalived.conf: unsupported and malformed load-balancing keywords are err
     '  persistence_granularity 255.0.255.0',
     '  sorry_server 198.18.0.9',
     '  real_server 198.18.0.2 80 {',
-    '    UDP_CHECK {',
+    '    UDP_CHECK { payload 12zz',
     '    }',
     '    HTTP_GET {',
     '      url {',
@@ -254,7 +256,7 @@ test('keepalived.conf: unsupported and malformed load-balancing keywords are err
     'test.conf:12:3: "persistence_engine" is a keepalived keyword that keepalive does not support',
     'test.conf:13:27: persistence_granularity: 255.0.255.0 is not a contiguous netmask',
     'test.conf:14:3: sorry_server takes 2 arguments, got 1',
-    'test.conf:16:5: "UDP_CHECK" is a keepalived keyword that keepalive does not support',
+    'test.conf:16:17: payload: "12zz" is not hex digits',
     'test.conf:21:21: status_code: expected a status code or a range like 200-299, got "2xx"',
     'test.conf:22:16: digest: expected an MD5 digest (32 hex digits), got "abc"',
     'test.conf:23:9: "regex_options" is a keepalived keyword that keepalive does not support',
@@ -411,7 +413,7 @@ test('JSON/YAML: keys, kinds and values of virtual servers, real servers and che
     'lb.yaml:9:18: virtualServers.198.18.0.1 80.sorryServer has no port',
     'lb.yaml:11:7: virtualServers.198.18.0.1 80.realServers: expected "ADDRESS PORT" or "ADDRESS", got "198.18.0.2 80 90"',
     'lb.yaml:13:9: weight 70000 is out of range 0..65535',
-    'lb.yaml:15:13: virtualServers.198.18.0.1 80.realServers.198.18.0.3 80.checkers entry has no kind (one of TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK, DNS_CHECK, SMTP_CHECK)',
+    'lb.yaml:15:13: virtualServers.198.18.0.1 80.realServers.198.18.0.3 80.checkers entry has no kind (one of TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK, DNS_CHECK, SMTP_CHECK, UDP_CHECK)',
     'lb.yaml:16:21: virtualServers.198.18.0.1 80.realServers.198.18.0.3 80.checkers entry: kind PING_CHECK is a keepalived checker that keepalive does not support',
     'lb.yaml:17:32: unknown key "url" in virtualServers.198.18.0.1 80.realServers.198.18.0.3 80.checkers.TCP_CHECK; expected one of: kind, delayLoopMs, connectTimeoutMs, retry, delayBeforeRetryMs, warmupMs, connectIp, connectPort, bindto, bindPort, fwmark',
     'lb.yaml:18:48: statusCode 700 is out of range 100..599',
@@ -572,4 +574,25 @@ test('the SSL block: certificate, key, password and ca, in keepalived.conf and i
     'test.conf:1:1: ssl: a client certificate and its key go together: key has no certificate',
     'test.conf:3:3: unknown keyword "frobnicate" in SSL',
   ]);
+});
+
+test('UDP_CHECK: keepalived\'s free-format HEX_STR, require_reply with or without a pattern, reply lengths; in both formats', () => {
+  assert.equal(parseHexString('Ab12f 3 456 546443123'), 'ab120f03450654644312' + '03');
+  assert.equal(parseHexString('4B4x 0X', true), '4b4x0x');
+  assert.throws(() => parseHexString('4b4x'), /"4b4x" is not hex digits/);
+  const conf = parseConfigText(lines('virtual_server 198.18.0.1 53 {', '  protocol UDP', '  real_server 198.18.0.2 53 {', '    UDP_CHECK {',
+    '      payload Ab12f 3', '      require_reply 4bxx', '      max_reply_length 512', '    }', '  }', '}'), 'udp.conf').config;
+  const udp = conf.virtualServers[0]!.realServers[0]!.checkers[0] as UdpCheck;
+  assert.deepEqual([udp.kind, udp.payload, udp.requireReply, udp.replyPattern, udp.minReplyLength, udp.maxReplyLength], ['UDP_CHECK', 'Ab12f 3', true, '4bxx', 0, 512]);
+  const json = parseConfigText(JSON.stringify({ virtualServers: { '198.18.0.1 53': { protocol: 'UDP', realServers: { '198.18.0.2 53': { checkers: [{ kind: 'UDP_CHECK', payload: 'ab', requireReply: true, minReplyLength: 1 }] } } } } }), 'udp.json').config;
+  const fromJson = json.virtualServers[0]!.realServers[0]!.checkers[0] as UdpCheck;
+  assert.deepEqual([fromJson.payload, fromJson.requireReply, fromJson.minReplyLength, fromJson.maxReplyLength], ['ab', true, 1, 255]);
+  assert.deepEqual(errorsOf(lines('virtual_server 198.18.0.1 53 {', '  protocol UDP', '  real_server 198.18.0.2 53 {', '    UDP_CHECK {',
+    '      require_reply 4g', '      min_reply_length 300', '    }', '  }', '}')), [
+    'test.conf:5:21: require_reply: "4g" is not hex digits (or x for any)',
+    'test.conf:6:7: min_reply_length 300 is out of range 0..255',
+  ]);
+  assert.equal(replyMatches(Buffer.from('4b4101', 'hex'), '4b4x'), true);
+  assert.equal(replyMatches(Buffer.from('4b4101', 'hex'), '4b5x'), false);
+  assert.equal(replyMatches(Buffer.from('4b', 'hex'), '4b41ff'), true, 'only as far as both go');
 });

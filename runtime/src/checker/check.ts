@@ -97,7 +97,19 @@ export interface SmtpCheckSpec extends ConnectTarget {
   helo: string;
 }
 
-export type CheckSpec = TcpCheckSpec | HttpCheckSpec | MiscCheckSpec | DnsCheckSpec | SmtpCheckSpec;
+export interface UdpCheckSpec extends ConnectTarget {
+  kind: 'UDP_CHECK';
+  /** payload, as lowercase hex; unset: 16 random bytes each run. */
+  payload?: string;
+  /** require_reply: up only on a reply of minReplyLength..maxReplyLength bytes matching the pattern. */
+  requireReply: boolean;
+  /** The reply pattern as lowercase hex, x for a nibble that may be anything. */
+  replyPattern?: string;
+  minReplyLength: number;
+  maxReplyLength: number;
+}
+
+export type CheckSpec = TcpCheckSpec | HttpCheckSpec | MiscCheckSpec | DnsCheckSpec | SmtpCheckSpec | UdpCheckSpec;
 
 export interface CheckResult {
   ok: boolean;
@@ -147,4 +159,21 @@ export function failure(startedAt: number, reason: string): CheckResult {
 /** A passed result of a run that started at `startedAt`, with the weight misc_dynamic asked for, if any. */
 export function success(startedAt: number, reason: string, weight?: number): CheckResult {
   return weight === undefined ? { ok: true, reason, ms: performance.now() - startedAt } : { ok: true, reason, weight, ms: performance.now() - startedAt };
+}
+
+/**
+ * A run's single result: the first call of the returned `finish` wins, clears the run's timeout and
+ * closes what it opened; the timeout, `timeoutMs` after the start, finishes with `onTimeout()`.
+ */
+export function firstResult(resolve: (result: CheckResult) => void, close: () => void, timeoutMs: number, onTimeout: () => CheckResult): (result: CheckResult) => void {
+  let settled = false;
+  const finish = (result: CheckResult): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    close();
+    resolve(result);
+  };
+  const timer = setTimeout(() => finish(onTimeout()), timeoutMs);
+  return finish;
 }

@@ -4,7 +4,7 @@
 import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
-import { DNS_TYPES, failure, success, type CheckResult, type DnsCheckSpec } from './check.ts';
+import { DNS_TYPES, failure, firstResult, success, type CheckResult, type DnsCheckSpec } from './check.ts';
 import { decodeDnsMessage, DNS_FLAG_RESPONSE, dnsRcode, encodeDnsQuery, normalizeDnsName, type DnsMessage } from './dns-codec.ts';
 
 /** Judges a decoded reply to query `id` for name/type: the reason it fails, or undefined when it passes. */
@@ -36,15 +36,7 @@ export function dnsCheck(spec: DnsCheckSpec): Promise<CheckResult> {
   }
   return new Promise((resolve) => {
     const socket = createSocket(family === 6 ? 'udp6' : 'udp4');
-    let settled = false;
-    const finish = (result: CheckResult): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.close();
-      resolve(result);
-    };
-    const timer = setTimeout(() => finish(failure(startedAt, `no DNS reply within ${spec.timeoutMs} ms`)), spec.timeoutMs);
+    const finish = firstResult(resolve, () => socket.close(), spec.timeoutMs, () => failure(startedAt, `no DNS reply within ${spec.timeoutMs} ms`));
     socket.on('error', (error) => finish(failure(startedAt, error.message)));
     socket.on('message', (packet, from) => {
       if (canonicalAddress(from.address) !== target || from.port !== spec.port) return;

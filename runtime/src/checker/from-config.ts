@@ -8,6 +8,7 @@ import {
   checkerSmtpAlert, checkerTarget, checkerTiming, httpVirtualhost, miscTimeoutMs, realServerInhibitOnFailure, realServerMethod,
   realServerPort, smtpCheckHeloName, virtualServerFamily, virtualServerKey,
 } from '../config/resolve.ts';
+import { parseHexString } from '../config/values.ts';
 import { ipFromBigInt, ipToBigInt } from '../net/ip.ts';
 import { notifierSettings, type NotifierSettings } from '../notify/notifier.ts';
 import { lookupUser } from '../notify/script.ts';
@@ -122,6 +123,15 @@ function checks(g: GlobalDefs, vs: VirtualServer, rs: RealServer, checker: Check
     case 'TCP_CHECK': return [{ ...planned, id, spec: { kind: 'TCP_CHECK', ...target } }];
     case 'DNS_CHECK': return [{ ...planned, id, spec: { kind: 'DNS_CHECK', ...target, type: checker.type, name: checker.name } }];
     case 'SMTP_CHECK': return [{ ...planned, id, spec: { kind: 'SMTP_CHECK', ...target, helo: smtpCheckHeloName(g, checker) } }];
+    case 'UDP_CHECK': return [{
+      ...planned, id,
+      spec: {
+        kind: 'UDP_CHECK', ...target, requireReply: checker.requireReply, minReplyLength: checker.minReplyLength, maxReplyLength: checker.maxReplyLength,
+        // Validated already (validate.ts), so these parse.
+        ...(checker.payload !== undefined && { payload: parseHexString(checker.payload) }),
+        ...(checker.replyPattern !== undefined && { replyPattern: parseHexString(checker.replyPattern, true) }),
+      },
+    }];
     case 'HTTP_GET':
     case 'SSL_GET':
       return checker.url.map((url) => {

@@ -5,6 +5,7 @@ import { httpCheck } from './http.ts';
 import { miscCheck } from './misc.ts';
 import { smtpCheck } from './smtp.ts';
 import { tcpCheck } from './tcp.ts';
+import { udpCheck } from './udp.ts';
 
 export function runCheck(spec: CheckSpec): Promise<CheckResult> {
   switch (spec.kind) {
@@ -14,5 +15,6 @@ export function runCheck(spec: CheckSpec): Promise<CheckResult> {
     case 'MISC_CHECK': return miscCheck(spec);
     case 'DNS_CHECK': return dnsCheck(spec);
     case 'SMTP_CHECK': return smtpCheck(spec);
+    case 'UDP_CHECK': return udpCheck(spec);
   }
 }

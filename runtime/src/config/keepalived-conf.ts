@@ -7,10 +7,10 @@ import { parseKeepalivedSyntax, type Statement, type Token } from './keepalived-
 import type { Spelling } from './validate.ts';
 import {
   DNS_CHECK_DEFAULTS, DNS_TYPES, GLOBAL_DEFAULTS, HTTP_CHECK_DEFAULTS, HTTP_URL_DEFAULTS, LB_DATAPLANES, LB_SCHEDULERS, MISC_CHECK_DEFAULTS,
-  PERSISTENCE_TIMEOUT_DEFAULT_MS, REAL_SERVER_DEFAULTS, SMTP_CHECK_DEFAULTS, SMTP_DEFAULT_PORT, SYNC_GROUP_DEFAULTS, TCP_CHECK_DEFAULTS,
+  PERSISTENCE_TIMEOUT_DEFAULT_MS, REAL_SERVER_DEFAULTS, SMTP_CHECK_DEFAULTS, SMTP_DEFAULT_PORT, UDP_CHECK_DEFAULTS, SYNC_GROUP_DEFAULTS, TCP_CHECK_DEFAULTS,
   TRACK_FILE_DEFAULTS, VIRTUAL_SERVER_DEFAULTS, VIRTUAL_SERVER_GROUP_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_SCRIPT_DEFAULTS,
   type Checker, type CheckerConnectSettings, type CheckerTimingSettings, type DnsCheck, type HttpCheck, type HttpUrl, type MiscCheck,
-  type RealServer, type SmtpCheck, type TcpCheck, type VirtualServer, type VirtualServerGroup, type VirtualServerGroupEntry, type GlobalDefs, type GroupMember, type InitialState, type KeepaliveConfig, type ScriptUser, type SourcePos, type SslSettings, type TrackFile, type TrackRef,
+  type RealServer, type SmtpCheck, type TcpCheck, type UdpCheck, type VirtualServer, type VirtualServerGroup, type VirtualServerGroupEntry, type GlobalDefs, type GroupMember, type InitialState, type KeepaliveConfig, type ScriptUser, type SourcePos, type SslSettings, type TrackFile, type TrackRef,
   type UnicastPeer, type VirtualAddress, type VrrpInstance, type VrrpScript, type VrrpSyncGroup,
 } from './model.ts';
 import {
@@ -46,7 +46,7 @@ const KEEPALIVED_ONLY = new Set([
   'no_checker_emails', 'default_interface', 'local_name',
   // virtual_server, real_server and checkers
   'persistence_engine', 'ops', 'sorry_server_lvs_method', 'ip_family', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback',
-  'flag-1', 'flag-2', 'flag-3', 'quorum_up_all', 'UDP_CHECK', 'PING_CHECK', 'ICMP_CHECK', 'BFD_CHECK', 'FILE_CHECK',
+  'flag-1', 'flag-2', 'flag-3', 'quorum_up_all', 'PING_CHECK', 'ICMP_CHECK', 'BFD_CHECK', 'FILE_CHECK',
   'log_all_failures', 'bind_if', 'source_ip', 'tls_compliant', 'regex_options', 'regex_stack', 'regex_min_offset',
   'regex_max_offset', 'host', 'dynamic', 'rs_init_notifies', 'notify_up_all', 'notify_down_all',
   // vrrp_instance and vrrp_sync_group
@@ -100,8 +100,11 @@ function refuse(keyword: Token, context: string, diagnostics: Diagnostics): void
 }
 
 /** The model's settings as keepalived.conf writes them, for messages: advertIntCs 50 -> advert_int 0.5 s. */
+/** Settings whose keepalived keyword is not their name in snake_case. */
+const KEYWORD_OF: Readonly<Record<string, string>> = { replyPattern: 'require_reply' };
+
 export const keepalivedSpelling: Spelling = {
-  setting: (key) => key.replace(/(Ms|Cs)$/, '').replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+  setting: (key) => KEYWORD_OF[key] ?? key.replace(/(Ms|Cs)$/, '').replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
   value: (key, value) => (key.endsWith('Ms') ? `${value / 1000} s` : key.endsWith('Cs') ? `${value / 100} s` : `${value}`),
 };
 
@@ -622,6 +625,23 @@ function readChecker(r: Reader, s: Statement): Checker[] {
       return [finishNode(d, DNS_CHECK_DEFAULTS, [], describe(kind), r.diagnostics)];
     }
     case 'SMTP_CHECK': return readSmtpCheck(r, s);
+    case 'UDP_CHECK': {
+      const d = newDraft<UdpCheck>(s.keyword.at);
+      d.kind = kind;
+      r.block<UdpCheck>(s.block!, kind, {
+        ...connectHandlers<UdpCheck>(r),
+        payload: (t, draft) => setField(draft, 'payload', r.words(t, 1, Infinity).map((w) => w.text).join(' '), t.keyword.at),
+        // require_reply [HEX_STR]: a reply must come; with the string, it must match it.
+        require_reply: (t, draft) => {
+          setField(draft, 'requireReply', true, t.keyword.at);
+          const words = r.words(t, 0, Infinity);
+          if (words.length > 0) setField(draft, 'replyPattern', words.map((w) => w.text).join(' '), words[0]!.at);
+        },
+        min_reply_length: r.integer('minReplyLength'),
+        max_reply_length: r.integer('maxReplyLength'),
+      }, d);
+      return [finishNode(d, UDP_CHECK_DEFAULTS, [], describe(kind), r.diagnostics)];
+    }
   }
   throw new Error(`not a checker: ${kind}`);
 }
@@ -651,7 +671,7 @@ function readSmtpCheck(r: Reader, s: Statement): Checker[] {
   return (hosts.length > 0 ? hosts : [d]).map((draft) => finishNode(draft, SMTP_CHECK_DEFAULTS, [], describe('SMTP_CHECK'), r.diagnostics));
 }
 
-const CHECKERS = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'DNS_CHECK', 'SMTP_CHECK'] as const;
+const CHECKERS = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'DNS_CHECK', 'SMTP_CHECK', 'UDP_CHECK'] as const;
 
 /** lvs_method/lb_kind NAT|DR|TUN; TUN's encapsulation options are refused. */
 function lbMethod<T>(r: Reader, key: Setting<T>): Handler<T> {

@@ -553,6 +553,20 @@ export interface DnsCheck extends CheckerConnectSettings {
   readonly name: string;
 }
 
+/** UDP_CHECK: a datagram to the real server; up unless an ICMP error comes back, or, with requireReply, when a fitting reply does. */
+export interface UdpCheck extends CheckerConnectSettings {
+  readonly at: SourcePos;
+  readonly fieldAt: FieldPositions<UdpCheck>;
+  readonly kind: 'UDP_CHECK';
+  /** The datagram, as keepalived's HEX_STR; unset: 16 random bytes each time. */
+  readonly payload?: string;
+  readonly requireReply: boolean;
+  /** The reply must match it as far as both go (HEX_STR, x for a nibble that may be anything). */
+  readonly replyPattern?: string;
+  readonly minReplyLength: number;
+  readonly maxReplyLength: number;
+}
+
 export interface SmtpCheck extends CheckerConnectSettings {
   readonly at: SourcePos;
   readonly fieldAt: FieldPositions<SmtpCheck>;
@@ -561,7 +575,7 @@ export interface SmtpCheck extends CheckerConnectSettings {
   readonly heloName?: string;
 }
 
-export type Checker = TcpCheck | HttpCheck | MiscCheck | DnsCheck | SmtpCheck;
+export type Checker = TcpCheck | HttpCheck | MiscCheck | DnsCheck | SmtpCheck | UdpCheck;
 export type CheckerKind = Checker['kind'];
 
 export const VIRTUAL_SERVER_DEFAULTS = {
@@ -594,3 +608,4 @@ export const HTTP_URL_DEFAULTS = { statusCode: [{ from: 200, to: 299 }], regexNo
 export const MISC_CHECK_DEFAULTS = { miscDynamic: false } as const satisfies Partial<MiscCheck>;
 export const DNS_CHECK_DEFAULTS = { type: 'SOA', name: '.', connectPort: 53 } as const satisfies Partial<DnsCheck>;
 export const SMTP_CHECK_DEFAULTS = { connectPort: 25 } as const satisfies Partial<SmtpCheck>;
+export const UDP_CHECK_DEFAULTS = { requireReply: false, minReplyLength: 0, maxReplyLength: 255 } as const satisfies Partial<UdpCheck>;

@@ -3,6 +3,7 @@
 // about, named and quantified as the user's format writes them (see Spelling).
 import { ipFamily } from '../net/ip.ts';
 import { parseListen } from '../metrics/listen.ts';
+import { parseHexString } from './values.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import type {
   Checker, CheckerConnectSettings, FieldPositions, GlobalDefs, KeepaliveConfig, RealServer, SourcePos, TrackRef, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup,
@@ -324,6 +325,17 @@ function checkChecker(vs: VirtualServer, rs: RealServer, c: Checker, spelling: S
       diagnostics.warn(c.fieldAt.httpProtocol, `${spelling.setting('httpProtocol')} ${c.httpProtocol} has no effect: requests are HTTP/1.1 with Connection: close`);
     }
     if (c.kind === 'HTTP_GET' && c.enableSni && c.fieldAt.enableSni) diagnostics.warn(c.fieldAt.enableSni, `${spelling.setting('enableSni')} is ignored by HTTP_GET (SNI is TLS: use SSL_GET)`);
+  }
+  if (c.kind === 'UDP_CHECK') {
+    for (const [key, wildcards] of [['payload', false], ['replyPattern', true]] as const) {
+      const text = c[key];
+      if (text === undefined) continue;
+      try { parseHexString(text, wildcards); } catch (error) { diagnostics.error(c.fieldAt[key] ?? c.at, `${spelling.setting(key)}: ${(error as Error).message}`); }
+    }
+    // A UDP datagram carries at most 65,507 bytes over IPv4.
+    checkRange(c, 'maxReplyLength', 0, 65_507, spelling, diagnostics);
+    checkRange(c, 'minReplyLength', 0, c.maxReplyLength, spelling, diagnostics);
+    if (c.replyPattern !== undefined && !c.requireReply) diagnostics.error(c.fieldAt.replyPattern ?? c.at, `${spelling.setting('replyPattern')} needs ${spelling.setting('requireReply')}`);
   }
 }
 

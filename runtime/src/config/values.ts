@@ -148,3 +148,20 @@ export function parseGroupEntry(words: readonly string[]): { address?: string; l
   if (!(end <= (family === 4 ? 255 : 0xffff)) || end < start) throw new ValueError(`bad address range ${JSON.stringify(range)}: the part after "-" replaces the last ${family === 4 ? 'octet' : 'group'} and must not go below it`);
   return { address, lastAddress: parseIp(`${first.slice(0, cut + 1)}${endText}`).address, port };
 }
+
+/**
+ * keepalived's HEX_STR (UDP_CHECK payload and require_reply): whitespace-separated groups of hex
+ * digits, each read two digits at a time from its start, a last odd digit standing for 0X ("Ab12f 3"
+ * is AB 12 0F 03). With `wildcards`, an x or X stands for a nibble the comparison ignores. The bytes as
+ * lowercase hex, two digits each ("ab120f03", wildcards kept as "x").
+ */
+export function parseHexString(text: string, wildcards = false): string {
+  const digit = wildcards ? /^[0-9a-fA-FxX]+$/ : /^[0-9a-fA-F]+$/;
+  const groups = text.trim().split(/\s+/).filter((g) => g !== '');
+  if (groups.length === 0) throw new Error('expected hex digits');
+  return groups.map((group) => {
+    if (!digit.test(group)) throw new Error(`"${group}" is not hex digits${wildcards ? ' (or x for any)' : ''}`);
+    const pairs = group.match(/.{1,2}/g)!;
+    return pairs.map((p) => (p.length === 1 ? `0${p}` : p)).join('').toLowerCase();
+  }).join('');
+}
