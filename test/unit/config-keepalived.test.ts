@@ -157,7 +157,7 @@ test('unsupported and unknown keywords are errors that name the keyword and its 
     '}',
     'virtual_server 198.18.0.1 80 {',
     '  real_server 198.18.0.2 80 {',
-    '    PING_CHECK',
+    '    BFD_CHECK',
     '  }',
     '}',
     'vrrp_track_process httpd {',
@@ -182,7 +182,7 @@ test('unsupported and unknown keywords are errors that name the keyword and its 
   )), [
     'test.conf:3:3: "enable_snmp_vrrp" is a keepalived keyword that keepalive does not support',
     'test.conf:4:3: unknown keyword "bogus_global" in global_defs',
-    'test.conf:8:5: "PING_CHECK" is a keepalived keyword that keepalive does not support',
+    'test.conf:8:5: "BFD_CHECK" is a keepalived keyword that keepalive does not support',
     'test.conf:11:1: "vrrp_track_process" is a keepalived keyword that keepalive does not support',
     'test.conf:17:3: "debug" is a keepalived keyword that keepalive does not support',
     'test.conf:18:3: "auth_hmac" is a keepalived keyword that keepalive does not support',

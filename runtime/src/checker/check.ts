@@ -109,7 +109,12 @@ export interface UdpCheckSpec extends ConnectTarget {
   maxReplyLength: number;
 }
 
-export type CheckSpec = TcpCheckSpec | HttpCheckSpec | MiscCheckSpec | DnsCheckSpec | SmtpCheckSpec | UdpCheckSpec;
+export interface PingCheckSpec extends ConnectTarget {
+  /** An echo request to `host`; `port` is not used. */
+  kind: 'PING_CHECK';
+}
+
+export type CheckSpec = TcpCheckSpec | HttpCheckSpec | MiscCheckSpec | DnsCheckSpec | SmtpCheckSpec | UdpCheckSpec | PingCheckSpec;
 
 export interface CheckResult {
   ok: boolean;

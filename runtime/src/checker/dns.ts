@@ -4,6 +4,7 @@
 import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
+import { canonicalIp } from '../net/ip.ts';
 import { DNS_TYPES, failure, firstResult, success, type CheckResult, type DnsCheckSpec } from './check.ts';
 import { decodeDnsMessage, DNS_FLAG_RESPONSE, dnsRcode, encodeDnsQuery, normalizeDnsName, type DnsMessage } from './dns-codec.ts';
 
@@ -19,14 +20,13 @@ export function dnsReplyProblem(reply: DnsMessage, id: number, name: string, typ
 }
 
 /** An address in one spelling per address, so that a reply's source can be compared with the target. */
-const canonicalAddress = (address: string): string => (isIP(address) === 6 ? new URL(`http://[${address}]`).hostname : address);
 
 export function dnsCheck(spec: DnsCheckSpec): Promise<CheckResult> {
   const startedAt = performance.now();
   const family = isIP(spec.host);
   if (family === 0) return Promise.resolve(failure(startedAt, `DNS_CHECK needs an address, not ${JSON.stringify(spec.host)}`));
   const type = DNS_TYPES[spec.type];
-  const target = canonicalAddress(spec.host);
+  const target = canonicalIp(spec.host);
   const id = randomInt(0x10000);
   let query: Buffer;
   try {
@@ -39,7 +39,7 @@ export function dnsCheck(spec: DnsCheckSpec): Promise<CheckResult> {
     const finish = firstResult(resolve, () => socket.close(), spec.timeoutMs, () => failure(startedAt, `no DNS reply within ${spec.timeoutMs} ms`));
     socket.on('error', (error) => finish(failure(startedAt, error.message)));
     socket.on('message', (packet, from) => {
-      if (canonicalAddress(from.address) !== target || from.port !== spec.port) return;
+      if (canonicalIp(from.address) !== target || from.port !== spec.port) return;
       let reply: DnsMessage;
       try {
         reply = decodeDnsMessage(packet);

@@ -123,6 +123,7 @@ function checks(g: GlobalDefs, vs: VirtualServer, rs: RealServer, checker: Check
     case 'TCP_CHECK': return [{ ...planned, id, spec: { kind: 'TCP_CHECK', ...target } }];
     case 'DNS_CHECK': return [{ ...planned, id, spec: { kind: 'DNS_CHECK', ...target, type: checker.type, name: checker.name } }];
     case 'SMTP_CHECK': return [{ ...planned, id, spec: { kind: 'SMTP_CHECK', ...target, helo: smtpCheckHeloName(g, checker) } }];
+    case 'PING_CHECK': return [{ ...planned, id, spec: { kind: 'PING_CHECK', ...target } }];
     case 'UDP_CHECK': return [{
       ...planned, id,
       spec: {

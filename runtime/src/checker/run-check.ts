@@ -3,6 +3,7 @@ import type { CheckResult, CheckSpec } from './check.ts';
 import { dnsCheck } from './dns.ts';
 import { httpCheck } from './http.ts';
 import { miscCheck } from './misc.ts';
+import { pingCheck } from './ping.ts';
 import { smtpCheck } from './smtp.ts';
 import { tcpCheck } from './tcp.ts';
 import { udpCheck } from './udp.ts';
@@ -16,5 +17,6 @@ export function runCheck(spec: CheckSpec): Promise<CheckResult> {
     case 'DNS_CHECK': return dnsCheck(spec);
     case 'SMTP_CHECK': return smtpCheck(spec);
     case 'UDP_CHECK': return udpCheck(spec);
+    case 'PING_CHECK': return pingCheck(spec);
   }
 }

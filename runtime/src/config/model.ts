@@ -553,6 +553,13 @@ export interface DnsCheck extends CheckerConnectSettings {
   readonly name: string;
 }
 
+/** PING_CHECK: an ICMP or ICMPv6 echo request to the real server (connect_ip); up on its reply. */
+export interface PingCheck extends CheckerConnectSettings {
+  readonly at: SourcePos;
+  readonly fieldAt: FieldPositions<PingCheck>;
+  readonly kind: 'PING_CHECK';
+}
+
 /** UDP_CHECK: a datagram to the real server; up unless an ICMP error comes back, or, with requireReply, when a fitting reply does. */
 export interface UdpCheck extends CheckerConnectSettings {
   readonly at: SourcePos;
@@ -575,7 +582,7 @@ export interface SmtpCheck extends CheckerConnectSettings {
   readonly heloName?: string;
 }
 
-export type Checker = TcpCheck | HttpCheck | MiscCheck | DnsCheck | SmtpCheck | UdpCheck;
+export type Checker = TcpCheck | HttpCheck | MiscCheck | DnsCheck | SmtpCheck | UdpCheck | PingCheck;
 export type CheckerKind = Checker['kind'];
 
 export const VIRTUAL_SERVER_DEFAULTS = {
@@ -608,4 +615,5 @@ export const HTTP_URL_DEFAULTS = { statusCode: [{ from: 200, to: 299 }], regexNo
 export const MISC_CHECK_DEFAULTS = { miscDynamic: false } as const satisfies Partial<MiscCheck>;
 export const DNS_CHECK_DEFAULTS = { type: 'SOA', name: '.', connectPort: 53 } as const satisfies Partial<DnsCheck>;
 export const SMTP_CHECK_DEFAULTS = { connectPort: 25 } as const satisfies Partial<SmtpCheck>;
+export const PING_CHECK_DEFAULTS = {} as const satisfies Partial<PingCheck>;
 export const UDP_CHECK_DEFAULTS = { requireReply: false, minReplyLength: 0, maxReplyLength: 255 } as const satisfies Partial<UdpCheck>;

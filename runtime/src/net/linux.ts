@@ -21,6 +21,7 @@ export const SO_TIMESTAMPNS = 35;
 export const SO_RCVBUFFORCE = 33;
 
 export const IPPROTO_IP = 0;
+export const IPPROTO_ICMP = 1;
 export const IPPROTO_ICMPV6 = 58;
 export const IPPROTO_IPV6 = 41;
 export const IPPROTO_VRRP = 112;
