@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig, parseConfigText } from '../../runtime/src/config/load.ts';
-import type { HttpCheck, MiscCheck, SmtpCheck, UdpCheck } from '../../runtime/src/config/model.ts';
+import type { HttpCheck, MiscCheck, SmtpCheck, TcpCheck, UdpCheck } from '../../runtime/src/config/model.ts';
 import { parseHexString } from '../../runtime/src/config/values.ts';
 import { replyMatches } from '../../runtime/src/checker/udp.ts';
 import {
@@ -157,7 +157,7 @@ test('JSON, and defaults: a DR service with VRRP beside it, sorry server, quorum
   assert.equal(realServerPort(vs, rs11!), 443, "a real server without a port gets the virtual server's");
   assert.deepEqual(checkerTiming(vs, rs11!, rs11!.checkers[0]!), { delayLoopMs: 60_000, connectTimeoutMs: 5000, retry: 2, delayBeforeRetryMs: 4000, warmupMs: 0 });
   assert.deepEqual(checkerTiming(vs, rs11!, rs11!.checkers[1]!), { delayLoopMs: 60_000, connectTimeoutMs: 5000, retry: 5, delayBeforeRetryMs: 4000, warmupMs: 2000 });
-  assert.deepEqual(checkerTarget(vs, rs11!, rs11!.checkers[1] as Exclude<typeof rs11.checkers[number], MiscCheck>), { address: '198.18.0.11', port: 8443 });
+  assert.deepEqual(checkerTarget(vs, rs11!, rs11!.checkers[1] as TcpCheck), { address: '198.18.0.11', port: 8443 });
   assert.equal(rs12!.weight, 0);
   assert.deepEqual(rs12!.checkers, []);
 });
@@ -413,7 +413,7 @@ test('JSON/YAML: keys, kinds and values of virtual servers, real servers and che
     'lb.yaml:9:18: virtualServers.198.18.0.1 80.sorryServer has no port',
     'lb.yaml:11:7: virtualServers.198.18.0.1 80.realServers: expected "ADDRESS PORT" or "ADDRESS", got "198.18.0.2 80 90"',
     'lb.yaml:13:9: weight 70000 is out of range 0..65535',
-    'lb.yaml:15:13: virtualServers.198.18.0.1 80.realServers.198.18.0.3 80.checkers entry has no kind (one of TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK, DNS_CHECK, SMTP_CHECK, UDP_CHECK, PING_CHECK)',
+    'lb.yaml:15:13: virtualServers.198.18.0.1 80.realServers.198.18.0.3 80.checkers entry has no kind (one of TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK, DNS_CHECK, SMTP_CHECK, UDP_CHECK, PING_CHECK, FILE_CHECK)',
     'lb.yaml:16:21: virtualServers.198.18.0.1 80.realServers.198.18.0.3 80.checkers entry: kind BFD_CHECK is a keepalived checker that keepalive does not support',
     'lb.yaml:17:32: unknown key "url" in virtualServers.198.18.0.1 80.realServers.198.18.0.3 80.checkers.TCP_CHECK; expected one of: kind, delayLoopMs, connectTimeoutMs, retry, delayBeforeRetryMs, warmupMs, connectIp, connectPort, bindto, bindPort, fwmark',
     'lb.yaml:18:48: statusCode 700 is out of range 100..599',

@@ -114,7 +114,18 @@ export interface PingCheckSpec extends ConnectTarget {
   kind: 'PING_CHECK';
 }
 
-export type CheckSpec = TcpCheckSpec | HttpCheckSpec | MiscCheckSpec | DnsCheckSpec | SmtpCheckSpec | UdpCheckSpec | PingCheckSpec;
+export interface FileCheckSpec {
+  kind: 'FILE_CHECK';
+  /** The track_file's path. */
+  path: string;
+  /** The file's number times this (0: any non-zero number is a failure), negated with reverse. */
+  weight: number;
+  reverse: boolean;
+  /** The real server's configured weight, which the product is added to. */
+  baseWeight: number;
+}
+
+export type CheckSpec = TcpCheckSpec | HttpCheckSpec | MiscCheckSpec | DnsCheckSpec | SmtpCheckSpec | UdpCheckSpec | PingCheckSpec | FileCheckSpec;
 
 export interface CheckResult {
   ok: boolean;

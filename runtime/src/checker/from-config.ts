@@ -2,7 +2,7 @@
 // servers (pool.ts) and the kernel services it stands for, and every real server's checks, fully
 // resolved (timings, targets, Host headers) into CheckSpecs. Pure, except for looking up script users.
 import type {
-  Checker, GlobalDefs, KeepaliveConfig, LbDataplane, RealServer, SslSettings, VirtualServer, VirtualServerGroup,
+  Checker, GlobalDefs, KeepaliveConfig, LbDataplane, RealServer, SslSettings, TrackFile, VirtualServer, VirtualServerGroup,
 } from '../config/model.ts';
 import {
   checkerSmtpAlert, checkerTarget, checkerTiming, httpVirtualhost, miscTimeoutMs, realServerInhibitOnFailure, realServerMethod,
@@ -101,7 +101,7 @@ function services(vs: VirtualServer, groups: readonly VirtualServerGroup[]): Omi
 }
 
 /** One checker as the runs it takes: an HTTP checker with several urls checks each (all must pass). */
-function checks(g: GlobalDefs, vs: VirtualServer, rs: RealServer, checker: Checker, index: number): PlannedCheck[] {
+function checks(g: GlobalDefs, trackFiles: readonly TrackFile[], vs: VirtualServer, rs: RealServer, checker: Checker, index: number): PlannedCheck[] {
   const timing = checkerTiming(vs, rs, checker);
   const planned = { timing: { delayLoopMs: timing.delayLoopMs, retry: timing.retry, delayBeforeRetryMs: timing.delayBeforeRetryMs }, warmupMs: timing.warmupMs };
   const id = `${checker.kind}#${index + 1}`;
@@ -112,6 +112,14 @@ function checks(g: GlobalDefs, vs: VirtualServer, rs: RealServer, checker: Check
         kind: 'MISC_CHECK', path: checker.miscPath, timeoutMs: miscTimeoutMs(vs, rs, checker), dynamic: checker.miscDynamic,
         ...(checker.user ? { user: lookupUser(checker.user.user, checker.user.group) } : {}),
       },
+    }];
+  }
+  if (checker.kind === 'FILE_CHECK') {
+    // Validated already: the track_file exists.
+    const file = trackFiles.find((f) => f.name === checker.trackFile)!;
+    return [{
+      ...planned, id,
+      spec: { kind: 'FILE_CHECK', path: file.file, weight: checker.weight ?? file.weight, reverse: checker.reverse ?? file.reverse, baseWeight: rs.weight },
     }];
   }
   const { address, port } = checkerTarget(vs, rs, checker);
@@ -182,7 +190,7 @@ export function checkerPlan(input: unknown): CheckerPlan {
         weight: rs.weight,
         ...(rs.notifyUp ? { notifyUp: rs.notifyUp } : {}),
         ...(rs.notifyDown ? { notifyDown: rs.notifyDown } : {}),
-        checks: rs.checkers.flatMap((c, i) => checks(g, vs, rs, c, i)),
+        checks: rs.checkers.flatMap((c, i) => checks(g, config.trackFiles, vs, rs, c, i)),
       };
     });
     const pool: PoolSpec = {

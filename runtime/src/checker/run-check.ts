@@ -2,6 +2,7 @@
 import type { CheckResult, CheckSpec } from './check.ts';
 import { dnsCheck } from './dns.ts';
 import { httpCheck } from './http.ts';
+import { fileCheck } from './file.ts';
 import { miscCheck } from './misc.ts';
 import { pingCheck } from './ping.ts';
 import { smtpCheck } from './smtp.ts';
@@ -18,5 +19,6 @@ export function runCheck(spec: CheckSpec): Promise<CheckResult> {
     case 'SMTP_CHECK': return smtpCheck(spec);
     case 'UDP_CHECK': return udpCheck(spec);
     case 'PING_CHECK': return pingCheck(spec);
+    case 'FILE_CHECK': return fileCheck(spec);
   }
 }

@@ -7,9 +7,9 @@ import type { Diagnostics } from './diagnostics.ts';
 import type { Spelling } from './validate.ts';
 import {
   DNS_CHECK_DEFAULTS, DNS_TYPES, GLOBAL_DEFAULTS, HTTP_CHECK_DEFAULTS, HTTP_URL_DEFAULTS, LB_DATAPLANES, LB_SCHEDULERS, MISC_CHECK_DEFAULTS,
-  REAL_SERVER_DEFAULTS, SMTP_CHECK_DEFAULTS, SMTP_DEFAULT_PORT, UDP_CHECK_DEFAULTS, PING_CHECK_DEFAULTS, SYNC_GROUP_DEFAULTS, TCP_CHECK_DEFAULTS, TRACK_FILE_DEFAULTS,
+  REAL_SERVER_DEFAULTS, SMTP_CHECK_DEFAULTS, SMTP_DEFAULT_PORT, UDP_CHECK_DEFAULTS, PING_CHECK_DEFAULTS, FILE_CHECK_DEFAULTS, SYNC_GROUP_DEFAULTS, TCP_CHECK_DEFAULTS, TRACK_FILE_DEFAULTS,
   VIRTUAL_SERVER_DEFAULTS, VIRTUAL_SERVER_GROUP_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_SCRIPT_DEFAULTS,
-  type Checker, type CheckerConnectSettings, type DnsCheck, type HttpCheck, type HttpUrl, type MiscCheck, type RealServer, type SmtpCheck, type UdpCheck, type PingCheck,
+  type Checker, type CheckerConnectSettings, type DnsCheck, type HttpCheck, type HttpUrl, type MiscCheck, type RealServer, type SmtpCheck, type UdpCheck, type PingCheck, type FileCheck,
   type SorryServer, type StatusCodeRange, type TcpCheck, type VirtualServer, type VirtualServerGroup, type VirtualServerGroupEntry, type Authentication, type GlobalDefs, type GroupMember, type KeepaliveConfig, type NotifyFifo, type ScriptUser, type SmtpServer, type SourcePos,
   type TrackFile, type TrackRef, type UnicastPeer, type VirtualAddress, type VrrpInstance, type VrrpScript, type VrrpSyncGroup,
 } from './model.ts';
@@ -402,9 +402,9 @@ function readUrl(r: DocumentReader, context: string): Convert<HttpUrl> {
 }
 
 /** keepalived's checkers that keepalive does not implement. */
-const KEEPALIVED_ONLY_CHECKERS = new Set(['ICMP_CHECK', 'BFD_CHECK', 'FILE_CHECK']);
+const KEEPALIVED_ONLY_CHECKERS = new Set(['ICMP_CHECK', 'BFD_CHECK']);
 
-const CHECKER_KINDS = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'DNS_CHECK', 'SMTP_CHECK', 'UDP_CHECK', 'PING_CHECK'] as const;
+const CHECKER_KINDS = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'DNS_CHECK', 'SMTP_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK'] as const;
 
 /** { kind: TCP_CHECK | HTTP_GET | SSL_GET | MISC_CHECK | DNS_CHECK | SMTP_CHECK, ...its settings } */
 function readChecker(r: DocumentReader, context: string): Convert<Checker> {
@@ -438,6 +438,8 @@ function readChecker(r: DocumentReader, context: string): Convert<Checker> {
         return readNode<DnsCheck>(r, node, where, { kind: r.oneOf(kind), ...connectReaders(r), type: r.oneOf(...DNS_TYPES), name: r.string }, newDraft<DnsCheck>(at), DNS_CHECK_DEFAULTS, []);
       case 'SMTP_CHECK':
         return readNode<SmtpCheck>(r, node, where, { kind: r.oneOf(kind), ...connectReaders(r), heloName: r.string }, newDraft<SmtpCheck>(at), SMTP_CHECK_DEFAULTS, []);
+      case 'FILE_CHECK':
+        return readNode<FileCheck>(r, node, where, { kind: r.oneOf(kind), ...timingReaders(r), trackFile: r.string, weight: r.integer, reverse: r.boolean }, newDraft<FileCheck>(at), FILE_CHECK_DEFAULTS, ['trackFile']);
       case 'PING_CHECK':
         return readNode<PingCheck>(r, node, where, { kind: r.oneOf(kind), ...connectReaders(r) }, newDraft<PingCheck>(at), PING_CHECK_DEFAULTS, []);
       case 'UDP_CHECK':

@@ -7,10 +7,10 @@ import { parseKeepalivedSyntax, type Statement, type Token } from './keepalived-
 import type { Spelling } from './validate.ts';
 import {
   DNS_CHECK_DEFAULTS, DNS_TYPES, GLOBAL_DEFAULTS, HTTP_CHECK_DEFAULTS, HTTP_URL_DEFAULTS, LB_DATAPLANES, LB_SCHEDULERS, MISC_CHECK_DEFAULTS,
-  PERSISTENCE_TIMEOUT_DEFAULT_MS, REAL_SERVER_DEFAULTS, SMTP_CHECK_DEFAULTS, SMTP_DEFAULT_PORT, UDP_CHECK_DEFAULTS, PING_CHECK_DEFAULTS, SYNC_GROUP_DEFAULTS, TCP_CHECK_DEFAULTS,
+  PERSISTENCE_TIMEOUT_DEFAULT_MS, REAL_SERVER_DEFAULTS, SMTP_CHECK_DEFAULTS, SMTP_DEFAULT_PORT, UDP_CHECK_DEFAULTS, PING_CHECK_DEFAULTS, FILE_CHECK_DEFAULTS, SYNC_GROUP_DEFAULTS, TCP_CHECK_DEFAULTS,
   TRACK_FILE_DEFAULTS, VIRTUAL_SERVER_DEFAULTS, VIRTUAL_SERVER_GROUP_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_SCRIPT_DEFAULTS,
   type Checker, type CheckerConnectSettings, type CheckerTimingSettings, type DnsCheck, type HttpCheck, type HttpUrl, type MiscCheck,
-  type RealServer, type SmtpCheck, type TcpCheck, type UdpCheck, type PingCheck, type VirtualServer, type VirtualServerGroup, type VirtualServerGroupEntry, type GlobalDefs, type GroupMember, type InitialState, type KeepaliveConfig, type ScriptUser, type SourcePos, type SslSettings, type TrackFile, type TrackRef,
+  type RealServer, type SmtpCheck, type TcpCheck, type UdpCheck, type PingCheck, type FileCheck, type VirtualServer, type VirtualServerGroup, type VirtualServerGroupEntry, type GlobalDefs, type GroupMember, type InitialState, type KeepaliveConfig, type ScriptUser, type SourcePos, type SslSettings, type TrackFile, type TrackRef,
   type UnicastPeer, type VirtualAddress, type VrrpInstance, type VrrpScript, type VrrpSyncGroup,
 } from './model.ts';
 import {
@@ -46,7 +46,7 @@ const KEEPALIVED_ONLY = new Set([
   'no_checker_emails', 'default_interface', 'local_name',
   // virtual_server, real_server and checkers
   'persistence_engine', 'ops', 'sorry_server_lvs_method', 'ip_family', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback',
-  'flag-1', 'flag-2', 'flag-3', 'quorum_up_all', 'ICMP_CHECK', 'BFD_CHECK', 'FILE_CHECK',
+  'flag-1', 'flag-2', 'flag-3', 'quorum_up_all', 'ICMP_CHECK', 'BFD_CHECK',
   'log_all_failures', 'bind_if', 'source_ip', 'tls_compliant', 'regex_options', 'regex_stack', 'regex_min_offset',
   'regex_max_offset', 'host', 'dynamic', 'rs_init_notifies', 'notify_up_all', 'notify_down_all',
   // vrrp_instance and vrrp_sync_group
@@ -625,6 +625,21 @@ function readChecker(r: Reader, s: Statement): Checker[] {
       return [finishNode(d, DNS_CHECK_DEFAULTS, [], describe(kind), r.diagnostics)];
     }
     case 'SMTP_CHECK': return readSmtpCheck(r, s);
+    case 'FILE_CHECK': {
+      const d = newDraft<FileCheck>(s.keyword.at);
+      d.kind = kind;
+      r.block<FileCheck>(s.block!, kind, {
+        track_file: r.string('trackFile'),
+        // weight N [reverse|noreverse], as in a track_file block.
+        weight: (t, draft) => {
+          const [weight, option] = r.words(t, 1, 2);
+          setField(draft, 'weight', r.convert(weight!, t.keyword, parseInteger), t.keyword.at);
+          if (option && option.text !== 'reverse' && option.text !== 'noreverse') r.fail(option.at, `weight: expected reverse or noreverse after the weight, got "${option.text}"`);
+          setField(draft, 'reverse', option?.text === 'reverse', t.keyword.at);
+        },
+      }, d);
+      return [finishNode(d, FILE_CHECK_DEFAULTS, ['trackFile'], describe(kind), r.diagnostics)];
+    }
     case 'PING_CHECK': {
       const d = newDraft<PingCheck>(s.keyword.at);
       d.kind = kind;
@@ -677,7 +692,7 @@ function readSmtpCheck(r: Reader, s: Statement): Checker[] {
   return (hosts.length > 0 ? hosts : [d]).map((draft) => finishNode(draft, SMTP_CHECK_DEFAULTS, [], describe('SMTP_CHECK'), r.diagnostics));
 }
 
-const CHECKERS = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'DNS_CHECK', 'SMTP_CHECK', 'UDP_CHECK', 'PING_CHECK'] as const;
+const CHECKERS = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'DNS_CHECK', 'SMTP_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK'] as const;
 
 /** lvs_method/lb_kind NAT|DR|TUN; TUN's encapsulation options are refused. */
 function lbMethod<T>(r: Reader, key: Setting<T>): Handler<T> {

@@ -553,6 +553,22 @@ export interface DnsCheck extends CheckerConnectSettings {
   readonly name: string;
 }
 
+/**
+ * FILE_CHECK: a track_file's number drives the real server, as keepalived's does: times the weight
+ * (negated with reverse), added to the real server's weight; with weight 0, any non-zero number
+ * takes it down. Read at each delay_loop.
+ */
+export interface FileCheck extends CheckerTimingSettings {
+  readonly at: SourcePos;
+  readonly fieldAt: FieldPositions<FileCheck>;
+  readonly kind: 'FILE_CHECK';
+  /** The track_file's name. */
+  readonly trackFile: string;
+  /** Unset: the track_file's own weight and reverse. */
+  readonly weight?: number;
+  readonly reverse?: boolean;
+}
+
 /** PING_CHECK: an ICMP or ICMPv6 echo request to the real server (connect_ip); up on its reply. */
 export interface PingCheck extends CheckerConnectSettings {
   readonly at: SourcePos;
@@ -582,7 +598,7 @@ export interface SmtpCheck extends CheckerConnectSettings {
   readonly heloName?: string;
 }
 
-export type Checker = TcpCheck | HttpCheck | MiscCheck | DnsCheck | SmtpCheck | UdpCheck | PingCheck;
+export type Checker = TcpCheck | HttpCheck | MiscCheck | DnsCheck | SmtpCheck | UdpCheck | PingCheck | FileCheck;
 export type CheckerKind = Checker['kind'];
 
 export const VIRTUAL_SERVER_DEFAULTS = {
@@ -615,5 +631,6 @@ export const HTTP_URL_DEFAULTS = { statusCode: [{ from: 200, to: 299 }], regexNo
 export const MISC_CHECK_DEFAULTS = { miscDynamic: false } as const satisfies Partial<MiscCheck>;
 export const DNS_CHECK_DEFAULTS = { type: 'SOA', name: '.', connectPort: 53 } as const satisfies Partial<DnsCheck>;
 export const SMTP_CHECK_DEFAULTS = { connectPort: 25 } as const satisfies Partial<SmtpCheck>;
+export const FILE_CHECK_DEFAULTS = {} as const satisfies Partial<FileCheck>;
 export const PING_CHECK_DEFAULTS = {} as const satisfies Partial<PingCheck>;
 export const UDP_CHECK_DEFAULTS = { requireReply: false, minReplyLength: 0, maxReplyLength: 255 } as const satisfies Partial<UdpCheck>;

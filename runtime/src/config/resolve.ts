@@ -2,7 +2,7 @@
 // from the trackers it references, and what a real server or checker inherits from the virtual server
 // above it. Pure functions of a (validated) model.
 import type {
-  Checker, CheckerTimingSettings, Family, GlobalDefs, HttpCheck, HttpUrl, LbMethod, MiscCheck, RealServer, SmtpCheck, TrackRef, VirtualServer, VirtualServerGroup,
+  Checker, CheckerTimingSettings, Family, FileCheck, GlobalDefs, HttpCheck, HttpUrl, LbMethod, MiscCheck, RealServer, SmtpCheck, TrackRef, VirtualServer, VirtualServerGroup,
   VrrpInstance, VrrpScript, VrrpVersion,
 } from './model.ts';
 
@@ -151,7 +151,7 @@ export function checkerTiming(vs: VirtualServer, rs: RealServer, checker: Checke
 }
 
 /** Where a network checker connects: connect_ip/connect_port, else the real server's (port 0: none known). */
-export function checkerTarget(vs: VirtualServer, rs: RealServer, checker: Exclude<Checker, MiscCheck>): { address: string; port: number } {
+export function checkerTarget(vs: VirtualServer, rs: RealServer, checker: Exclude<Checker, MiscCheck | FileCheck>): { address: string; port: number } {
   return { address: checker.connectIp ?? rs.address, port: checker.connectPort ?? realServerPort(vs, rs) };
 }
 

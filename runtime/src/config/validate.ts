@@ -251,6 +251,13 @@ export function validateConfig(config: KeepaliveConfig, spelling: Spelling, diag
   checkVridClashes(config.vrrpInstances, spelling, diagnostics);
   checkSyncGroups(config, instances, trackers, spelling, diagnostics);
   checkVirtualServers(config, spelling, diagnostics);
+  for (const vs of config.virtualServers) {
+    for (const rs of vs.realServers) {
+      for (const c of rs.checkers) {
+        if (c.kind === 'FILE_CHECK' && !files.has(c.trackFile)) diagnostics.error(c.fieldAt.trackFile ?? c.at, `FILE_CHECK: no track_file named ${c.trackFile}`);
+      }
+    }
+  }
 }
 
 // Load balancing.
@@ -286,6 +293,11 @@ function checkChecker(vs: VirtualServer, rs: RealServer, c: Checker, spelling: S
   if (c.kind === 'MISC_CHECK') {
     if (c.fieldAt.miscPath && c.miscPath.trim() === '') diagnostics.error(c.fieldAt.miscPath, `${kind}: ${spelling.setting('miscPath')} is empty`);
     checkRange(c, 'miscTimeoutMs', 1, undefined, spelling, diagnostics);
+    return;
+  }
+  if (c.kind === 'FILE_CHECK') {
+    // The track_file it names is checked with the other references (validateConfig).
+    checkRange(c, 'weight', -LB_WEIGHT_MAX, LB_WEIGHT_MAX, spelling, diagnostics);
     return;
   }
   checkRange(shared, 'connectPort', 1, PORT_MAX, spelling, diagnostics);

@@ -1,7 +1,8 @@
 // Tracking: interfaces, scripts and files that raise or lower an instance's priority, or put it into
 // Fault. The arithmetic is pure (effectivePriority); the trackers that watch scripts and files are
 // thin loops around it.
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { readTrackFileValue } from '../track-file.ts';
 import { insecureScriptPath, runScript, type ScriptUser } from '../notify/script.ts';
 import { log } from '../log.ts';
 import type { TrackedFile } from './spec.ts';
@@ -142,14 +143,7 @@ export class FileTracker {
   }
 
   private async read(): Promise<void> {
-    let value = 0;
-    try {
-      const text = (await readFile(this.path, 'utf8')).trim();
-      value = text === '' ? 0 : Number.parseInt(text, 10);
-      if (!Number.isFinite(value)) value = 0;
-    } catch {
-      value = 0;
-    }
+    const value = await readTrackFileValue(this.path);
     if (value !== this.value) {
       this.value = value;
       this.onChange();
