@@ -7,11 +7,11 @@ import type { Diagnostics } from './diagnostics.ts';
 import type { Spelling } from './validate.ts';
 import {
   DNS_CHECK_DEFAULTS, DNS_TYPES, GLOBAL_DEFAULTS, HTTP_CHECK_DEFAULTS, HTTP_URL_DEFAULTS, LB_DATAPLANES, LB_SCHEDULERS, MISC_CHECK_DEFAULTS,
-  REAL_SERVER_DEFAULTS, SMTP_CHECK_DEFAULTS, SMTP_DEFAULT_PORT, UDP_CHECK_DEFAULTS, PING_CHECK_DEFAULTS, FILE_CHECK_DEFAULTS, SYNC_GROUP_DEFAULTS, TCP_CHECK_DEFAULTS, TRACK_FILE_DEFAULTS,
+  REAL_SERVER_DEFAULTS, SMTP_CHECK_DEFAULTS, SMTP_DEFAULT_PORT, UDP_CHECK_DEFAULTS, PING_CHECK_DEFAULTS, FILE_CHECK_DEFAULTS, SYNC_GROUP_DEFAULTS, TCP_CHECK_DEFAULTS, TRACK_FILE_DEFAULTS, TRACK_PROCESS_DEFAULTS,
   VIRTUAL_SERVER_DEFAULTS, VIRTUAL_SERVER_GROUP_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_SCRIPT_DEFAULTS,
   type Checker, type CheckerConnectSettings, type DnsCheck, type HttpCheck, type HttpUrl, type MiscCheck, type RealServer, type SmtpCheck, type UdpCheck, type PingCheck, type FileCheck,
   type SorryServer, type StatusCodeRange, type TcpCheck, type VirtualServer, type VirtualServerGroup, type VirtualServerGroupEntry, type Authentication, type GlobalDefs, type GroupMember, type KeepaliveConfig, type NotifyFifo, type ScriptUser, type SmtpServer, type SourcePos,
-  type TrackFile, type TrackRef, type UnicastPeer, type VirtualAddress, type VrrpInstance, type VrrpScript, type VrrpSyncGroup,
+  type TrackFile, type TrackRef, type UnicastPeer, type VirtualAddress, type VrrpInstance, type VrrpScript, type VrrpSyncGroup, type VrrpTrackProcess,
 } from './model.ts';
 import {
   authPassword, defaultVmacName, parseAuthType, parseDigest, parseGranularity, parseGroupEntry, parseInteger, parseIp, parseIpWithPrefix, parseLbMethod,
@@ -318,6 +318,15 @@ function readTrackFile(r: DocumentReader, name: string, at: SourcePos, node: Nod
   }, draft, TRACK_FILE_DEFAULTS, ['file']);
 }
 
+function readTrackProcess(r: DocumentReader, name: string, at: SourcePos, node: Node): VrrpTrackProcess {
+  const draft = newDraft<VrrpTrackProcess>(at);
+  draft.name = name;
+  return readNode<VrrpTrackProcess>(r, node, `vrrpTrackProcesses.${name}`, {
+    process: r.string, params: r.list(r.string), paramMatch: r.oneOf('partial', 'initial'), fullCommand: r.boolean,
+    weight: r.integer, reverse: r.boolean, quorum: r.integer, quorumMax: r.integer, forkDelayMs: r.integer, terminateDelayMs: r.integer,
+  }, draft, TRACK_PROCESS_DEFAULTS, ['process']);
+}
+
 function readSyncGroup(r: DocumentReader, name: string, at: SourcePos, node: Node): VrrpSyncGroup {
   const draft = newDraft<VrrpSyncGroup>(at);
   draft.name = name;
@@ -328,6 +337,7 @@ function readSyncGroup(r: DocumentReader, name: string, at: SourcePos, node: Nod
     trackInterface: r.list(trackRef(r, `${context}.trackInterface`)),
     trackScript: r.list(trackRef(r, `${context}.trackScript`)),
     trackFile: r.list(trackRef(r, `${context}.trackFile`)),
+    trackProcess: r.list(trackRef(r, `${context}.trackProcess`)),
   }, draft, SYNC_GROUP_DEFAULTS, []);
 }
 
@@ -359,6 +369,7 @@ function readVrrpInstance(r: DocumentReader, name: string, at: SourcePos, node: 
     trackInterface: r.list(trackRef(r, `${context}.trackInterface`)),
     trackScript: r.list(trackRef(r, `${context}.trackScript`)),
     trackFile: r.list(trackRef(r, `${context}.trackFile`)),
+    trackProcess: r.list(trackRef(r, `${context}.trackProcess`)),
     garpMasterDelayMs: r.integer,
     garpMasterRepeat: r.integer,
     garpMasterRefreshMs: r.integer,
@@ -634,17 +645,17 @@ function mergeMaps(target: YAMLMap, source: YAMLMap, targetReader: DocumentReade
 }
 
 function readDocument(r: DocumentReader, contents: Node | null, file: string): KeepaliveConfig {
-  const sections: Partial<Record<'globalDefs' | 'vrrpScripts' | 'trackFiles' | 'vrrpSyncGroups' | 'vrrpInstances' | 'virtualServerGroups' | 'virtualServers', { node: Node; at: SourcePos }>> = {};
+  const sections: Partial<Record<'globalDefs' | 'vrrpScripts' | 'trackFiles' | 'vrrpTrackProcesses' | 'vrrpSyncGroups' | 'vrrpInstances' | 'virtualServerGroups' | 'virtualServers', { node: Node; at: SourcePos }>> = {};
   if (!isEmpty(contents)) {
     try {
       r.fields(contents!, 'the configuration', Object.fromEntries(
-        (['globalDefs', 'vrrpScripts', 'trackFiles', 'vrrpSyncGroups', 'vrrpInstances', 'virtualServerGroups', 'virtualServers'] as const).map((key) => [key, (node: Node, at: SourcePos) => { sections[key] = { node, at }; }]),
+        (['globalDefs', 'vrrpScripts', 'trackFiles', 'vrrpTrackProcesses', 'vrrpSyncGroups', 'vrrpInstances', 'virtualServerGroups', 'virtualServers'] as const).map((key) => [key, (node: Node, at: SourcePos) => { sections[key] = { node, at }; }]),
       ));
     } catch (error) {
       if (!(error instanceof ValueError)) throw error;
     }
   }
-  const each = <T>(key: 'vrrpScripts' | 'trackFiles' | 'vrrpSyncGroups' | 'vrrpInstances' | 'virtualServerGroups' | 'virtualServers', read: (r: DocumentReader, name: string, at: SourcePos, node: Node) => T): T[] => {
+  const each = <T>(key: 'vrrpScripts' | 'trackFiles' | 'vrrpTrackProcesses' | 'vrrpSyncGroups' | 'vrrpInstances' | 'virtualServerGroups' | 'virtualServers', read: (r: DocumentReader, name: string, at: SourcePos, node: Node) => T): T[] => {
     const section = sections[key];
     if (!section) return [];
     try {
@@ -658,6 +669,7 @@ function readDocument(r: DocumentReader, contents: Node | null, file: string): K
     globalDefs: readGlobalDefs(r, sections.globalDefs?.node, sections.globalDefs?.at ?? { file, line: 1, col: 1 }),
     vrrpScripts: each('vrrpScripts', readVrrpScript),
     trackFiles: each('trackFiles', readTrackFile),
+    vrrpTrackProcesses: each('vrrpTrackProcesses', readTrackProcess),
     vrrpSyncGroups: each('vrrpSyncGroups', readSyncGroup),
     vrrpInstances: each('vrrpInstances', readVrrpInstance),
     virtualServerGroups: each('virtualServerGroups', readVirtualServerGroup),

@@ -8,10 +8,10 @@ import type { Spelling } from './validate.ts';
 import {
   DNS_CHECK_DEFAULTS, DNS_TYPES, GLOBAL_DEFAULTS, HTTP_CHECK_DEFAULTS, HTTP_URL_DEFAULTS, LB_DATAPLANES, LB_SCHEDULERS, MISC_CHECK_DEFAULTS,
   PERSISTENCE_TIMEOUT_DEFAULT_MS, REAL_SERVER_DEFAULTS, SMTP_CHECK_DEFAULTS, SMTP_DEFAULT_PORT, UDP_CHECK_DEFAULTS, PING_CHECK_DEFAULTS, FILE_CHECK_DEFAULTS, SYNC_GROUP_DEFAULTS, TCP_CHECK_DEFAULTS,
-  TRACK_FILE_DEFAULTS, VIRTUAL_SERVER_DEFAULTS, VIRTUAL_SERVER_GROUP_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_SCRIPT_DEFAULTS,
+  TRACK_FILE_DEFAULTS, TRACK_PROCESS_DEFAULTS, VIRTUAL_SERVER_DEFAULTS, VIRTUAL_SERVER_GROUP_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_SCRIPT_DEFAULTS,
   type Checker, type CheckerConnectSettings, type CheckerTimingSettings, type DnsCheck, type HttpCheck, type HttpUrl, type MiscCheck,
   type RealServer, type SmtpCheck, type TcpCheck, type UdpCheck, type PingCheck, type FileCheck, type VirtualServer, type VirtualServerGroup, type VirtualServerGroupEntry, type GlobalDefs, type GroupMember, type InitialState, type KeepaliveConfig, type ScriptUser, type SourcePos, type SslSettings, type TrackFile, type TrackRef,
-  type UnicastPeer, type VirtualAddress, type VrrpInstance, type VrrpScript, type VrrpSyncGroup,
+  type UnicastPeer, type VirtualAddress, type VrrpInstance, type VrrpScript, type VrrpSyncGroup, type VrrpTrackProcess,
 } from './model.ts';
 import {
   authPassword, defaultVmacName, parseAuthType, parseBooleanWord, parseDigest, parseGranularity, parseInteger, parseIp, parseIpWithPrefix,
@@ -31,7 +31,7 @@ const NOT_YET: ReadonlyMap<string, string> = new Map([
 const KEEPALIVED_ONLY = new Set([
   // top level
   'static_ipaddress', 'static_routes', 'static_rules', 'linkbeat_interfaces', 'interface_up_down_delays', 'track_group',
-  'vrrp_track_process', 'garp_group', 'bfd_instance', 'net_namespace_ipvs', 'instance', 'child_wait_time',
+  'garp_group', 'bfd_instance', 'net_namespace_ipvs', 'instance', 'child_wait_time',
   'includer', 'includem', 'includew', 'includeb', 'includea', 'include_check',
   // global_defs
   'no_email_faults', 'vrrp_garp_lower_prio_delay', 'vrrp_garp_lower_prio_repeat', 'vrrp_min_garp', 'vrrp_garp_extra_if',
@@ -50,7 +50,7 @@ const KEEPALIVED_ONLY = new Set([
   'log_all_failures', 'bind_if', 'source_ip', 'tls_compliant', 'regex_options', 'regex_stack', 'regex_min_offset',
   'regex_max_offset', 'host', 'dynamic', 'rs_init_notifies', 'notify_up_all', 'notify_down_all',
   // vrrp_instance and vrrp_sync_group
-  'debug', 'strict_mode', 'virtual_routes', 'virtual_rules', 'track_process', 'track_bfd', 'mcast_dst_ip', 'unicast_ttl',
+  'debug', 'strict_mode', 'virtual_routes', 'virtual_rules', 'track_bfd', 'mcast_dst_ip', 'unicast_ttl',
   'check_unicast_src', 'unicast_fault_no_peer', 'notify_master_rx_lower_pri', 'notify_priority_changes',
   'notify_deleted', 'track_src_ip', 'promote_secondaries', 'use_ipvlan', 'use_vmac_addr', 'vrf', 'down_timer_adverts',
   'timer_expired_backup', 'old_unicast_checksum', 'v3_checksum_as_v2', 'auth_hmac', 'garp_lower_prio_delay',
@@ -343,6 +343,16 @@ function blockName(r: Reader, s: Statement): string {
   return s.args[0]!.text;
 }
 
+/** `weight N [reverse]`, as vrrp_script, track_file and vrrp_track_process take it. */
+function weightAndReverse<T extends { readonly weight: number; readonly reverse: boolean }>(r: Reader): Handler<T> {
+  return (t, draft) => {
+    const [value, reverse] = r.words(t, 1, 2);
+    if (reverse && reverse.text !== 'reverse') r.fail(reverse.at, `weight: unexpected "${reverse.text}" (only "reverse" may follow the weight)`);
+    setField(draft, 'weight' as Setting<T>, r.convert(value!, t.keyword, parseInteger) as T[Setting<T>], t.keyword.at);
+    setField(draft, 'reverse' as Setting<T>, (reverse !== undefined) as T[Setting<T>], t.keyword.at);
+  };
+}
+
 function readVrrpScript(r: Reader, s: Statement): VrrpScript {
   const d = newDraft<VrrpScript>(s.keyword.at);
   d.name = blockName(r, s);
@@ -350,12 +360,7 @@ function readVrrpScript(r: Reader, s: Statement): VrrpScript {
     script: r.command('script'),
     interval: r.seconds('intervalMs', 1000),
     timeout: r.seconds('timeoutMs', 1000),
-    weight: (t, draft) => {
-      const [value, reverse] = r.words(t, 1, 2);
-      if (reverse && reverse.text !== 'reverse') r.fail(reverse.at, `weight: unexpected "${reverse.text}" (only "reverse" may follow the weight)`);
-      setField(draft, 'weight', r.convert(value!, t.keyword, parseInteger), t.keyword.at);
-      setField(draft, 'reverse', reverse !== undefined, t.keyword.at);
-    },
+    weight: weightAndReverse(r),
     rise: r.integer('rise'),
     fall: r.integer('fall'),
     user: (t, draft) => setField(draft, 'user', r.scriptUser(t), t.keyword.at),
@@ -364,17 +369,38 @@ function readVrrpScript(r: Reader, s: Statement): VrrpScript {
   return finishNode(d, VRRP_SCRIPT_DEFAULTS, ['script'], describe(`vrrp_script ${d.name}`), r.diagnostics);
 }
 
+function readTrackProcess(r: Reader, s: Statement): VrrpTrackProcess {
+  const d = newDraft<VrrpTrackProcess>(s.keyword.at);
+  d.name = blockName(r, s);
+  r.block<VrrpTrackProcess>(s.block!, `vrrp_track_process ${d.name}`, {
+    // process COMMAND [PARAM ...]: a quoted word stays one element.
+    process: (t, draft) => {
+      const [command, ...params] = r.words(t, 1, Infinity);
+      setField(draft, 'process', command!.text, t.keyword.at);
+      setField(draft, 'params', params.map((p) => p.text), t.keyword.at);
+    },
+    param_match: (t, draft) => setField(draft, 'paramMatch', r.convert(r.words(t, 1, 1)[0]!, t.keyword, (text) => parseOneOf('param_match', ['partial', 'initial'] as const, text)), t.keyword.at),
+    full_command: r.flag('fullCommand'),
+    weight: weightAndReverse(r),
+    quorum: r.integer('quorum'),
+    quorum_max: r.integer('quorumMax'),
+    fork_delay: r.seconds('forkDelayMs', 1000),
+    terminate_delay: r.seconds('terminateDelayMs', 1000),
+    // delay: both at once.
+    delay: (t, draft) => {
+      r.seconds<VrrpTrackProcess>('forkDelayMs', 1000)(t, draft);
+      r.seconds<VrrpTrackProcess>('terminateDelayMs', 1000)(t, draft);
+    },
+  }, d);
+  return finishNode(d, TRACK_PROCESS_DEFAULTS, ['process'], describe(`vrrp_track_process ${d.name}`), r.diagnostics);
+}
+
 function readTrackFile(r: Reader, s: Statement): TrackFile {
   const d = newDraft<TrackFile>(s.keyword.at);
   d.name = blockName(r, s);
   r.block<TrackFile>(s.block!, `${s.keyword.text} ${d.name}`, {
     file: r.string('file'),
-    weight: (t, draft) => {
-      const [value, reverse] = r.words(t, 1, 2);
-      if (reverse && reverse.text !== 'reverse') r.fail(reverse.at, `weight: unexpected "${reverse.text}" (only "reverse" may follow the weight)`);
-      setField(draft, 'weight', r.convert(value!, t.keyword, parseInteger), t.keyword.at);
-      setField(draft, 'reverse', reverse !== undefined, t.keyword.at);
-    },
+    weight: weightAndReverse(r),
     init_file: (t, draft) => {
       // init_file [VALUE] [overwrite]
       let words = r.words(t, 0, 2);
@@ -402,6 +428,7 @@ function sharedHandlers<T extends VrrpInstance | VrrpSyncGroup>(r: Reader): Reco
     track_interface: r.trackRefs<T>(shared('trackInterface')),
     track_script: r.trackRefs<T>(shared('trackScript')),
     track_file: r.trackRefs<T>(shared('trackFile')),
+    track_process: r.trackRefs<T>(shared('trackProcess')),
   };
 }
 
@@ -804,6 +831,7 @@ export function readKeepalivedConf(text: string, file: string, diagnostics: Diag
   const r = new Reader(diagnostics);
   const statements = parseKeepalivedSyntax(text, file, diagnostics, configId);
   const vrrpScripts: VrrpScript[] = [];
+  const vrrpTrackProcesses: VrrpTrackProcess[] = [];
   const trackFiles: TrackFile[] = [];
   const vrrpSyncGroups: VrrpSyncGroup[] = [];
   const vrrpInstances: VrrpInstance[] = [];
@@ -832,6 +860,7 @@ export function readKeepalivedConf(text: string, file: string, diagnostics: Diag
       else globalDefs = readGlobalDefs(r, s, s.keyword.at);
     },
     vrrp_script: (s) => vrrpScripts.push(readVrrpScript(r, s)),
+    vrrp_track_process: (s) => vrrpTrackProcesses.push(readTrackProcess(r, s)),
     track_file: (s) => trackFiles.push(readTrackFile(r, s)),
     // keepalived's older name for track_file.
     vrrp_track_file: (s) => trackFiles.push(readTrackFile(r, s)),
@@ -855,5 +884,5 @@ export function readKeepalivedConf(text: string, file: string, diagnostics: Diag
   globalDefs ??= readGlobalDefs(r, undefined, { file, line: 1, col: 1 });
   if (netNamespace) globalDefs = { ...globalDefs, netNamespace: netNamespace.name, fieldAt: { ...globalDefs.fieldAt, netNamespace: netNamespace.at } };
   if (ssl) globalDefs = { ...globalDefs, ssl: ssl.settings, fieldAt: { ...globalDefs.fieldAt, ssl: ssl.at } };
-  return { globalDefs, vrrpScripts, trackFiles, vrrpSyncGroups, vrrpInstances, virtualServerGroups, virtualServers };
+  return { globalDefs, vrrpScripts, trackFiles, vrrpTrackProcesses, vrrpSyncGroups, vrrpInstances, virtualServerGroups, virtualServers };
 }

@@ -32,6 +32,7 @@ export interface KeepaliveConfig {
   readonly globalDefs: GlobalDefs;
   readonly vrrpScripts: readonly VrrpScript[];
   readonly trackFiles: readonly TrackFile[];
+  readonly vrrpTrackProcesses: readonly VrrpTrackProcess[];
   readonly vrrpSyncGroups: readonly VrrpSyncGroup[];
   readonly vrrpInstances: readonly VrrpInstance[];
   readonly virtualServerGroups: readonly VirtualServerGroup[];
@@ -146,6 +147,28 @@ export interface VrrpScript {
   readonly initFail: boolean;
 }
 
+/** vrrp_track_process: whether enough processes matching a command line run. */
+export interface VrrpTrackProcess {
+  readonly at: SourcePos;
+  readonly fieldAt: FieldPositions<VrrpTrackProcess>;
+  readonly name: string;
+  /** The command: matched against the process name (/proc/PID/status Name:) unless params, paramMatch or fullCommand ask for the command line. */
+  readonly process: string;
+  readonly params: readonly string[];
+  /** partial: the first params match, more may follow; initial: the same, the last one a prefix. Unset: all of them, exactly. */
+  readonly paramMatch?: 'partial' | 'initial';
+  readonly fullCommand: boolean;
+  /** 0: a failure is a fault. Positive: added while ok. Negative: added while failing. */
+  readonly weight: number;
+  readonly reverse: boolean;
+  /** Ok while quorum <= matching processes <= quorumMax. */
+  readonly quorum: number;
+  readonly quorumMax?: number;
+  /** How long quorum must hold after it is gained (forkDelayMs) or lost (terminateDelayMs) before it counts. */
+  readonly forkDelayMs: number;
+  readonly terminateDelayMs: number;
+}
+
 export interface TrackFile {
   readonly at: SourcePos;
   readonly fieldAt: FieldPositions<TrackFile>;
@@ -204,6 +227,7 @@ export interface VrrpSyncGroup extends NotifyScripts {
   readonly trackInterface: readonly TrackRef[];
   readonly trackScript: readonly TrackRef[];
   readonly trackFile: readonly TrackRef[];
+  readonly trackProcess: readonly TrackRef[];
 }
 
 export interface VirtualAddress {
@@ -264,6 +288,7 @@ export interface VrrpInstance extends NotifyScripts {
   readonly trackInterface: readonly TrackRef[];
   readonly trackScript: readonly TrackRef[];
   readonly trackFile: readonly TrackRef[];
+  readonly trackProcess: readonly TrackRef[];
   /** Unset: the global setting (see resolve.ts). */
   readonly smtpAlert?: boolean;
   /** Unset: the global vrrp_garp_* settings (see resolve.ts). */
@@ -320,11 +345,16 @@ export const VRRP_SCRIPT_DEFAULTS = {
 
 export const TRACK_FILE_DEFAULTS = { weight: 1, reverse: false } as const satisfies Partial<TrackFile>;
 
+export const TRACK_PROCESS_DEFAULTS = {
+  params: [], fullCommand: false, weight: 1, reverse: false, quorum: 1, forkDelayMs: 0, terminateDelayMs: 0,
+} as const satisfies Partial<VrrpTrackProcess>;
+
 export const SYNC_GROUP_DEFAULTS = {
   group: [],
   trackInterface: [],
   trackScript: [],
   trackFile: [],
+  trackProcess: [],
 } as const satisfies Partial<VrrpSyncGroup>;
 
 export const VRRP_INSTANCE_DEFAULTS = {
@@ -339,6 +369,7 @@ export const VRRP_INSTANCE_DEFAULTS = {
   trackInterface: [],
   trackScript: [],
   trackFile: [],
+  trackProcess: [],
   vmacXmitBase: false,
   dontTrackPrimary: false,
   noVirtualIpaddress: false,

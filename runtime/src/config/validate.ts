@@ -101,19 +101,22 @@ function byName<T extends { readonly name: string; readonly at: SourcePos }>(nod
 interface Trackers {
   readonly scripts: ReadonlyMap<string, unknown>;
   readonly files: ReadonlyMap<string, unknown>;
+  readonly processes: ReadonlyMap<string, unknown>;
 }
+
+const TRACKER_KIND: Readonly<Record<string, string>> = { trackScript: 'vrrp_script', trackFile: 'track_file', trackProcess: 'vrrp_track_process' };
 
 function checkTrackRefs(owner: VrrpInstance | VrrpSyncGroup, trackers: Trackers, weighted: boolean, spelling: Spelling, diagnostics: Diagnostics): void {
   const lists: readonly [string, readonly TrackRef[], ReadonlyMap<string, unknown> | undefined][] = [
     ['trackInterface', owner.trackInterface, undefined],
     ['trackScript', owner.trackScript, trackers.scripts],
     ['trackFile', owner.trackFile, trackers.files],
+    ['trackProcess', owner.trackProcess, trackers.processes],
   ];
   for (const [key, refs, defined] of lists) {
     for (const ref of refs) {
       if (defined && !defined.has(ref.name)) {
-        const kind = key === 'trackScript' ? 'vrrp_script' : 'track_file';
-        diagnostics.error(ref.at, `${spelling.setting(key)}: no ${kind} named ${ref.name}`);
+        diagnostics.error(ref.at, `${spelling.setting(key)}: no ${TRACKER_KIND[key]} named ${ref.name}`);
       }
       if (ref.weight === undefined) continue;
       if (!weighted) diagnostics.error(ref.at, `${spelling.setting(key)} ${ref.name}: a sync group's trackers take no weight (a failure faults every member)`);
@@ -240,7 +243,13 @@ export function validateConfig(config: KeepaliveConfig, spelling: Spelling, diag
   const files = byName(config.trackFiles, 'track_file', diagnostics);
   byName(config.vrrpSyncGroups, 'vrrp_sync_group', diagnostics);
   const instances = byName(config.vrrpInstances, 'vrrp_instance', diagnostics);
-  const trackers = { scripts, files };
+  const processes = byName(config.vrrpTrackProcesses, 'vrrp_track_process', diagnostics);
+  const trackers = { scripts, files, processes };
+  for (const p of config.vrrpTrackProcesses) {
+    checkRange(p, 'weight', -WEIGHT_MAX, WEIGHT_MAX, spelling, diagnostics);
+    checkRange(p, 'quorum', 0, undefined, spelling, diagnostics);
+    checkRange(p, 'quorumMax', 0, undefined, spelling, diagnostics);
+  }
 
   for (const script of config.vrrpScripts) checkScript(script, spelling, diagnostics);
   for (const file of config.trackFiles) checkRange(file, 'weight', -WEIGHT_MAX, WEIGHT_MAX, spelling, diagnostics);

@@ -146,6 +146,11 @@ export function formatStatus(status: DaemonStatus): string {
     lines.push(`  adverts sent ${c.advertsSent} (priority 0: ${c.priorityZeroSent}), received ${c.advertsReceived} (priority 0: ${c.priorityZeroReceived}), rejected: ${rejects || 'none'}`);
     for (const tr of i.transitions.slice(-5)) lines.push(`  ${tr.at} ${tr.from} -> ${tr.to}: ${tr.reason}`);
   }
+  const tracking = (status.children['vrrp']?.status as { processTracking?: { tracking: string; processes: { name: string; count: number; ok: boolean | undefined }[] } } | undefined)?.processTracking;
+  if (tracking && tracking.processes.length > 0) {
+    lines.push('', `tracked processes, seen by ${tracking.tracking}:`);
+    for (const p of tracking.processes) lines.push(`  ${p.name}: ${p.count} running, ${p.ok === undefined ? 'not scanned yet' : p.ok ? 'quorum' : 'no quorum'}`);
+  }
   const checker = checkerStatus(status);
   if (checker) lines.push(...formatChecker(checker));
   return `${lines.join('\n')}\n`;

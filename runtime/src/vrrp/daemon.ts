@@ -4,6 +4,7 @@
 import type { ChildRole } from '../watchdog/child.ts';
 import { decodeAdvert } from './packet.ts';
 import { InstanceRunner } from './instance.ts';
+import { ProcessScanner } from './processes.ts';
 import { effectivePriority, FileTracker, ScriptTracker, type ScriptCheck, type TrackerReading } from './tracking.ts';
 import { vrrpPlan, type VrrpPlan } from './from-config.ts';
 import { openNetwork, type VrrpNetwork, type ReceivedPacket } from './network.ts';
@@ -26,6 +27,7 @@ export class VrrpDaemon implements ChildRole {
   private readonly listeners = new Map<string, () => void>();
   private scripts = new Map<string, ScriptTracker>();
   private files = new Map<string, FileTracker>();
+  private readonly processes = new ProcessScanner(() => this.retrack());
   private notifier: Notifier | undefined;
   private syncGroups = new Map<string, SyncGroupSpec>();
   /** Each sync group's state as last announced (kept across reloads, so a reload announces nothing). */
@@ -134,6 +136,8 @@ export class VrrpDaemon implements ChildRole {
       this.files.set(name, tracker);
       void tracker.start();
     }
+    this.processes.set(new Map(plan.instances.flatMap((i) => i.trackProcesses.map(({ name, match, quorum, quorumMax, forkDelayMs, terminateDelayMs }) =>
+      [name, { match, quorum, ...(quorumMax !== undefined ? { quorumMax } : {}), forkDelayMs, terminateDelayMs }] as const))));
   }
 
   /**
@@ -152,6 +156,8 @@ export class VrrpDaemon implements ChildRole {
         ...s.trackInterfaces.map((t) => ({ label: `interface ${t.name}`, weight: t.weight, reverse: t.reverse, ok: this.network!.linkUp(t.name) === true })),
         ...s.trackScripts.map((t) => ({ label: `script ${t.name}`, weight: t.weight, reverse: t.reverse, ok: this.scripts.get(t.name)?.ok ?? !t.initFail })),
         ...s.trackFiles.map((t) => ({ label: `file ${t.name}`, weight: t.weight, reverse: t.reverse, value: this.files.get(t.name)?.value ?? 0 })),
+        // Until the first scan (milliseconds after start, long before any down timer) a process counts as running.
+        ...s.trackProcesses.map((t) => ({ label: `process ${t.name}`, weight: t.weight, reverse: t.reverse, ok: this.processes.ok(t.name) ?? true })),
       ];
       own.set(runner, effectivePriority(s.priority, readings));
     }
@@ -218,6 +224,7 @@ export class VrrpDaemon implements ChildRole {
       instances: [...this.instances.values()].map((r) => r.status()),
       packets: { received: this.packetsReceived, rejects: { ...this.rejects } },
       scripts: [...this.scripts.entries()].map(([name, t]) => ({ name, ok: t.ok, running: t.busy })),
+      processTracking: this.processes.status(),
     };
   }
 
@@ -226,6 +233,7 @@ export class VrrpDaemon implements ChildRole {
     this.waitingToStart.clear();
     for (const t of this.scripts.values()) t.stop();
     for (const t of this.files.values()) t.stop();
+    this.processes.stop();
     await Promise.all([...this.instances.values()].map(async (r) => {
       try { await r.stop(); } catch (error) { log('error', `(${r.name}) stop: ${(error as Error).message}`); }
     }));

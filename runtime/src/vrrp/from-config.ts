@@ -48,6 +48,7 @@ export function vrrpPlan(input: unknown): VrrpPlan {
   const syncGroupOf = new Map(config.vrrpSyncGroups.flatMap((sg) => sg.group.map((m) => [m.name, sg] as const)));
   const scripts = new Map(config.vrrpScripts.map((s) => [s.name, s]));
   const files = new Map(config.trackFiles.map((f) => [f.name, f]));
+  const processes = new Map(config.vrrpTrackProcesses.map((p) => [p.name, p]));
 
   const instance = (i: VrrpInstance): InstanceSpec => {
     const preemption = instancePreemption(g, i);
@@ -59,6 +60,7 @@ export function vrrpPlan(input: unknown): VrrpPlan {
     const trackInterface = [...i.trackInterface, ...unweighted(group?.trackInterface)];
     const trackScript = [...i.trackScript, ...unweighted(group?.trackScript)];
     const trackFile = [...i.trackFile, ...unweighted(group?.trackFile)];
+    const trackProcess = [...i.trackProcess, ...unweighted(group?.trackProcess)];
     return {
       name: i.name,
       interface: i.interface,
@@ -93,6 +95,14 @@ export function vrrpPlan(input: unknown): VrrpPlan {
       trackFiles: trackFile.map((t) => {
         const f = files.get(t.name)!;
         return { name: f.name, path: f.file, ...trackWeight(t, f), ...(f.initFile ? { init: f.initFile } : {}) };
+      }),
+      trackProcesses: trackProcess.map((t) => {
+        const p = processes.get(t.name)!;
+        return {
+          name: p.name, quorum: p.quorum, ...(p.quorumMax !== undefined ? { quorumMax: p.quorumMax } : {}),
+          forkDelayMs: p.forkDelayMs, terminateDelayMs: p.terminateDelayMs, ...trackWeight(t, p),
+          match: { process: p.process, params: p.params, ...(p.paramMatch ? { paramMatch: p.paramMatch } : {}), fullCommand: p.fullCommand },
+        };
       }),
       notify: notifyScripts(i),
       smtpAlert: vrrpSmtpAlert(g, i.smtpAlert),

@@ -1,6 +1,7 @@
 // What the VRRP child needs to know about one instance, fully resolved (defaults and global settings
 // applied), whatever the configuration's source was. The configuration model maps into this.
 import type { GarpTiming } from '../config/resolve.ts';
+import type { ProcessMatch } from './processes.ts';
 import type { ScriptUser } from '../notify/script.ts';
 
 export interface VirtualAddress {
@@ -27,6 +28,18 @@ export interface TrackedScript {
   fall: number;
   initFail: boolean;
 }
+export interface TrackedProcess {
+  name: string;
+  /** What matches and how many must run (see runtime/src/vrrp/processes.ts). */
+  match: ProcessMatch;
+  quorum: number;
+  quorumMax?: number;
+  forkDelayMs: number;
+  terminateDelayMs: number;
+  weight: number;
+  reverse: boolean;
+}
+
 export interface TrackedFile {
   name: string;
   path: string;
@@ -70,6 +83,7 @@ export interface InstanceSpec {
   trackInterfaces: TrackedInterface[];
   trackScripts: TrackedScript[];
   trackFiles: TrackedFile[];
+  trackProcesses: TrackedProcess[];
   notify: NotifyScripts;
   smtpAlert: boolean;
   garp: GarpTiming;
