@@ -4,6 +4,8 @@
 // implementation, reads back what the runtime programmed; a client in the guest counts which backend
 // answers over NAT, and a client on a lab host sends its connections through the guest to backends
 // that answer it directly (direct routing). The nftables side of the same runtime is test/lb.test.ts.
+// The same run has a VRRP instance alone on the segment with lvs_sync_daemon following it: ipvsadm
+// --list --daemon shows the kernel's sync daemon's role as the instance goes MASTER, FAULT and back.
 //
 // One boot runs the whole scenario (node in the guest is slow to start: every process costs seconds)
 // and prints each step's output under a "=== name" line; the tests below each check some of them.
@@ -35,6 +37,8 @@ let vip: string;
 /** The direct-routing service's address: the guest answers ARP for it, rs1 and rs2 hold it on lo. */
 let drVip: string;
 let guest: string;
+/** The address the sync daemon's VRRP instance holds while master. */
+let syncVip: string;
 /** What the lab client got from the DR VIP, while the guest waited for it. */
 let drTraffic: string;
 let result: UmlResult;
@@ -59,14 +63,44 @@ function realServer(name: string, { port, weight, extra = '' }: RealServerOption
   }`;
 }
 
-interface ConfOptions { rs2Weight?: number; fwmarkScheduler?: string; extraService?: boolean }
+interface ConfOptions { rs2Weight?: number; fwmarkScheduler?: string; extraService?: boolean; syncDaemon?: boolean }
+
+/** The connection sync daemon's id and port: not the kernel's defaults, so that ipvsadm shows they were sent. */
+const SYNC_ID = 7;
+const SYNC_PORT = 8850;
+/** The VRRP instance the sync daemon follows faults while this file holds a non-zero number. */
+const SYNC_FAULT_FILE = '/tmp/ka/sync-fault';
+
+/**
+ * lvs_sync_daemon on the guest's lab interface, following a VRRP instance alone on the segment (so it
+ * becomes master by itself), which a track_file can put in fault.
+ */
+function syncDaemonConf(): string {
+  return `track_file sync_fault {
+  file ${SYNC_FAULT_FILE}
+  weight 0
+}
+vrrp_instance VI_SYNC {
+  interface vec0
+  virtual_router_id 77
+  priority 150
+  advert_int 1
+  track_file {
+    sync_fault
+  }
+  virtual_ipaddress {
+    ${syncVip}/32
+  }
+}
+`;
+}
 
 /**
  * Two virtual servers: wrr by NAT on the VIP, with a real server nobody listens on (it must leave the
  * table) and an inhibited one (it must stay, with weight 0); and rr by direct routing on a fwmark,
  * persistent. `extraService` puts a third one before them, on port 8080.
  */
-function conf({ rs2Weight = 2, fwmarkScheduler = 'rr', extraService = false }: ConfOptions = {}): string {
+function conf({ rs2Weight = 2, fwmarkScheduler = 'rr', extraService = false, syncDaemon = true }: ConfOptions = {}): string {
   const extra = `virtual_server ${vip} 8080 {
   delay_loop 1
   lb_algo rr
@@ -77,8 +111,9 @@ ${realServer('rs3', { port: 80, weight: 1 })}
 `;
   return `global_defs {
   router_id director
+  ${syncDaemon ? `lvs_sync_daemon vec0 VI_SYNC id ${SYNC_ID} port ${SYNC_PORT}` : ''}
 }
-${extraService ? extra : ''}virtual_server ${vip} 80 {
+${syncDaemon ? syncDaemonConf() : ''}${extraService ? extra : ''}virtual_server ${vip} 80 {
   delay_loop 1
   lb_algo wrr
   lb_kind NAT
@@ -129,7 +164,8 @@ mkdir -p /tmp/ka
 ${file('a.conf', conf())}
 ${file('b.conf', conf({ rs2Weight: 5 }))}
 ${file('mh-reload.conf', conf({ rs2Weight: 5, fwmarkScheduler: 'mh', extraService: true }))}
-${file('mh-start.conf', conf({ fwmarkScheduler: 'mh' }))}
+${file('mh-start.conf', conf({ fwmarkScheduler: 'mh', syncDaemon: false }))}
+echo 0 > ${SYNC_FAULT_FILE}
 ip address add ${vip}/32 dev vec0
 ip address add ${drVip}/32 dev vec0
 
@@ -145,6 +181,17 @@ settled() {
   done
 }
 retry settled || echo "the table never settled" >&2
+# The sync daemon runs in exactly one role, the one given (ipvsadm -L --daemon prints a line per role).
+sync_is() { d=$(ipvsadm -L --daemon); case "$d" in "$1 sync daemon"*) [ "$(echo "$d" | wc -l)" = 1 ] ;; *) return 1 ;; esac; }
+retry sync_is master || echo "the sync daemon never became master" >&2
+step sync-master; ipvsadm -L --daemon
+# The instance faults: the daemon must turn backup; then master again once the instance is back.
+t0=$(date +%s%3N); echo 1 > ${SYNC_FAULT_FILE}
+retry sync_is backup || echo "the sync daemon never turned backup" >&2
+step sync-backup; ipvsadm -L --daemon; echo "after $(( $(date +%s%3N) - t0 )) ms"; ${keepalive} status --state-dir /run/keepalive | grep VI_SYNC
+echo 0 > ${SYNC_FAULT_FILE}
+retry sync_is master || echo "the sync daemon never became master again" >&2
+step sync-master-again; ipvsadm -L --daemon
 step saved; ipvsadm -Sn
 step listed; ipvsadm -Ln --nosort
 step status-json; ${keepalive} status --json --state-dir /run/keepalive
@@ -161,6 +208,7 @@ cp /tmp/ka/b.conf /tmp/ka/keepalived.conf
 step reload; ${keepalive} reload --state-dir /run/keepalive 2>&1; echo "exit $?"
 # No waiting: a reload answers once the checker applied it.
 step saved-after-reload; ipvsadm -Sn
+step sync-after-reload; ipvsadm -L --daemon
 step listed-after-reload; ipvsadm -Ln --nosort
 step status-after-reload; ${keepalive} status --state-dir /run/keepalive
 step nat-traffic-after-reload; ${node} ${CLIENT} count http://${vip}/ 90 6 ${guest}
@@ -181,6 +229,7 @@ step mh-reload; ${keepalive} reload --state-dir /run/keepalive 2>&1; echo "exit 
 step saved-after-mh-reload; ipvsadm -Sn
 step stop; stop $pid
 step saved-after-stop; ipvsadm -Sn
+step sync-after-stop; ipvsadm -L --daemon
 
 # The refused start is judged on a table of its own.
 ipvsadm -C
@@ -197,6 +246,7 @@ before(async () => {
   vip = addressIn(segment, 100);
   drVip = addressIn(segment, 101);
   guest = addressIn(segment, GUEST_HOST_NUMBER);
+  syncVip = addressIn(segment, 102);
   for (const name of ['rs1', 'rs2', 'rs3']) await startBackend(name, ip(name));
   // Direct routing: the director hands rs1 and rs2 the client's packets unchanged, to the DR VIP, which
   // they hold on lo without answering ARP for it (the guest does), and they answer the client directly.
@@ -376,6 +426,19 @@ test('a scheduler the kernel lacks is refused by name: a reload keeps the runnin
   const [loaded = '', available = ''] = step('modules').split('\n\n');
   assert.deepEqual(lines(loaded), ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr']);
   assert.ok(lines(available).includes('ip_vs_mh.ko'), available);
+});
+
+test('lvs_sync_daemon: the kernel\'s sync daemon is master while the instance is MASTER, backup while it is not, switched on every transition', T, (t) => {
+  const role = (state: string): RegExp => new RegExp(`^${state} sync daemon \\(mcast=vec0, syncid=${SYNC_ID}, .*port=${SYNC_PORT}, .*\\)$`);
+  assert.match(lines(step('sync-master')).join('\n'), role('master'));
+  const backup = lines(step('sync-backup'));
+  assert.match(backup[0]!, role('backup'));
+  assert.ok(backup.some((l) => /^VI_SYNC: FAULT /.test(l)), `the instance is in fault: ${step('sync-backup')}`);
+  t.diagnostic(`the sync daemon turned backup ${backup.find((l) => l.startsWith('after '))} after the fault file was written`);
+  assert.match(lines(step('sync-master-again')).join('\n'), role('master'));
+  // A reload that leaves lvs_sync_daemon as it was leaves the master running; a stop ends it.
+  assert.match(lines(step('sync-after-reload')).join('\n'), role('master'));
+  assert.equal(step('sync-after-stop').trim(), '');
 });
 
 test('a graceful stop removes the services of the running configuration', T, () => {

@@ -221,6 +221,18 @@ test('a configuration the dataplane cannot carry out is refused: DR under nftabl
   }
 });
 
+test('lvs_sync_daemon on a kernel without IPVS: check and start refuse it at its file:line:col, with the reason', T, async () => {
+  // global_defs' third line (router_id, then this); the instance it follows is the VRRP child's.
+  lb.writeFile(CONF, `${conf('lb_algo rr', ALL, 'lvs_sync_daemon eth0 VI_1 id 5')}vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n}\n`);
+  const reason = `${CONF}:3:3: lvs_sync_daemon needs IPVS, and the kernel has no IPVS (generic netlink family IPVS not found); without IPVS there is no connection sync`;
+  const checked = await lb.exec([process.execPath, KEEPALIVE_CLI, 'check', '-f', CONF], { allowFailure: true, timeoutMs: 30_000 });
+  assert.equal(checked.code, 1, checked.stdout);
+  assert.equal(checked.stderr, `${reason}\n`);
+  const started = await lb.exec([process.execPath, KEEPALIVE_CLI, 'run', '-f', CONF, '--state-dir', KEEPALIVE_STATE_DIR], { allowFailure: true, timeoutMs: 30_000 });
+  assert.equal(started.code, 1, 'keepalive run exits 1');
+  assert.ok(started.stderr.includes(`configuration refused:\nvrrp: ${reason}`), started.stderr);
+});
+
 test('the checker child is killed and respawned while the dataplane keeps forwarding', T, async (t) => {
   const daemon = await run(conf('lb_algo rr\n  alpha', ALL));
   try {

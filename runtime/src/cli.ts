@@ -73,8 +73,13 @@ async function main(argv: string[]): Promise<number> {
       if (typeof o.config !== 'string') throw new UsageError('check needs -f FILE');
       if (typeof o['config-id'] === 'string') process.env.KEEPALIVE_CONFIG_ID = o['config-id'];
       try {
-        const { warnings } = loadConfig(o.config);
+        const { config, warnings } = loadConfig(o.config);
         for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+        // The one setting that depends on the kernel: check runs where the configuration will run.
+        if (config.globalDefs.lvsSyncDaemon) {
+          const { openIpvsForSyncDaemon } = await import('./lb/ipvs/sync-daemon.ts');
+          (await openIpvsForSyncDaemon(config.globalDefs.lvsSyncDaemon)).close();
+        }
         process.stdout.write(`${o.config}: configuration OK\n`);
         return 0;
       } catch (error) {

@@ -32,9 +32,9 @@ test('keepalived 2.2.7 accepts the same file without an unknown keyword', { skip
 });
 
 test('outside their block, and for keywords whose meaning keepalive does not carry out, still refused', () => {
-  assert.deepEqual(errorsOf(lines(...instance('VI', 1, '  vrrp_no_swap', '  lvs_sync_daemon_interface eth1'), 'global_defs {', '  kernel_rx_buf_size 4096', '  vrrp_iptables', '}')), [
+  assert.deepEqual(errorsOf(lines(...instance('VI', 1, '  vrrp_no_swap', '  lvs_flush'), 'global_defs {', '  kernel_rx_buf_size 4096', '  vrrp_iptables', '}')), [
     'test.conf:4:3: unknown keyword "vrrp_no_swap" in vrrp_instance VI',
-    'test.conf:5:3: "lvs_sync_daemon_interface" is not supported yet: run the IPVS connection sync daemon with ipvsadm --start-daemon',
+    'test.conf:5:3: "lvs_flush" is not supported yet: keepalive changes the IPVS table by differences and never flushes it',
     'test.conf:8:3: unknown keyword "kernel_rx_buf_size" in global_defs',
     'test.conf:9:3: "vrrp_iptables" is a keepalived keyword that keepalive does not support',
   ]);

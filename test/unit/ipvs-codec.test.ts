@@ -7,6 +7,7 @@ import { CTRL_CMD_GETFAMILY, GENL_ID_CTRL, decodeFamily, getFamilyRequest } from
 import {
   IPVS_CMD_GET_DEST, IPVS_CMD_GET_SERVICE, decodeDestination, decodeInfo, decodeService, deleteDestinationRequest, deleteServiceRequest,
   describeService, getDestinationsRequest, getInfoRequest, getServicesRequest, newDestinationRequest, newServiceRequest, setServiceRequest,
+  decodeDaemon, deleteDaemonRequest, getDaemonsRequest, newDaemonRequest,
   type IpvsDestination, type IpvsService,
 } from '../../runtime/src/lb/ipvs/codec.ts';
 
@@ -196,4 +197,46 @@ test('malformed dump messages throw NetlinkFormatError naming what is wrong', ()
   assert.throws(() => decodeDestination(message(hex('0501 0000', '0c00 0280', '0600 0200 0050 0000')), 4), /IPVS destination: no FWD_METHOD attribute/);
   const shortAddress = hex('0501 0000', '1400 0280', '0800 0100 c612000c', '0800 0300 00000000');
   assert.throws(() => decodeDestination(message(shortAddress), 6), /IPVS destination: address of 4 bytes, IPv6 needs 16/);
+});
+
+test('NEW_DAEMON as master with every option: exact bytes (STATE, MCAST_IFN, SYNC_ID, then maxlen, group, port, ttl)', () => {
+  const req = newDaemonRequest(FAMILY, { state: 'master', interface: 'eth1', syncId: 7, maxLen: 1400, group: '224.0.0.82', port: 8850, ttl: 2 });
+  assert.equal(req.type, FAMILY);
+  assert.equal(req.payload.toString('hex'), hex(
+    '0901 0000', // cmd NEW_DAEMON, version 1
+    '4000 0380', // IPVS_CMD_ATTR_DAEMON, nested, 64 bytes
+    '0800 0100 01000000', // STATE master
+    '0900 0200 65746831 00 000000', // MCAST_IFN "eth1"
+    '0800 0300 07000000', // SYNC_ID 7
+    '0600 0400 7805 0000', // SYNC_MAXLEN 1400, host order
+    '0800 0500 e0000052', // MCAST_GROUP 224.0.0.82, network order
+    '0600 0700 9222 0000', // MCAST_PORT 8850, host order
+    '0500 0800 02 000000', // MCAST_TTL 2
+  ).toString('hex'));
+  // Backup with only what the kernel requires, and an IPv6 group.
+  assert.equal(newDaemonRequest(FAMILY, { state: 'backup', interface: 'eth1', syncId: 0 }).payload.toString('hex'), hex(
+    '0901 0000', '2000 0380', '0800 0100 02000000', '0900 0200 65746831 00 000000', '0800 0300 00000000',
+  ).toString('hex'));
+  assert.equal(newDaemonRequest(FAMILY, { state: 'backup', interface: 'eth1', syncId: 0, group: 'ff02::1:5' }).payload.subarray(36).toString('hex'),
+    hex('1400 0600 ff020000 00000000 00000000 00010005').toString('hex'));
+});
+
+test('DEL_DAEMON carries only the state; GET_DAEMON nothing', () => {
+  assert.equal(deleteDaemonRequest(FAMILY, 'backup').payload.toString('hex'), hex('0a01 0000', '0c00 0380', '0800 0100 02000000').toString('hex'));
+  assert.equal(deleteDaemonRequest(FAMILY, 'master').payload.toString('hex'), hex('0a01 0000', '0c00 0380', '0800 0100 01000000').toString('hex'));
+  assert.equal(getDaemonsRequest(FAMILY).payload.toString('hex'), '0b010000');
+});
+
+test('daemon requests refuse what the kernel would: a long interface name, a sync id over 255, an unknown state', () => {
+  assert.throws(() => newDaemonRequest(FAMILY, { state: 'master', interface: 'abcdefghijklmnop', syncId: 1 }), /1 to 15 bytes/);
+  assert.throws(() => newDaemonRequest(FAMILY, { state: 'master', interface: 'eth1', syncId: 256 }), /sync id must be an integer from 0 to 255/);
+  assert.throws(() => newDaemonRequest(FAMILY, { state: 'both' as 'master', interface: 'eth1', syncId: 1 }), /neither master nor backup/);
+});
+
+test('a GET_DAEMON dump message decodes to the role and its settings', () => {
+  const answer = hex('0901 0000', '4000 0380', '0800 0100 02000000', '0900 0200 65746831 00 000000', '0800 0300 07000000',
+    '0600 0400 c805 0000', '0800 0500 e0000051', '0600 0700 9022 0000', '0500 0800 01 000000');
+  assert.deepEqual(decodeDaemon(message(answer)), { state: 'backup', interface: 'eth1', syncId: 7, maxLen: 1480, group: '224.0.0.81', port: 8848, ttl: 1 });
+  assert.throws(() => decodeDaemon(message(hex('0901 0000', '0c00 0380', '0800 0100 03000000'))), /state 3 is neither master/);
+  assert.throws(() => decodeDaemon(message(hex('0901 0000', '0c00 0380', '0800 0100 01000000'))), /no MCAST_IFN attribute/);
 });

@@ -10,7 +10,7 @@ import {
   REAL_SERVER_DEFAULTS, SMTP_CHECK_DEFAULTS, SMTP_DEFAULT_PORT, UDP_CHECK_DEFAULTS, PING_CHECK_DEFAULTS, FILE_CHECK_DEFAULTS, SYNC_GROUP_DEFAULTS, TCP_CHECK_DEFAULTS, TRACK_FILE_DEFAULTS, TRACK_PROCESS_DEFAULTS,
   VIRTUAL_SERVER_DEFAULTS, VIRTUAL_SERVER_GROUP_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_SCRIPT_DEFAULTS,
   type Checker, type CheckerConnectSettings, type DnsCheck, type HttpCheck, type HttpUrl, type MiscCheck, type RealServer, type SmtpCheck, type UdpCheck, type PingCheck, type FileCheck,
-  type SorryServer, type StatusCodeRange, type TcpCheck, type VirtualServer, type VirtualServerGroup, type VirtualServerGroupEntry, type Authentication, type GlobalDefs, type GroupMember, type KeepaliveConfig, type NotifyFifo, type ScriptUser, type SmtpServer, type SourcePos,
+  type SorryServer, type StatusCodeRange, type TcpCheck, type VirtualServer, type VirtualServerGroup, type VirtualServerGroupEntry, type Authentication, type GlobalDefs, type GroupMember, type KeepaliveConfig, type LvsSyncDaemon, type NotifyFifo, type ScriptUser, type SmtpServer, type SourcePos,
   type TrackFile, type TrackRef, type UnicastPeer, type VirtualAddress, type VrrpInstance, type VrrpScript, type VrrpSyncGroup, type VrrpTrackProcess,
 } from './model.ts';
 import {
@@ -294,6 +294,9 @@ function readGlobalDefs(r: DocumentReader, node: Node | undefined, at: SourcePos
     metricsListen: r.string,
     netNamespace: r.string,
     ssl: (n) => r.object(n, 'globalDefs.ssl', { certificate: r.string, key: r.string, password: r.string, ca: r.string }, []),
+    lvsSyncDaemon: (n) => readNode<LvsSyncDaemon>(r, n, 'globalDefs.lvsSyncDaemon', {
+      interface: r.string, instance: r.string, syncId: r.integer, maxLen: r.integer, port: r.integer, ttl: r.integer, group: r.ip,
+    }, newDraft<LvsSyncDaemon>(r.at(n)), {}, ['interface', 'instance']),
   }, draft, GLOBAL_DEFAULTS, []);
 }
 

@@ -10,7 +10,7 @@ import {
   PERSISTENCE_TIMEOUT_DEFAULT_MS, REAL_SERVER_DEFAULTS, SMTP_CHECK_DEFAULTS, SMTP_DEFAULT_PORT, UDP_CHECK_DEFAULTS, PING_CHECK_DEFAULTS, FILE_CHECK_DEFAULTS, SYNC_GROUP_DEFAULTS, TCP_CHECK_DEFAULTS,
   TRACK_FILE_DEFAULTS, TRACK_PROCESS_DEFAULTS, VIRTUAL_SERVER_DEFAULTS, VIRTUAL_SERVER_GROUP_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_SCRIPT_DEFAULTS,
   type Checker, type CheckerConnectSettings, type CheckerTimingSettings, type DnsCheck, type HttpCheck, type HttpUrl, type MiscCheck,
-  type RealServer, type SmtpCheck, type TcpCheck, type UdpCheck, type PingCheck, type FileCheck, type VirtualServer, type VirtualServerGroup, type VirtualServerGroupEntry, type GlobalDefs, type GroupMember, type InitialState, type KeepaliveConfig, type ScriptUser, type SourcePos, type SslSettings, type TrackFile, type TrackRef,
+  type RealServer, type SmtpCheck, type TcpCheck, type UdpCheck, type PingCheck, type FileCheck, type VirtualServer, type VirtualServerGroup, type VirtualServerGroupEntry, type GlobalDefs, type GroupMember, type InitialState, type KeepaliveConfig, type LvsSyncDaemon, type ScriptUser, type SourcePos, type SslSettings, type TrackFile, type TrackRef,
   type UnicastPeer, type VirtualAddress, type VrrpInstance, type VrrpScript, type VrrpSyncGroup, type VrrpTrackProcess,
 } from './model.ts';
 import {
@@ -23,8 +23,6 @@ const NOT_YET: ReadonlyMap<string, string> = new Map([
   ['lvs_flush', 'keepalive changes the IPVS table by differences and never flushes it'],
   ['lvs_flush_onstop', 'keepalive removes only the services it added'],
   ['lvs_timeouts', 'set the IPVS timeouts with ipvsadm --set'],
-  ['lvs_sync_daemon', 'run the IPVS connection sync daemon with ipvsadm --start-daemon'],
-  ['lvs_sync_daemon_interface', 'run the IPVS connection sync daemon with ipvsadm --start-daemon'],
 ]);
 
 /** keepalived keywords that keepalive does not implement. */
@@ -324,10 +322,55 @@ function readGlobalDefs(r: Reader, s: Statement | undefined, at: SourcePos): Glo
         setField(draft, 'maxAutoPriority', value ? r.convert(value, t.keyword, parseInteger) : 99, t.keyword.at);
       },
       metrics_listen: r.string('metricsListen'),
+      lvs_sync_daemon: (t, draft) => {
+        if (draft.lvsSyncDaemon) r.fail(t.keyword.at, `lvs_sync_daemon appears a second time (the first is at ${draft.fieldAt.lvsSyncDaemon!.file}:${draft.fieldAt.lvsSyncDaemon!.line})`);
+        setField(draft, 'lvsSyncDaemon', readLvsSyncDaemon(r, t), t.keyword.at);
+      },
       lb_dataplane: (t, draft) => setField(draft, 'lbDataplane', r.convert(r.words(t, 1, 1)[0]!, t.keyword, (text) => parseOneOf('dataplane', LB_DATAPLANES, text)), t.keyword.at),
     }, d);
   }
   return finishNode(d, GLOBAL_DEFAULTS, [], describe('global_defs'), r.diagnostics);
+}
+
+/** lvs_sync_daemon's options, and the model's field each sets. */
+const LVS_SYNC_DAEMON_OPTIONS: ReadonlyMap<string, 'instance' | 'syncId' | 'maxLen' | 'port' | 'ttl' | 'group'> = new Map([
+  ['inst', 'instance'], ['id', 'syncId'], ['maxlen', 'maxLen'], ['port', 'port'], ['ttl', 'ttl'], ['group', 'group'],
+] as const);
+
+/**
+ * `lvs_sync_daemon IFACE VRRP_INSTANCE [id N] [maxlen N] [port N] [ttl N] [group ADDR]`, as keepalived's
+ * global_parser.c reads it: the instance may also be given as `inst NAME`, and the word after it as a
+ * bare sync id (keepalived's older form, which it reads with a warning). Ranges are validate.ts's.
+ */
+function readLvsSyncDaemon(r: Reader, s: Statement): LvsSyncDaemon {
+  const [iface, ...rest] = r.words(s, 1, Infinity);
+  const d = newDraft<LvsSyncDaemon>(s.keyword.at);
+  setField(d, 'interface', iface!.text, iface!.at);
+  for (let i = 0; i < rest.length; i++) {
+    const word = rest[i]!;
+    const key = LVS_SYNC_DAEMON_OPTIONS.get(word.text);
+    if (key === undefined) {
+      if (i === 0) {
+        setField(d, 'instance', word.text, word.at);
+        continue;
+      }
+      if (i === 1 && d.instance !== undefined && /^\d+$/.test(word.text)) {
+        r.diagnostics.warn(word.at, `lvs_sync_daemon: a bare sync id is keepalived's older form; write "id ${word.text}"`);
+        setField(d, 'syncId', r.convert(word, s.keyword, parseInteger), word.at);
+        continue;
+      }
+      r.fail(word.at, `lvs_sync_daemon: unknown option "${word.text}" (expected ${[...LVS_SYNC_DAEMON_OPTIONS.keys()].join(', ')})`);
+    }
+    const value = rest[++i];
+    if (!value) r.fail(word.at, `lvs_sync_daemon: ${word.text} needs a value`);
+    if (d[key] !== undefined) r.fail(word.at, `lvs_sync_daemon: ${word.text} is given twice`);
+    const converted = key === 'instance' ? value.text : key === 'group' ? r.convert(value, s.keyword, parseIp).address : r.convert(value, s.keyword, parseInteger);
+    setField(d, key, converted as never, value.at);
+  }
+  if (d.instance === undefined) {
+    r.fail(s.keyword.at, 'lvs_sync_daemon needs the VRRP instance whose state it follows (IFACE VRRP_INSTANCE): keepalive runs the sync daemon from its VRRP process, master where that instance is MASTER');
+  }
+  return finishNode(d, {}, [], describe('lvs_sync_daemon'), r.diagnostics);
 }
 
 function readVersion(r: Reader, s: Statement): 2 | 3 {
@@ -509,13 +552,23 @@ function readAuthentication(r: Reader, s: Statement, d: Draft<VrrpInstance>): vo
   setField(d, 'authentication', { at: s.keyword.at, authType, authPass }, s.keyword.at);
 }
 
-function readVrrpInstance(r: Reader, s: Statement): VrrpInstance {
+/**
+ * `onLegacySyncDaemon` takes an instance's `lvs_sync_daemon_interface IFACE`, which keepalived reads,
+ * with a deprecation warning, as the global `lvs_sync_daemon IFACE <this instance>`.
+ */
+function readVrrpInstance(r: Reader, s: Statement, onLegacySyncDaemon: (daemon: LvsSyncDaemon) => void): VrrpInstance {
   const d = newDraft<VrrpInstance>(s.keyword.at);
   d.name = blockName(r, s);
+  const instanceName = d.name;
   const addresses = (key: 'virtualIpaddress' | 'virtualIpaddressExcluded'): Handler<VrrpInstance> => (t, draft) =>
     appendField(draft, key, r.entries(t, (words) => readVirtualAddress(r, words, t.keyword)), t.keyword.at);
   r.block<VrrpInstance>(s.block!, `vrrp_instance ${d.name}`, {
     ...sharedHandlers<VrrpInstance>(r),
+    lvs_sync_daemon_interface: (t) => {
+      const [iface] = r.words(t, 1, 1);
+      r.diagnostics.warn(t.keyword.at, `lvs_sync_daemon_interface in a vrrp_instance is deprecated (as in keepalived): read as "lvs_sync_daemon ${iface!.text} ${instanceName}" in global_defs`);
+      onLegacySyncDaemon({ at: t.keyword.at, fieldAt: { interface: iface!.at, instance: t.keyword.at }, interface: iface!.text, instance: instanceName });
+    },
     state: (t, draft) => {
       const [word] = r.words(t, 1, 1);
       if (word!.text !== 'MASTER' && word!.text !== 'BACKUP') r.fail(word!.at, `state must be MASTER or BACKUP, not ${word!.text}`);
@@ -840,6 +893,7 @@ export function readKeepalivedConf(text: string, file: string, diagnostics: Diag
   let globalDefs: GlobalDefs | undefined;
   let netNamespace: { name: string; at: SourcePos } | undefined;
   let ssl: { settings: SslSettings; at: SourcePos } | undefined;
+  const legacySyncDaemons: LvsSyncDaemon[] = [];
   const topLevel: Record<string, (s: Statement) => void> = {
     // A top-level keyword in keepalived, kept with the global settings in the model.
     net_namespace: (s) => {
@@ -865,7 +919,7 @@ export function readKeepalivedConf(text: string, file: string, diagnostics: Diag
     // keepalived's older name for track_file.
     vrrp_track_file: (s) => trackFiles.push(readTrackFile(r, s)),
     vrrp_sync_group: (s) => vrrpSyncGroups.push(readSyncGroup(r, s)),
-    vrrp_instance: (s) => vrrpInstances.push(readVrrpInstance(r, s)),
+    vrrp_instance: (s) => vrrpInstances.push(readVrrpInstance(r, s, (daemon) => legacySyncDaemons.push(daemon))),
     virtual_server: (s) => virtualServers.push(readVirtualServer(r, s)),
     virtual_server_group: (s) => virtualServerGroups.push(readVirtualServerGroup(r, s)),
   };
@@ -884,5 +938,10 @@ export function readKeepalivedConf(text: string, file: string, diagnostics: Diag
   globalDefs ??= readGlobalDefs(r, undefined, { file, line: 1, col: 1 });
   if (netNamespace) globalDefs = { ...globalDefs, netNamespace: netNamespace.name, fieldAt: { ...globalDefs.fieldAt, netNamespace: netNamespace.at } };
   if (ssl) globalDefs = { ...globalDefs, ssl: ssl.settings, fieldAt: { ...globalDefs.fieldAt, ssl: ssl.at } };
+  for (const daemon of legacySyncDaemons) {
+    const first = globalDefs.fieldAt.lvsSyncDaemon;
+    if (first) diagnostics.error(daemon.at, `lvs_sync_daemon_interface: the sync daemon is already given at ${first.file}:${first.line}:${first.col}`);
+    else globalDefs = { ...globalDefs, lvsSyncDaemon: daemon, fieldAt: { ...globalDefs.fieldAt, lvsSyncDaemon: daemon.at } };
+  }
   return { globalDefs, vrrpScripts, trackFiles, vrrpTrackProcesses, vrrpSyncGroups, vrrpInstances, virtualServerGroups, virtualServers };
 }

@@ -122,6 +122,32 @@ export interface GlobalDefs {
   readonly netNamespace?: string;
   /** keepalived's `SSL { certificate key password ca }` block, for SSL_GET checks. */
   readonly ssl?: SslSettings;
+  /** `lvs_sync_daemon` (or an instance's older `lvs_sync_daemon_interface`): IPVS connection sync. */
+  readonly lvsSyncDaemon?: LvsSyncDaemon;
+}
+
+/**
+ * The kernel's IPVS connection sync daemon: master (sending the connection table) while `instance` is
+ * MASTER, backup (receiving it) otherwise, so that a director that takes over keeps the connections.
+ * Unset numbers are left to the kernel's defaults (keepalived sends them only when set too).
+ */
+export interface LvsSyncDaemon {
+  readonly at: SourcePos;
+  readonly fieldAt: FieldPositions<LvsSyncDaemon>;
+  /** The interface the sync messages leave and arrive by (the kernel's mcast_ifn). */
+  readonly interface: string;
+  /** The VRRP instance whose state it follows. */
+  readonly instance: string;
+  /** 0..255: only messages of the same id are taken; unset: the instance's virtual_router_id, as keepalived. */
+  readonly syncId?: number;
+  /** Largest sync message payload, bytes (1..65507). */
+  readonly maxLen?: number;
+  /** Base UDP port (1..65535); the kernel's default is 8848. */
+  readonly port?: number;
+  /** 1..255; the kernel's default is 1. */
+  readonly ttl?: number;
+  /** Multicast group (IPv4 or IPv6); the kernel's default is 224.0.0.81. */
+  readonly group?: string;
 }
 
 export const LB_DATAPLANES = ['auto', 'ipvs', 'nftables'] as const;

@@ -78,6 +78,33 @@ function checkGlobalDefs(g: GlobalDefs, spelling: Spelling, diagnostics: Diagnos
   if (g.fieldAt.maxAutoPriority) diagnostics.warn(g.fieldAt.maxAutoPriority, `${spelling.setting('maxAutoPriority')} has no effect: keepalive does not take realtime scheduling`);
 }
 
+/** The kernel's dev_valid_name: 1..15 bytes (IFNAMSIZ less the NUL), not . or .., no slash, colon or space. */
+function isInterfaceName(name: string): boolean {
+  return name !== '.' && name !== '..' && Buffer.byteLength(name) >= 1 && Buffer.byteLength(name) <= 15 && !/[/:\s]/.test(name);
+}
+
+/** lvs_sync_daemon's own settings, and that it runs only where IPVS forwards (nftables has no connection sync). */
+function checkLvsSyncDaemon(config: KeepaliveConfig, instances: ReadonlyMap<string, VrrpInstance>, spelling: Spelling, diagnostics: Diagnostics): void {
+  const g = config.globalDefs;
+  const daemon = g.lvsSyncDaemon;
+  if (!daemon) return;
+  const name = spelling.setting('lvsSyncDaemon');
+  const own: Spelling = { setting: (key) => `${name} ${spelling.setting(key)}`, value: spelling.value };
+  if (daemon.fieldAt.interface && !isInterfaceName(daemon.interface)) {
+    diagnostics.error(daemon.fieldAt.interface, `${name}: ${JSON.stringify(daemon.interface)} is not an interface name (1 to 15 bytes, no "/", ":" or spaces)`);
+  }
+  if (daemon.fieldAt.instance && !instances.has(daemon.instance)) diagnostics.error(daemon.fieldAt.instance, `${name}: no vrrp_instance named ${daemon.instance}`);
+  checkRange(daemon, 'syncId', 0, 255, own, diagnostics);
+  checkRange(daemon, 'maxLen', 1, 65535 - 20 - 8, own, diagnostics); // a UDP payload in one IPv4 datagram
+  checkRange(daemon, 'port', 1, 65535, own, diagnostics);
+  checkRange(daemon, 'ttl', 1, 255, own, diagnostics);
+  if (daemon.group !== undefined && daemon.fieldAt.group && !isMulticast(daemon.group)) diagnostics.error(daemon.fieldAt.group, `${name}: group ${daemon.group} is not a multicast address`);
+  if (g.lbDataplane === 'nftables') {
+    const at = g.fieldAt.lbDataplane;
+    diagnostics.error(daemon.at, `${name} needs IPVS, whose kernel sync daemon it runs; ${spelling.setting('lbDataplane')} nftables${at ? ` (${where(at)})` : ''} forwards without IPVS, and nftables has no connection sync`);
+  }
+}
+
 function checkScript(script: VrrpScript, spelling: Spelling, diagnostics: Diagnostics): void {
   if (script.fieldAt.script && script.script.trim() === '') diagnostics.error(script.fieldAt.script, `${spelling.setting('script')} is empty`);
   checkRange(script, 'intervalMs', 1, undefined, spelling, diagnostics);
@@ -250,6 +277,7 @@ export function validateConfig(config: KeepaliveConfig, spelling: Spelling, diag
     checkRange(p, 'quorum', 0, undefined, spelling, diagnostics);
     checkRange(p, 'quorumMax', 0, undefined, spelling, diagnostics);
   }
+  checkLvsSyncDaemon(config, instances, spelling, diagnostics);
 
   for (const script of config.vrrpScripts) checkScript(script, spelling, diagnostics);
   for (const file of config.trackFiles) checkRange(file, 'weight', -WEIGHT_MAX, WEIGHT_MAX, spelling, diagnostics);

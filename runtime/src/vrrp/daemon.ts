@@ -15,6 +15,7 @@ import type { TransitionRecord } from '../control/status.ts';
 import { Notifier } from '../notify/notifier.ts';
 import { NotifyFifos } from '../notify/fifo.ts';
 import { log } from '../log.ts';
+import { SyncDaemonDriver } from '../lb/ipvs/sync-daemon.ts';
 import type { VrrpState } from './state-machine.ts';
 
 const identity = (s: InstanceSpec): string => `${s.interface}/${s.family}/${s.vrid}/v${s.version}/${s.unicast ? 'unicast' : 'multicast'}`;
@@ -34,6 +35,8 @@ export class VrrpDaemon implements ChildRole {
   private readonly syncGroupStates = new Map<string, SyncGroupState>();
   private readonly noAccept = new NoAcceptFilter();
   private readonly fifos = new NotifyFifos();
+  /** lvs_sync_daemon: driven from here, on the named instance's transitions (see sync-daemon.ts). */
+  private readonly syncDaemon = new SyncDaemonDriver();
   /** vrrp_startup_delay: until then (ms since the epoch, set at the first apply) instances wait to start. */
   private startupUntil: number | undefined;
   private startupTimer: NodeJS.Timeout | undefined;
@@ -44,6 +47,8 @@ export class VrrpDaemon implements ChildRole {
 
   async apply(config: unknown): Promise<void> {
     const plan = vrrpPlan(config);
+    const synced = plan.lvsSyncDaemon?.instance;
+    await this.syncDaemon.configure(plan.lvsSyncDaemon, plan.instances.find((s) => s.name === synced)?.vrid, synced === undefined ? undefined : this.instances.get(synced)?.state);
     this.network ??= await openNetwork(() => this.retrack());
     this.fifos.sync(plan.notifier.fifos);
     this.notifier = new Notifier(plan.notifier, this.fifos);
@@ -174,6 +179,7 @@ export class VrrpDaemon implements ChildRole {
   private transition(runner: InstanceRunner, record: TransitionRecord, priority: number): void {
     this.notifier?.instanceTransition(runner.spec, record, priority);
     void this.updateNoAccept();
+    this.syncDaemon.transition(runner.name, record.to);
     const group = runner.spec.syncGroup;
     if (!group) return;
     this.announceSyncGroup(group, runner, record);
@@ -237,6 +243,7 @@ export class VrrpDaemon implements ChildRole {
     await Promise.all([...this.instances.values()].map(async (r) => {
       try { await r.stop(); } catch (error) { log('error', `(${r.name}) stop: ${(error as Error).message}`); }
     }));
+    await this.syncDaemon.stop();
     await this.notifier?.drain();
     this.fifos.close();
     await this.noAccept.set([]);

@@ -1,6 +1,6 @@
 // From the configuration model to what the VRRP child runs: each instance fully resolved, its sync
 // groups, and the settings its notifier needs. Pure.
-import type { KeepaliveConfig, NotifyScripts as ModelNotifyScripts, TrackRef, VirtualAddress as ModelAddress, VrrpInstance } from '../config/model.ts';
+import type { KeepaliveConfig, LvsSyncDaemon, NotifyScripts as ModelNotifyScripts, TrackRef, VirtualAddress as ModelAddress, VrrpInstance } from '../config/model.ts';
 import {
   instanceAccept, instanceFamily, instanceGarp, instanceMulticastGroup, instancePassword, instancePreemption, instanceStartsAsMaster,
   instanceVersion, scriptTimeoutMs, trackWeight, vrrpSmtpAlert,
@@ -16,6 +16,7 @@ export interface VrrpPlan {
   syncGroups: SyncGroupSpec[];
   notifier: NotifierSettings;
   scriptUser: NotifierSettings['scriptUser'];
+  lvsSyncDaemon?: LvsSyncDaemon;
 }
 
 const SCOPES: Record<number, string> = { 0: 'global', 200: 'site', 253: 'link', 254: 'host' };
@@ -118,5 +119,8 @@ export function vrrpPlan(input: unknown): VrrpPlan {
     name: sg.name, members: sg.group.map((m) => m.name), notify: notifyScripts(sg), smtpAlert: vrrpSmtpAlert(g, sg.smtpAlert),
   }));
 
-  return { instances: config.vrrpInstances.map(instance), startupDelayMs: g.vrrpStartupDelayMs, syncGroups, scriptUser: notifier.scriptUser, notifier };
+  return {
+    instances: config.vrrpInstances.map(instance), startupDelayMs: g.vrrpStartupDelayMs, syncGroups, scriptUser: notifier.scriptUser, notifier,
+    ...(g.lvsSyncDaemon ? { lvsSyncDaemon: g.lvsSyncDaemon } : {}),
+  };
 }

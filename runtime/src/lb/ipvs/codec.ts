@@ -23,6 +23,9 @@ export const IPVS_CMD_NEW_DEST = 5;
 export const IPVS_CMD_SET_DEST = 6;
 export const IPVS_CMD_DEL_DEST = 7;
 export const IPVS_CMD_GET_DEST = 8;
+export const IPVS_CMD_NEW_DAEMON = 9;
+export const IPVS_CMD_DEL_DAEMON = 10;
+export const IPVS_CMD_GET_DAEMON = 11;
 /** The command of GET_INFO's answer. */
 export const IPVS_CMD_SET_INFO = 14;
 export const IPVS_CMD_GET_INFO = 15;
@@ -30,6 +33,20 @@ export const IPVS_CMD_FLUSH = 17;
 
 export const IPVS_CMD_ATTR_SERVICE = 1;
 export const IPVS_CMD_ATTR_DEST = 2;
+export const IPVS_CMD_ATTR_DAEMON = 3;
+
+export const IPVS_DAEMON_ATTR_STATE = 1;
+export const IPVS_DAEMON_ATTR_MCAST_IFN = 2;
+export const IPVS_DAEMON_ATTR_SYNC_ID = 3;
+export const IPVS_DAEMON_ATTR_SYNC_MAXLEN = 4;
+export const IPVS_DAEMON_ATTR_MCAST_GROUP = 5;
+export const IPVS_DAEMON_ATTR_MCAST_GROUP6 = 6;
+export const IPVS_DAEMON_ATTR_MCAST_PORT = 7;
+export const IPVS_DAEMON_ATTR_MCAST_TTL = 8;
+
+/** IP_VS_STATE_MASTER and IP_VS_STATE_BACKUP: the kernel runs at most one sync thread set of each. */
+export const SYNC_STATES = { master: 1, backup: 2 } as const;
+export type SyncState = keyof typeof SYNC_STATES;
 
 export const IPVS_SVC_ATTR_AF = 1;
 export const IPVS_SVC_ATTR_PROTOCOL = 2;
@@ -103,6 +120,20 @@ export interface IpvsDestination {
   /** Only in dumps. */
   activeConns?: number;
   inactiveConns?: number;
+}
+
+/** The kernel's connection sync daemon (ip_vs_sync.c) in one role; unset numbers are the kernel's defaults. */
+export interface IpvsSyncDaemon {
+  state: SyncState;
+  /** The interface it sends or listens on (mcast_ifn), at most 15 bytes. */
+  interface: string;
+  /** 0..255. */
+  syncId: number;
+  maxLen?: number;
+  port?: number;
+  ttl?: number;
+  /** The multicast group, IPv4 or IPv6. */
+  group?: string;
 }
 
 export interface IpvsInfo {
@@ -208,6 +239,32 @@ function destinationAttributes(d: IpvsDestination): AttributeSpec[] {
   ];
 }
 
+/** IP_VS_IFNAME_MAXLEN is 16, NUL included. */
+const IFNAME_MAX = 15;
+
+/** The kernel requires STATE, MCAST_IFN and SYNC_ID (ip_vs_genl_new_daemon); the rest only when set. */
+function daemonAttributes(d: IpvsSyncDaemon): AttributeSpec[] {
+  const state = SYNC_STATES[d.state];
+  if (state === undefined) throw new RangeError(`sync daemon state ${JSON.stringify(d.state)} is neither master nor backup`);
+  if (d.interface.length === 0 || Buffer.byteLength(d.interface) > IFNAME_MAX) throw new RangeError(`sync daemon interface ${JSON.stringify(d.interface)} must be 1 to ${IFNAME_MAX} bytes`);
+  const list: AttributeSpec[] = [
+    [IPVS_DAEMON_ATTR_STATE, attr.u32(state)],
+    [IPVS_DAEMON_ATTR_MCAST_IFN, attr.string(d.interface)],
+    [IPVS_DAEMON_ATTR_SYNC_ID, attr.u32(u32In(d.syncId, 0, 255, 'sync id'))],
+  ];
+  if (d.maxLen !== undefined) list.push([IPVS_DAEMON_ATTR_SYNC_MAXLEN, attr.u16(u32In(d.maxLen, 1, 0xffff, 'sync maxlen'))]);
+  if (d.group !== undefined) {
+    const family = ipFamily(d.group);
+    if (family === undefined) throw new RangeError(`sync group ${JSON.stringify(d.group)} is not an IP address`);
+    // IPv4 as in_addr (network order), IPv6 as in6_addr: the kernel's nla_get_in_addr / nla_get_in6_addr.
+    list.push([family === 4 ? IPVS_DAEMON_ATTR_MCAST_GROUP : IPVS_DAEMON_ATTR_MCAST_GROUP6, ipToBytes(d.group)]);
+  }
+  // The port in host order: the kernel reads it with nla_get_u16 and converts it itself.
+  if (d.port !== undefined) list.push([IPVS_DAEMON_ATTR_MCAST_PORT, attr.u16(u32In(d.port, 1, 0xffff, 'sync port'))]);
+  if (d.ttl !== undefined) list.push([IPVS_DAEMON_ATTR_MCAST_TTL, Buffer.from([u32In(d.ttl, 1, 255, 'sync ttl')])]);
+  return list;
+}
+
 const request = (familyId: number, cmd: number, attributes: readonly AttributeSpec[], flags = 0): NetlinkRequest =>
   genericRequest(familyId, cmd, IPVS_GENL_VERSION, attributes, flags);
 
@@ -233,6 +290,15 @@ export const getDestinationsRequest = (familyId: number, key: IpvsServiceKey): N
   request(familyId, IPVS_CMD_GET_DEST, [[IPVS_CMD_ATTR_SERVICE, keyAttributes(key)]]);
 
 export const getInfoRequest = (familyId: number): NetlinkRequest => request(familyId, IPVS_CMD_GET_INFO, []);
+
+/** Starts the sync daemon in one role; the kernel answers EEXIST when that role already runs. */
+export const newDaemonRequest = (familyId: number, d: IpvsSyncDaemon): NetlinkRequest =>
+  request(familyId, IPVS_CMD_NEW_DAEMON, [[IPVS_CMD_ATTR_DAEMON, daemonAttributes(d)]]);
+/** Stops the sync daemon's role; the kernel answers ESRCH when it does not run. Only the state is read. */
+export const deleteDaemonRequest = (familyId: number, state: SyncState): NetlinkRequest =>
+  request(familyId, IPVS_CMD_DEL_DAEMON, [[IPVS_CMD_ATTR_DAEMON, [[IPVS_DAEMON_ATTR_STATE, attr.u32(SYNC_STATES[state])]]]]);
+/** A dump of the running roles, one message each (as `ipvsadm --list --daemon` shows them). */
+export const getDaemonsRequest = (familyId: number): NetlinkRequest => request(familyId, IPVS_CMD_GET_DAEMON, []);
 
 // Decoding
 
@@ -337,6 +403,34 @@ export function decodeDestination(message: NetlinkMessage, serviceFamily: Family
   const inactive = a.get(IPVS_DEST_ATTR_INACT_CONNS);
   if (active !== undefined) d.activeConns = read.u32(active, `${where} active connections`);
   if (inactive !== undefined) d.inactiveConns = read.u32(inactive, `${where} inactive connections`);
+  return d;
+}
+
+/** One message of a GET_DAEMON dump (answered as IPVS_CMD_NEW_DAEMON). */
+export function decodeDaemon(message: NetlinkMessage): IpvsSyncDaemon {
+  const where = 'IPVS sync daemon';
+  const a = nestedOf(message, IPVS_CMD_NEW_DAEMON, IPVS_CMD_ATTR_DAEMON, where);
+  const stateNumber = read.u32(need(a, IPVS_DAEMON_ATTR_STATE, 'STATE', where), `${where} state`);
+  const state = (Object.keys(SYNC_STATES) as SyncState[]).find((k) => SYNC_STATES[k] === stateNumber);
+  if (state === undefined) throw new NetlinkFormatError(`${where}: state ${stateNumber} is neither master (1) nor backup (2)`);
+  const d: IpvsSyncDaemon = {
+    state,
+    interface: read.string(need(a, IPVS_DAEMON_ATTR_MCAST_IFN, 'MCAST_IFN', where)),
+    syncId: read.u32(need(a, IPVS_DAEMON_ATTR_SYNC_ID, 'SYNC_ID', where), `${where} sync id`),
+  };
+  const maxLen = a.get(IPVS_DAEMON_ATTR_SYNC_MAXLEN);
+  const port = a.get(IPVS_DAEMON_ATTR_MCAST_PORT);
+  const ttl = a.get(IPVS_DAEMON_ATTR_MCAST_TTL);
+  const group4 = a.get(IPVS_DAEMON_ATTR_MCAST_GROUP);
+  const group6 = a.get(IPVS_DAEMON_ATTR_MCAST_GROUP6);
+  if (maxLen !== undefined) d.maxLen = read.u16(maxLen, `${where} maxlen`);
+  if (port !== undefined) d.port = read.u16(port, `${where} port`);
+  if (ttl !== undefined) {
+    if (ttl.length < 1) throw new NetlinkFormatError(`${where}: empty MCAST_TTL`);
+    d.ttl = ttl.readUInt8(0);
+  }
+  if (group4 !== undefined) d.group = decodeAddress(group4, 4, where);
+  else if (group6 !== undefined) d.group = decodeAddress(group6, 6, where);
   return d;
 }
 

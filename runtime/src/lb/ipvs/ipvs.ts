@@ -8,7 +8,8 @@ import {
   IPVS_GENL_NAME, decodeDestination, decodeInfo, decodeService, deleteDestinationRequest,
   deleteServiceRequest, describeDestination, describeService, getDestinationsRequest, getInfoRequest, getServicesRequest,
   newDestinationRequest, newServiceRequest, setDestinationRequest, setServiceRequest,
-  type IpvsDestination, type IpvsInfo, type IpvsService, type IpvsServiceKey,
+  decodeDaemon, deleteDaemonRequest, getDaemonsRequest, newDaemonRequest,
+  type IpvsDestination, type IpvsInfo, type IpvsService, type IpvsServiceKey, type IpvsSyncDaemon, type SyncState,
 } from './codec.ts';
 import { diffTables, type IpvsOperation, type IpvsTable, type IpvsVirtualService } from './diff.ts';
 
@@ -120,6 +121,22 @@ export class Ipvs {
   /** Rejects with ENOENT when there is no such destination. */
   async deleteDestination(service: IpvsServiceKey, destination: IpvsDestination): Promise<void> {
     await this.socket.request(`delete ${describeDestination(destination)} from ${describeService(service)}`, deleteDestinationRequest(this.familyId, service, destination));
+  }
+
+  /** Starts the connection sync daemon in one role; rejects with EEXIST when that role already runs. */
+  async startSyncDaemon(daemon: IpvsSyncDaemon): Promise<void> {
+    await this.socket.request(`start the IPVS sync daemon as ${daemon.state} on ${daemon.interface}`, newDaemonRequest(this.familyId, daemon));
+  }
+
+  /** Stops one role of the sync daemon; rejects with ESRCH when it does not run. */
+  async stopSyncDaemon(state: SyncState): Promise<void> {
+    await this.socket.request(`stop the IPVS sync daemon's ${state}`, deleteDaemonRequest(this.familyId, state));
+  }
+
+  /** The roles that run now (none, master, backup or both). */
+  async listSyncDaemons(): Promise<IpvsSyncDaemon[]> {
+    const messages = await this.dump('list IPVS sync daemons', getDaemonsRequest(this.familyId));
+    return messages.filter((m) => m.type === this.familyId).map(decodeDaemon);
   }
 
   /** Applies operations in order; the first refusal rejects, and the operations after it are not sent. */
