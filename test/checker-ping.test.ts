@@ -10,7 +10,7 @@ import { addressIn } from './lab/addressing.ts';
 import { parseConfigText } from '../runtime/src/config/load.ts';
 import { checkerPlan } from '../runtime/src/checker/from-config.ts';
 import { encodeEchoRequest, isEchoReply } from '../runtime/src/checker/ping.ts';
-import { internetChecksum } from '../runtime/src/vrrp/packet.ts';
+import { internetChecksum } from '../runtime/src/net/checksum.ts';
 import type { CheckResult, CheckSpec } from '../runtime/src/checker/check.ts';
 
 const RUN_CHECKS = fileURLToPath(new URL('fixtures/checker/run-checks.ts', import.meta.url));

@@ -6,9 +6,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { run } from '../lab/exec.ts';
 import {
-  acceptAdvert, decodeAdvert, encodeAdvert, internetChecksum, AUTH_PASSWORD,
+  acceptAdvert, decodeAdvert, encodeAdvert, AUTH_PASSWORD,
   type Advert, type IpContext,
 } from '../../runtime/src/vrrp/packet.ts';
+import { internetChecksum } from '../../runtime/src/net/checksum.ts';
 import { ipToBytes } from '../../runtime/src/net/ip.ts';
 
 const v4: IpContext = { source: '198.18.0.1', destination: '224.0.0.18' };

@@ -9,7 +9,7 @@ import { AF_INET, AF_INET6, IPPROTO_ICMP, IPPROTO_ICMPV6, SOCK_RAW } from '../ne
 import * as native from '../net/native.ts';
 import { decodeSockaddr, encodeSockaddrIp } from '../net/sockaddr.ts';
 import { canonicalIp } from '../net/ip.ts';
-import { internetChecksum } from '../vrrp/packet.ts';
+import { internetChecksum } from '../net/checksum.ts';
 import { failure, firstResult, success, type CheckResult, type PingCheckSpec } from './check.ts';
 
 const ECHO_REQUEST = { 4: 8, 6: 128 } as const;

@@ -4,6 +4,7 @@
 // Checksums: v2 sums the VRRP message alone; v3 adds the IP pseudo-header (RFC 5798 section 5.2.8,
 // made explicit for IPv4 by RFC 9568), which is why encoding and decoding v3 need the IP addresses.
 import { isIPv6 } from 'node:net';
+import { internetChecksum } from '../net/checksum.ts';
 import { canonicalIp, ipFromBytes, ipToBytes } from '../net/ip.ts';
 
 export const VRRP_PROTOCOL = 112;
@@ -35,20 +36,6 @@ export type DecodeResult = { ok: true; advert: Advert } | { ok: false; reason: R
 const HEADER = 8;
 const AUTH_DATA = 8;
 
-/** The Internet checksum (RFC 1071) over the concatenation of the buffers. */
-export function internetChecksum(...parts: Buffer[]): number {
-  let sum = 0;
-  let odd: number | undefined;
-  for (const part of parts) {
-    for (const byte of part) {
-      if (odd === undefined) odd = byte;
-      else { sum += (odd << 8) | byte; odd = undefined; }
-    }
-  }
-  if (odd !== undefined) sum += odd << 8;
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
 
 /** The IP pseudo-header of RFC 768 (IPv4) or RFC 8200 section 8.1 (IPv6) for a VRRP message. */
 function pseudoHeader(source: string, destination: string, length: number): Buffer {
