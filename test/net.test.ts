@@ -262,3 +262,47 @@ test('rtnetlink events report a link going down and up, and addresses added and 
   await events.waitFor('the VIP removed', (e) => e.kind === 'address' && e.action === 'delete' && e.address.address === vip);
   assert.ok(!events.records.some((e) => e.overrun), 'no events were lost');
 });
+
+test('rtnetlink adds, lists and deletes IPv4/IPv6 routes (gateway, table, metric, blackhole) and rules, and reports hand deletions', T, async () => {
+  await using lab = await Lab.create({ hosts: ['h1'], ssh: false, management: false });
+  const h1 = lab.host('h1');
+  const gw4 = addressIn(lab.segment().subnets.v4, 254);
+  const gw6 = addressIn(lab.segment().subnets.v6, 0xfe);
+  const ifindex = Number((await h1.exec(['cat', '/sys/class/net/eth0/ifindex'])).stdout);
+  const via4 = { destination: '198.19.200.0', prefixLength: 24, gateway: gw4, ifindex, table: 100, metric: 7 };
+  const hole4 = { destination: '198.19.201.0', prefixLength: 24, type: 'blackhole' };
+  const via6 = { destination: '2001:db8:ff::', prefixLength: 48, gateway: gw6, ifindex };
+  const rule4 = { family: 4, from: { address: '198.19.202.0', prefixLength: 24 }, table: 100, priority: 1000, fwmark: 5 };
+  for (const r of [via4, hole4, via6]) assert.deepEqual(await rtnl(h1, 'addRoute', r), { ok: null }, JSON.stringify(r));
+  assert.deepEqual(await rtnl(h1, 'addRule', rule4), { ok: null });
+
+  // `ip` sees what we added, with keepalived's protocol number.
+  const shown = JSON.parse((await h1.exec(['ip', '-j', 'route', 'show', 'table', '100'])).stdout) as Json[];
+  assert.deepEqual(shown.map((r) => [r.dst, r.gateway, r.metric, r.protocol]), [['198.19.200.0/24', gw4, 7, 'keepalived']]);
+  assert.match((await h1.exec(['ip', 'route', 'show', '198.19.201.0/24'])).stdout, /^blackhole 198\.19\.201\.0\/24 proto keepalived/);
+  assert.match((await h1.exec(['ip', '-6', 'route', 'show', '2001:db8:ff::/48'])).stdout, new RegExp(`via ${gw6} dev eth0 proto keepalived`));
+  assert.match((await h1.exec(['ip', 'rule', 'show', 'pref', '1000'])).stdout, /^1000:\s+from 198\.19\.202\.0\/24 fwmark 0x5 lookup 100/);
+
+  // The dumps decode the same routes and rules.
+  const routes4 = (await rtnl(h1, 'listRoutes', { family: 4 })).ok as Json[];
+  assert.ok(routes4.some((r) => r.destination === '198.19.200.0' && r.table === 100 && r.metric === 7 && r.gateway === gw4 && r.protocol === 18));
+  assert.ok(routes4.some((r) => r.destination === '198.19.201.0' && r.type === 'blackhole'));
+  const rules4 = (await rtnl(h1, 'listRules', { family: 4 })).ok as Json[];
+  assert.ok(rules4.some((r) => r.priority === 1000 && r.table === 100 && r.fwmark === 5 && r.from?.address === '198.19.202.0'));
+
+  const duplicate = await rtnl(h1, 'addRoute', via4);
+  assert.equal(duplicate.error?.code, 'EEXIST');
+  assert.match(duplicate.error?.message, /^add route 198\.19\.200\.0\/24 via .* dev eth0 table 100: EEXIST/);
+
+  // A deletion by hand arrives as an event, as the VRRP child needs it to put a route or rule back.
+  await using events = await ToolStream.start(lab, h1, 'route-events', '1000');
+  await h1.exec(['ip', 'route', 'del', '198.19.200.0/24', 'table', '100']);
+  await events.waitFor('the route deleted', (e) => e.kind === 'route' && e.action === 'delete' && e.route.destination === '198.19.200.0' && e.route.table === 100);
+  await h1.exec(['ip', 'rule', 'del', 'pref', '1000']);
+  await events.waitFor('the rule deleted', (e) => e.kind === 'rule' && e.action === 'delete' && e.rule.priority === 1000);
+
+  for (const r of [hole4, via6]) assert.deepEqual(await rtnl(h1, 'deleteRoute', r), { ok: null });
+  assert.equal((await rtnl(h1, 'deleteRoute', hole4)).error?.code, 'ESRCH');
+  assert.equal((await rtnl(h1, 'deleteRule', rule4)).error?.code, 'ENOENT');
+  assert.equal((await h1.exec(['ip', 'route', 'show', '198.19.201.0/24'])).stdout.trim(), '');
+});

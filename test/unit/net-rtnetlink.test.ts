@@ -8,6 +8,10 @@ import {
   addAddressRequest, createMacvlanRequest, decodeAddress, decodeEvent, decodeLink, deleteAddressRequest, deleteLinkRequest,
   encodeAddress, getAddressesRequest, getLinkRequest, getLinksRequest, setLinkUpRequest,
 } from '../../runtime/src/net/rtnetlink.ts';
+import {
+  FR_ACT_TO_TBL, RTA_DST, RTA_TABLE, RTM_DELROUTE, RTM_DELRULE, RTM_NEWROUTE, RTM_NEWRULE, RTNH_F_ONLINK,
+  addRouteRequest, addRuleRequest, decodeRoute, decodeRule, deleteRouteRequest, deleteRuleRequest, encodeRoute, encodeRule, routeMatches, ruleMatches,
+} from '../../runtime/src/net/rtnetlink-route.ts';
 
 const dump = JSON.parse(readFileSync(new URL('../fixtures/net/rtnetlink-dump.json', import.meta.url), 'utf8')) as { links: string[]; addresses: string[] };
 const kernel = (hex: string): NetlinkMessage => decodeMessages(Buffer.from(hex, 'hex'))[0]!;
@@ -113,7 +117,7 @@ test('events: new and deleted links and addresses; other message types are not e
   const added = decodeEvent(addr);
   assert.ok(added?.kind === 'address' && added.action === 'add' && added.address.address === '198.18.0.100');
   assert.equal(decodeEvent({ ...addr, type: RTM_DELADDR })?.action, 'delete');
-  assert.equal(decodeEvent({ ...addr, type: 24 /* RTM_NEWROUTE */ }), undefined);
+  assert.equal(decodeEvent({ ...addr, type: 28 /* RTM_NEWNEIGH */ }), undefined);
 });
 
 test('malformed rtnetlink payloads throw NetlinkFormatError with the reason', () => {
@@ -137,4 +141,81 @@ test('malformed rtnetlink payloads throw NetlinkFormatError with the reason', ()
   const lying = Buffer.from(encodeMessage({ type: RTM_NEWLINK, flags: 0, seq: 0, payload: Buffer.concat([Buffer.alloc(16), encodeAttributes([[IFLA_LINKINFO, [[IFLA_INFO_KIND, attr.string('macvlan')]]]])]) }));
   lying.writeUInt16LE(200, 16 + 16 + 4);
   assert.throws(() => decodeLink(decodeMessages(lying)[0]!), isFormat(/IFLA_LINKINFO: attribute 1 at byte 0 has length 200/));
+});
+
+test('RTM_NEWROUTE: rtmsg header, RTA_TABLE beyond 255, gateway, device, metric, source; it decodes back', () => {
+  const spec = { destination: '198.19.200.0', prefixLength: 24, gateway: '198.18.0.254', ifindex: 3, table: 1000, metric: 7, preferredSource: '198.18.0.100' };
+  const req = addRouteRequest(spec);
+  assert.deepEqual([req.type, req.flags], [RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL]);
+  // AF_INET, /24, no source prefix, tos 0, table in RTA_TABLE only (1000 > 255), proto keepalived (18), scope universe, unicast
+  assert.equal(req.payload.subarray(0, 12).toString('hex'), '021800000012000100000000');
+  const a = attributeMap(decodeAttributes(req.payload.subarray(12)));
+  assert.equal(read.u32(a.get(RTA_TABLE)!), 1000);
+  assert.deepEqual(decodeRoute(message(RTM_NEWROUTE, req.payload)), {
+    family: 4, destination: '198.19.200.0', prefixLength: 24, scope: 0, table: 1000, protocol: 18, onlink: false, type: 'unicast',
+    gateway: '198.18.0.254', ifindex: 3, preferredSource: '198.18.0.100', metric: 7,
+  });
+  // A device route with no gateway has link scope, as iproute2 gives it; a delete asks for any scope.
+  assert.equal(encodeRoute({ destination: '2001:db8:1::', prefixLength: 48, ifindex: 3 })[6], 253);
+  const del = deleteRouteRequest(spec);
+  assert.deepEqual([del.type, del.payload[6]], [RTM_DELROUTE, 255]);
+});
+
+test('route types, onlink and default routes', () => {
+  const hole = decodeRoute(message(RTM_NEWROUTE, encodeRoute({ destination: '198.19.0.0', prefixLength: 16, type: 'blackhole' })));
+  assert.deepEqual([hole.type, hole.scope, hole.table], ['blackhole', 0, 254]);
+  for (const type of ['unreachable', 'prohibit', 'throw'] as const) {
+    assert.equal(decodeRoute(message(RTM_NEWROUTE, encodeRoute({ destination: '2001:db8::', prefixLength: 32, type }))).type, type);
+  }
+  const onlink = encodeRoute({ destination: '0.0.0.0', prefixLength: 0, gateway: '198.19.9.1', ifindex: 2, onlink: true });
+  assert.equal(onlink.readUInt32LE(8), RTNH_F_ONLINK);
+  const def = decodeRoute(message(RTM_NEWROUTE, onlink));
+  assert.deepEqual([def.destination, def.prefixLength, def.onlink], ['0.0.0.0', 0, true]);
+  assert.ok(!attributeMap(decodeAttributes(onlink.subarray(12))).has(RTA_DST), 'a default route carries no RTA_DST');
+});
+
+test('route specs that cannot be right are refused before anything is sent', () => {
+  const base = { destination: '198.19.200.0', prefixLength: 24 };
+  assert.throws(() => encodeRoute({ ...base, prefixLength: 33 }), /bad prefix length 33/);
+  assert.throws(() => encodeRoute({ ...base, gateway: '2001:db8::1' }), /gateway 2001:db8::1 is not an IPv4 address/);
+  assert.throws(() => encodeRoute({ ...base, type: 'blackhole', ifindex: 2 }), /blackhole route has neither/);
+  assert.throws(() => encodeRoute({ ...base, onlink: true }), /onlink needs a gateway/);
+  assert.throws(() => encodeRoute({ ...base, table: 0 }), /table 0/);
+  assert.throws(() => encodeRoute({ ...base, metric: -1 }), /bad metric/);
+  assert.throws(() => encodeRoute({ ...base, type: 'nat' as 'throw' }), /unknown route type/);
+});
+
+test('RTM_NEWRULE: fib_rule_hdr with prefix lengths and FR_ACT_TO_TBL, every selector; it decodes back', () => {
+  const spec = {
+    family: 6 as const, from: { address: '2001:db8:1::', prefixLength: 48 }, to: { address: '2001:db8:2::', prefixLength: 64 },
+    table: 300, priority: 1000, iif: 'eth0', oif: 'eth1', fwmark: 5, fwmask: 0xff,
+  };
+  const req = addRuleRequest(spec);
+  assert.deepEqual([req.type, req.flags], [RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL]);
+  // AF_INET6, dst /64, src /48, tos 0, table 0 (300 goes in FRA_TABLE), action 1
+  assert.equal(req.payload.subarray(0, 12).toString('hex'), '0a4030000000000100000000');
+  assert.deepEqual(decodeRule(message(RTM_NEWRULE, req.payload)), { ...spec, action: FR_ACT_TO_TBL });
+  assert.equal(deleteRuleRequest(spec).type, RTM_DELRULE);
+  assert.equal(decodeRule(message(RTM_NEWRULE, encodeRule({ family: 4, table: 100 }))).table, 100);
+  assert.throws(() => encodeRule({ family: 4, table: 100, from: { address: '2001:db8::', prefixLength: 32 } }), /from 2001:db8:: is not an IPv4/);
+  assert.throws(() => encodeRule({ family: 4, table: 0 }), /table 0/);
+  assert.throws(() => encodeRule({ family: 4, table: 100, fwmask: 1 }), /fwmask needs a fwmark/);
+  assert.throws(() => encodeRule({ family: 4, table: 100, iif: 'a/b' }), /bad iif interface name/);
+});
+
+test('route and rule events decode; the kernel route and rule match what was asked for', () => {
+  const spec = { destination: '198.19.200.0', prefixLength: 24, gateway: '198.18.0.254', table: 100 };
+  const event = decodeEvent(message(RTM_DELROUTE, encodeRoute(spec)));
+  assert.equal(event?.kind, 'route');
+  assert.equal(event?.action, 'delete');
+  const route = decodeRoute(message(RTM_NEWROUTE, encodeRoute(spec)));
+  assert.ok(routeMatches(spec, { ...route, ifindex: 4, metric: 0 }), 'the kernel fills in a device and a metric');
+  assert.ok(!routeMatches({ ...spec, table: 101 }, route));
+  assert.ok(!routeMatches({ ...spec, gateway: '198.18.0.253' }, route));
+  const rule = { family: 4 as const, to: { address: '198.19.0.0', prefixLength: 16 }, table: 100 };
+  const decoded = decodeRule(message(RTM_NEWRULE, encodeRule(rule)));
+  assert.equal(decodeEvent(message(RTM_NEWRULE, encodeRule(rule)))?.kind, 'rule');
+  assert.ok(ruleMatches(rule, { ...decoded, priority: 32765 }), 'an unset priority matches the one the kernel chose');
+  assert.ok(!ruleMatches({ ...rule, fwmark: 1 }, decoded));
+  assert.ok(!ruleMatches({ ...rule, to: { address: '198.19.0.0', prefixLength: 15 } }, decoded));
 });

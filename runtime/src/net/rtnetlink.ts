@@ -1,6 +1,6 @@
 // rtnetlink (the kernel's include/uapi/linux/rtnetlink.h, if_addr.h, if_link.h): addresses, links,
-// macvlan links and their events. The codec half is pure (encode requests, decode replies and
-// events); the Rtnetlink and RtnetlinkEvents classes at the end are thin adapters over a
+// macvlan links and their events; routes and rules too (their codec is rtnetlink-route.ts). The codec
+// half is pure (encode requests, decode replies and events); the Rtnetlink and RtnetlinkEvents classes at the end are thin adapters over a
 // NetlinkSocket in the calling process's network namespace.
 //
 //   struct ifaddrmsg { u8 family; u8 prefixlen; u8 flags; u8 scope; u32 index; }              8 bytes
@@ -16,6 +16,11 @@ import {
 } from './netlink.ts';
 import { NetlinkSocket, type NetlinkRequest } from './netlink-socket.ts';
 import * as native from './native.ts';
+import {
+  RTM_DELROUTE, RTM_DELRULE, RTM_NEWROUTE, RTM_NEWRULE, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_ROUTE, RTNLGRP_IPV6_RULE,
+  addRouteRequest, addRuleRequest, decodeRoute, decodeRule, deleteRouteRequest, deleteRuleRequest, getRoutesRequest, getRulesRequest,
+  type RouteInfo, type RouteSpec, type RuleInfo, type RuleSpec,
+} from './rtnetlink-route.ts';
 
 export const RTM_NEWLINK = 16;
 export const RTM_DELLINK = 17;
@@ -318,7 +323,9 @@ export function decodeLink(message: NetlinkMessage): LinkInfo {
 
 export type RtnetlinkEvent =
   | { kind: 'link'; action: 'new' | 'delete'; link: LinkInfo }
-  | { kind: 'address'; action: 'add' | 'delete'; address: AddressInfo };
+  | { kind: 'address'; action: 'add' | 'delete'; address: AddressInfo }
+  | { kind: 'route'; action: 'add' | 'delete'; route: RouteInfo }
+  | { kind: 'rule'; action: 'add' | 'delete'; rule: RuleInfo };
 
 /** An rtnetlink notification as a typed event; undefined for message types this module ignores. */
 export function decodeEvent(message: NetlinkMessage): RtnetlinkEvent | undefined {
@@ -327,6 +334,10 @@ export function decodeEvent(message: NetlinkMessage): RtnetlinkEvent | undefined
     case RTM_DELLINK: return { kind: 'link', action: 'delete', link: decodeLink(message) };
     case RTM_NEWADDR: return { kind: 'address', action: 'add', address: decodeAddress(message) };
     case RTM_DELADDR: return { kind: 'address', action: 'delete', address: decodeAddress(message) };
+    case RTM_NEWROUTE: return { kind: 'route', action: 'add', route: decodeRoute(message) };
+    case RTM_DELROUTE: return { kind: 'route', action: 'delete', route: decodeRoute(message) };
+    case RTM_NEWRULE: return { kind: 'rule', action: 'add', rule: decodeRule(message) };
+    case RTM_DELRULE: return { kind: 'rule', action: 'delete', rule: decodeRule(message) };
     default: return undefined;
   }
 }
@@ -338,6 +349,12 @@ function ifname(index: number): string {
 }
 
 const describe = (spec: AddressSpec): string => `${spec.address}/${spec.prefixLength}`;
+const describeRoute = (spec: RouteSpec): string => `${spec.type ?? 'route'} ${spec.destination}/${spec.prefixLength}`
+  + `${spec.gateway === undefined ? '' : ` via ${spec.gateway}`}${spec.ifindex === undefined ? '' : ` dev ${ifname(spec.ifindex)}`}`
+  + ` table ${spec.table ?? 'main'}`;
+const describeRule = (spec: RuleSpec): string => `rule${spec.priority === undefined ? '' : ` ${spec.priority}`}`
+  + `${spec.from === undefined ? '' : ` from ${spec.from.address}/${spec.from.prefixLength}`}`
+  + `${spec.to === undefined ? '' : ` to ${spec.to.address}/${spec.to.prefixLength}`} table ${spec.table}`;
 
 /** Interrupted dumps (the table changed mid-dump, NLM_F_DUMP_INTR) are retried this many times. */
 const DUMP_ATTEMPTS = 5;
@@ -366,6 +383,37 @@ export class Rtnetlink {
     const messages = await this.dump('list addresses', getAddressesRequest(family));
     return messages.filter((m) => m.type === RTM_NEWADDR).map(decodeAddress)
       .filter((a) => ifindex === undefined || a.ifindex === ifindex);
+  }
+
+  /** Rejects with EEXIST when the route is there already. */
+  async addRoute(spec: RouteSpec): Promise<void> {
+    await this.socket.request(`add ${describeRoute(spec)}`, addRouteRequest(spec));
+  }
+
+  /** Rejects with ESRCH when no such route is there. */
+  async deleteRoute(spec: RouteSpec): Promise<void> {
+    await this.socket.request(`delete ${describeRoute(spec)}`, deleteRouteRequest(spec));
+  }
+
+  /** Every route of one family, in every table. */
+  async listRoutes({ family }: { family: Family }): Promise<RouteInfo[]> {
+    const messages = await this.dump('list routes', getRoutesRequest(family));
+    return messages.filter((m) => m.type === RTM_NEWROUTE).map(decodeRoute);
+  }
+
+  /** Rejects with EEXIST when an identical rule is there already. */
+  async addRule(spec: RuleSpec): Promise<void> {
+    await this.socket.request(`add ${describeRule(spec)}`, addRuleRequest(spec));
+  }
+
+  /** Rejects with ENOENT when no such rule is there. */
+  async deleteRule(spec: RuleSpec): Promise<void> {
+    await this.socket.request(`delete ${describeRule(spec)}`, deleteRuleRequest(spec));
+  }
+
+  async listRules({ family }: { family: Family }): Promise<RuleInfo[]> {
+    const messages = await this.dump('list rules', getRulesRequest(family));
+    return messages.filter((m) => m.type === RTM_NEWRULE).map(decodeRule);
   }
 
   async listLinks(): Promise<LinkInfo[]> {
@@ -420,11 +468,17 @@ export interface EventOptions {
   ipv4?: boolean;
   /** IPv6 address changes; default true. */
   ipv6?: boolean;
+  /** Route changes of both families; default false. */
+  routes?: boolean;
+  /** Policy rule changes of both families; default false. */
+  rules?: boolean;
 }
 
 type EventMap = {
   link: [event: Extract<RtnetlinkEvent, { kind: 'link' }>];
   address: [event: Extract<RtnetlinkEvent, { kind: 'address' }>];
+  route: [event: Extract<RtnetlinkEvent, { kind: 'route' }>];
+  rule: [event: Extract<RtnetlinkEvent, { kind: 'rule' }>];
   /**
    * The kernel dropped events because they came faster than they were read (ENOBUFS): whoever
    * mirrors kernel state should list links and addresses again.
@@ -441,10 +495,13 @@ type EventMap = {
 export class RtnetlinkEvents extends EventEmitter<EventMap> {
   private readonly socket: NetlinkSocket;
 
-  constructor({ links = true, ipv4 = true, ipv6 = true }: EventOptions = {}) {
+  constructor({ links = true, ipv4 = true, ipv6 = true, routes = false, rules = false }: EventOptions = {}) {
     super();
-    const groups = [...(links ? [RTNLGRP_LINK] : []), ...(ipv4 ? [RTNLGRP_IPV4_IFADDR] : []), ...(ipv6 ? [RTNLGRP_IPV6_IFADDR] : [])];
-    if (groups.length === 0) throw new Error('subscribe to at least one of links, ipv4, ipv6');
+    const groups = [
+      ...(links ? [RTNLGRP_LINK] : []), ...(ipv4 ? [RTNLGRP_IPV4_IFADDR] : []), ...(ipv6 ? [RTNLGRP_IPV6_IFADDR] : []),
+      ...(routes ? [RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE] : []), ...(rules ? [RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE] : []),
+    ];
+    if (groups.length === 0) throw new Error('subscribe to at least one of links, ipv4, ipv6, routes, rules');
     this.socket = new NetlinkSocket(NETLINK_ROUTE, {
       groups,
       receiveBuffer: 1 << 20,
@@ -466,6 +523,8 @@ export class RtnetlinkEvents extends EventEmitter<EventMap> {
     }
     if (event?.kind === 'link') this.emit('link', event);
     else if (event?.kind === 'address') this.emit('address', event);
+    else if (event?.kind === 'route') this.emit('route', event);
+    else if (event?.kind === 'rule') this.emit('rule', event);
   }
 
   unref(): this { this.socket.ref(false); return this; }
