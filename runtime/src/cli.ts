@@ -75,7 +75,16 @@ async function main(argv: string[]): Promise<number> {
       try {
         const { config, warnings } = loadConfig(o.config);
         for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-        // The one setting that depends on the kernel: check runs where the configuration will run.
+        // What depends on the host: check runs where the configuration will run. Interfaces of
+        // routes and static addresses are warned of, as keepalived -t warns (a configuration may be
+        // checked before its interfaces exist); run refuses them.
+        if (config.staticIpaddress.length + config.staticRoutes.length + config.vrrpInstances.reduce((n, i) => n + i.virtualRoutes.length, 0) > 0) {
+          const { kernelIndexOf, routingEntries } = await import('./vrrp/routing.ts');
+          const statics = { addresses: config.staticIpaddress, routes: config.staticRoutes, rules: config.staticRules };
+          try { routingEntries({ statics, instances: config.vrrpInstances }, kernelIndexOf); } catch (error) {
+            for (const line of (error as Error).message.split('\n')) process.stderr.write(`warning: ${line} (keepalive run refuses it)\n`);
+          }
+        }
         if (config.globalDefs.lvsSyncDaemon) {
           const { openIpvsForSyncDaemon } = await import('./lb/ipvs/sync-daemon.ts');
           (await openIpvsForSyncDaemon(config.globalDefs.lvsSyncDaemon)).close();

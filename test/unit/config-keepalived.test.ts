@@ -176,8 +176,8 @@ test('unsupported and unknown keywords are errors that name the keyword and its 
     '  }',
     '  preemptive',
     '}',
-    'static_ipaddress {',
-    '  198.18.0.1/24 dev eth0',
+    'linkbeat_interfaces {',
+    '  eth0',
     '}',
   )), [
     'test.conf:3:3: "enable_snmp_vrrp" is a keepalived keyword that keepalive does not support',
@@ -189,7 +189,7 @@ test('unsupported and unknown keywords are errors that name the keyword and its 
     'test.conf:22:28: virtual_ipaddress: option "home" is a keepalived option that keepalive does not support',
     'test.conf:23:17: virtual_ipaddress: unknown option "colour"',
     'test.conf:25:3: unknown keyword "preemptive" in vrrp_instance VI_1',
-    'test.conf:27:1: "static_ipaddress" is a keepalived keyword that keepalive does not support',
+    'test.conf:27:1: "linkbeat_interfaces" is a keepalived keyword that keepalive does not support',
   ]);
 });
 

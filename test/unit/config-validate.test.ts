@@ -127,7 +127,7 @@ test('references: unknown track_script and track_file names; duplicate names', (
   ]);
 });
 
-test('sync groups: members exist, one group per instance, unweighted trackers, not empty', () => {
+test('sync groups: members exist, one group per instance, unweighted trackers; an empty one is ignored with a warning, as keepalived', () => {
   assert.deepEqual(errorsOf(lines(
     'vrrp_script chk {', '  script /bin/true', '  weight 10', '}',
     'vrrp_sync_group G1 {', '  group {', '    A', '    B', '    GHOST', '  }', '  track_script {', '    chk weight 5', '    nochk', '  }', '}',
@@ -139,8 +139,14 @@ test('sync groups: members exist, one group per instance, unweighted trackers, n
     'test.conf:12:5: track_script chk: a sync group\'s trackers take no weight (a failure faults every member)',
     'test.conf:13:5: track_script: no vrrp_script named nochk',
     'test.conf:18:5: A is already a member of sync group G1 (test.conf:7:5); an instance may be in one sync group only',
-    'test.conf:21:1: sync group G3 has no member instances',
   ]);
+  // Debian's lvs_syncd sample names its members outside group { }: keepalived ignores those words.
+  assert.deepEqual(parseConfigText(lines('vrrp_sync_group VG1 {', '  VI_2', '}', ...instance('VI_2', 1)), 'test.conf').warnings, [
+    'test.conf:1:1: sync group VG1 has no member instances: it is ignored, as keepalived ignores it',
+    'test.conf:2:3: "VI_2" is not a keyword of vrrp_sync_group: ignored, as keepalived ignores it (members are listed in group { })',
+  ]);
+  assert.deepEqual(errorsOf(lines('vrrp_sync_group VG1 {', '  group {', '    A', '  }', '  nonsense 1', '}', ...instance('A', 1))),
+    ['test.conf:5:3: unknown keyword "nonsense" in vrrp_sync_group VG1'], 'a word with arguments is still an unknown keyword');
 });
 
 test('global settings: multicast groups of the right family, ports, counts', () => {

@@ -174,6 +174,17 @@ test('route types, onlink and default routes', () => {
   assert.ok(!attributeMap(decodeAttributes(onlink.subarray(12))).has(RTA_DST), 'a default route carries no RTA_DST');
 });
 
+test('a multipath route: RTA_MULTIPATH of rtnexthop entries (length, flags, weight - 1, ifindex) each with its RTA_GATEWAY', () => {
+  const payload = encodeRoute({ destination: '198.19.251.0', prefixLength: 24, nexthops: [{ gateway: '198.18.0.201', ifindex: 2 }, { gateway: '198.18.0.202', ifindex: 3, weight: 2, onlink: true }] });
+  assert.equal(payload[6], 0, 'next hops through gateways: scope global');
+  const multipath = attributeMap(decodeAttributes(payload.subarray(12))).get(9)!;
+  // 16 bytes a hop: the 8-byte rtnexthop, then RTA_GATEWAY (4-byte header, 4-byte address); host order.
+  assert.equal(multipath.toString('hex'), '1000000002000000' + '08000500c61200c9' + '1000040103000000' + '08000500c61200ca');
+  assert.throws(() => encodeRoute({ destination: '198.19.251.0', prefixLength: 24, nexthops: [{ gateway: '198.18.0.201' }] }), /at least two next hops/);
+  assert.throws(() => encodeRoute({ destination: '198.19.251.0', prefixLength: 24, gateway: '198.18.0.1', nexthops: [{ ifindex: 2 }, { ifindex: 3 }] }), /multipath route has its gateways and devices in its next hops only/);
+  assert.throws(() => encodeRoute({ destination: '198.19.251.0', prefixLength: 24, nexthops: [{ ifindex: 2, weight: 257 }, { ifindex: 3 }] }), /bad next hop weight 257/);
+});
+
 test('route specs that cannot be right are refused before anything is sent', () => {
   const base = { destination: '198.19.200.0', prefixLength: 24 };
   assert.throws(() => encodeRoute({ ...base, prefixLength: 33 }), /bad prefix length 33/);

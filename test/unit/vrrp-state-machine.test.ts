@@ -147,6 +147,18 @@ test('sync group members follow: a backup is forced to master, a master to backu
   assert.equal(step(fault, { type: 'follow', to: 'master', reason: 'x' }, 1).instance.state, 'fault', 'a faulty member does not follow');
 });
 
+test('resign (a virtual route deleted by hand): a master sends priority 0, goes backup and takes over again after Skew_Time', () => {
+  const master = step(started({ priority: 200 }), { type: 'timer' }, masterDownIntervalMs(200, 100)).instance;
+  assert.equal(master.state, 'master');
+  const resigned = step(master, { type: 'resign', reason: 'route 198.18.5.0/24 was deleted' }, 5000);
+  assert.deepEqual(resigned.actions, [{ type: 'send', priority: 0 }, { type: 'transition', from: 'master', to: 'backup', reason: 'route 198.18.5.0/24 was deleted' }]);
+  assert.equal(resigned.instance.downAt, 5000 + skewTimeMs(200, 100));
+  assert.equal(step(resigned.instance, { type: 'timer' }, 5000 + skewTimeMs(200, 100)).instance.state, 'master', 'back, unless a peer took over');
+  const peer = step(resigned.instance, { type: 'advert', priority: 100, intervalCs: 100, source: '198.18.0.9' }, 5001);
+  assert.equal(step(peer.instance, { type: 'timer' }, 5000 + skewTimeMs(200, 100)).instance.state, 'master', 'a lower-priority peer is preempted as usual');
+  assert.equal(step(started(), { type: 'resign', reason: 'x' }, 1).actions.length, 0, 'only a master resigns');
+});
+
 test('effective priority is clamped to 1..254; the address owner keeps 255', () => {
   assert.equal(step(started(), { type: 'priority', priority: 400 }, 0).instance.priority, 254);
   assert.equal(step(started(), { type: 'priority', priority: -50 }, 0).instance.priority, 1);

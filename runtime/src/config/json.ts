@@ -5,13 +5,14 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Docum
 import { finishNode, newDraft, setField, type Draft } from './build.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import type { Spelling } from './validate.ts';
+import { parseRoute, parseRule, RulePriorities, wordsOf, type Report } from './routes.ts';
 import {
   DNS_CHECK_DEFAULTS, DNS_TYPES, GLOBAL_DEFAULTS, HTTP_CHECK_DEFAULTS, HTTP_URL_DEFAULTS, LB_DATAPLANES, LB_SCHEDULERS, MISC_CHECK_DEFAULTS,
   REAL_SERVER_DEFAULTS, SMTP_CHECK_DEFAULTS, SMTP_DEFAULT_PORT, UDP_CHECK_DEFAULTS, PING_CHECK_DEFAULTS, FILE_CHECK_DEFAULTS, SYNC_GROUP_DEFAULTS, TCP_CHECK_DEFAULTS, TRACK_FILE_DEFAULTS, TRACK_PROCESS_DEFAULTS,
   VIRTUAL_SERVER_DEFAULTS, VIRTUAL_SERVER_GROUP_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_SCRIPT_DEFAULTS,
   type Checker, type CheckerConnectSettings, type DnsCheck, type HttpCheck, type HttpUrl, type MiscCheck, type RealServer, type SmtpCheck, type UdpCheck, type PingCheck, type FileCheck,
   type SorryServer, type StatusCodeRange, type TcpCheck, type VirtualServer, type VirtualServerGroup, type VirtualServerGroupEntry, type Authentication, type GlobalDefs, type GroupMember, type KeepaliveConfig, type LvsSyncDaemon, type NotifyFifo, type ScriptUser, type SmtpServer, type SourcePos,
-  type TrackFile, type TrackRef, type UnicastPeer, type VirtualAddress, type VrrpInstance, type VrrpScript, type VrrpSyncGroup, type VrrpTrackProcess,
+  type IpRoute, type IpRule, type TrackFile, type TrackRef, type UnicastPeer, type VirtualAddress, type VrrpInstance, type VrrpScript, type VrrpSyncGroup, type VrrpTrackProcess,
 } from './model.ts';
 import {
   authPassword, defaultVmacName, parseAuthType, parseDigest, parseGranularity, parseGroupEntry, parseInteger, parseIp, parseIpWithPrefix, parseLbMethod,
@@ -38,10 +39,31 @@ class DocumentReader {
   /** For merged fragments: the origin of every node that came from a fragment other than `origin`'s. */
   private readonly origins: WeakMap<Node, Origin> | undefined;
 
+  /** Preferences for rules that give none, counted over the whole configuration (see routes.ts). */
+  readonly rulePriorities = new RulePriorities();
+  readonly report: Report;
+
   constructor(origin: Origin, diagnostics: Diagnostics, origins?: WeakMap<Node, Origin>) {
     this.origin = origin;
     this.diagnostics = diagnostics;
     this.origins = origins;
+    this.report = {
+      fail: (at, message) => {
+        diagnostics.error(at, message);
+        throw new SilentValueError(message);
+      },
+      warn: (at, message) => diagnostics.warn(at, message),
+    };
+  }
+
+  /** A string entry's words, placed where each is in the file (after the quote of a quoted string). */
+  entryWords(node: Node): { text: string; at: SourcePos }[] {
+    const text = this.string(node);
+    const at = this.at(node);
+    const quoted = isScalar(node) && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE');
+    const words = wordsOf(text, quoted ? { ...at, col: at.col + 1 } : at);
+    if (words.length === 0) throw new ValueError('expected a route or rule, got an empty string');
+    return words;
   }
 
   private originOf(node: Node): Origin {
@@ -233,6 +255,16 @@ function virtualAddress(r: DocumentReader, context: string): Convert<VirtualAddr
   };
 }
 
+/** A route in `ip route` syntax, as keepalived.conf writes it: "198.18.5.0/24 via 198.18.0.254 dev eth0 table 100". */
+function route(r: DocumentReader, context: string): Convert<IpRoute> {
+  return (node) => parseRoute(r.entryWords(node), context, r.report);
+}
+
+/** A rule in `ip rule` syntax, as keepalived.conf writes it: "from 198.18.5.0/24 table 100 priority 100". */
+function ruleList(r: DocumentReader, context: string): Convert<IpRule[]> {
+  return (node) => r.list((n) => parseRule(r.entryWords(n), context, r.report, r.rulePriorities))(node).filter((rule) => rule !== undefined);
+}
+
 /** "ADDR" or { address, minTtl?, maxTtl? } */
 function unicastPeer(r: DocumentReader): Convert<UnicastPeer> {
   return (node) => {
@@ -366,6 +398,8 @@ function readVrrpInstance(r: DocumentReader, name: string, at: SourcePos, node: 
     },
     virtualIpaddress: r.list(virtualAddress(r, `${context}.virtualIpaddress`)),
     virtualIpaddressExcluded: r.list(virtualAddress(r, `${context}.virtualIpaddressExcluded`)),
+    virtualRoutes: r.list(route(r, `${context}.virtualRoutes`)),
+    virtualRules: ruleList(r, `${context}.virtualRules`),
     unicastSrcIp: r.ip,
     unicastPeer: r.list(unicastPeer(r)),
     mcastSrcIp: r.ip,
@@ -648,11 +682,11 @@ function mergeMaps(target: YAMLMap, source: YAMLMap, targetReader: DocumentReade
 }
 
 function readDocument(r: DocumentReader, contents: Node | null, file: string): KeepaliveConfig {
-  const sections: Partial<Record<'globalDefs' | 'vrrpScripts' | 'trackFiles' | 'vrrpTrackProcesses' | 'vrrpSyncGroups' | 'vrrpInstances' | 'virtualServerGroups' | 'virtualServers', { node: Node; at: SourcePos }>> = {};
+  const sections: Partial<Record<'globalDefs' | 'vrrpScripts' | 'trackFiles' | 'vrrpTrackProcesses' | 'vrrpSyncGroups' | 'vrrpInstances' | 'staticIpaddress' | 'staticRoutes' | 'staticRules' | 'virtualServerGroups' | 'virtualServers', { node: Node; at: SourcePos }>> = {};
   if (!isEmpty(contents)) {
     try {
       r.fields(contents!, 'the configuration', Object.fromEntries(
-        (['globalDefs', 'vrrpScripts', 'trackFiles', 'vrrpTrackProcesses', 'vrrpSyncGroups', 'vrrpInstances', 'virtualServerGroups', 'virtualServers'] as const).map((key) => [key, (node: Node, at: SourcePos) => { sections[key] = { node, at }; }]),
+        (['globalDefs', 'vrrpScripts', 'trackFiles', 'vrrpTrackProcesses', 'vrrpSyncGroups', 'vrrpInstances', 'staticIpaddress', 'staticRoutes', 'staticRules', 'virtualServerGroups', 'virtualServers'] as const).map((key) => [key, (node: Node, at: SourcePos) => { sections[key] = { node, at }; }]),
       ));
     } catch (error) {
       if (!(error instanceof ValueError)) throw error;
@@ -668,8 +702,23 @@ function readDocument(r: DocumentReader, contents: Node | null, file: string): K
       return [];
     }
   };
+  /** A top-level list: its entries, or none when it is missing or not a list (reported). */
+  const list = <T>(key: 'staticIpaddress' | 'staticRoutes' | 'staticRules', read: Convert<T[]>): T[] => {
+    const section = sections[key];
+    if (!section) return [];
+    try {
+      return read(section.node);
+    } catch (error) {
+      if (!(error instanceof ValueError)) throw error;
+      if (!(error instanceof SilentValueError)) r.diagnostics.error(r.at(section.node), `${key}: ${error.message}`);
+      return [];
+    }
+  };
   return {
     globalDefs: readGlobalDefs(r, sections.globalDefs?.node, sections.globalDefs?.at ?? { file, line: 1, col: 1 }),
+    staticIpaddress: list('staticIpaddress', r.list(virtualAddress(r, 'staticIpaddress'))),
+    staticRoutes: list('staticRoutes', r.list(route(r, 'staticRoutes'))),
+    staticRules: list('staticRules', ruleList(r, 'staticRules')),
     vrrpScripts: each('vrrpScripts', readVrrpScript),
     trackFiles: each('trackFiles', readTrackFile),
     vrrpTrackProcesses: each('vrrpTrackProcesses', readTrackProcess),

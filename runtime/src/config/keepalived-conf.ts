@@ -5,13 +5,14 @@ import { finishNode, newDraft, setField, type Draft } from './build.ts';
 import { Diagnostics } from './diagnostics.ts';
 import { parseKeepalivedSyntax, type Statement, type Token } from './keepalived-syntax.ts';
 import type { Spelling } from './validate.ts';
+import { parseRoute, parseRule, RulePriorities, type Report } from './routes.ts';
 import {
   DNS_CHECK_DEFAULTS, DNS_TYPES, GLOBAL_DEFAULTS, HTTP_CHECK_DEFAULTS, HTTP_URL_DEFAULTS, LB_DATAPLANES, LB_SCHEDULERS, MISC_CHECK_DEFAULTS,
   PERSISTENCE_TIMEOUT_DEFAULT_MS, REAL_SERVER_DEFAULTS, SMTP_CHECK_DEFAULTS, SMTP_DEFAULT_PORT, UDP_CHECK_DEFAULTS, PING_CHECK_DEFAULTS, FILE_CHECK_DEFAULTS, SYNC_GROUP_DEFAULTS, TCP_CHECK_DEFAULTS,
   TRACK_FILE_DEFAULTS, TRACK_PROCESS_DEFAULTS, VIRTUAL_SERVER_DEFAULTS, VIRTUAL_SERVER_GROUP_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_SCRIPT_DEFAULTS,
   type Checker, type CheckerConnectSettings, type CheckerTimingSettings, type DnsCheck, type HttpCheck, type HttpUrl, type MiscCheck,
   type RealServer, type SmtpCheck, type TcpCheck, type UdpCheck, type PingCheck, type FileCheck, type VirtualServer, type VirtualServerGroup, type VirtualServerGroupEntry, type GlobalDefs, type GroupMember, type InitialState, type KeepaliveConfig, type LvsSyncDaemon, type ScriptUser, type SourcePos, type SslSettings, type TrackFile, type TrackRef,
-  type UnicastPeer, type VirtualAddress, type VrrpInstance, type VrrpScript, type VrrpSyncGroup, type VrrpTrackProcess,
+  type IpRoute, type IpRule, type UnicastPeer, type VirtualAddress, type VrrpInstance, type VrrpScript, type VrrpSyncGroup, type VrrpTrackProcess,
 } from './model.ts';
 import {
   authPassword, defaultVmacName, parseAuthType, parseBooleanWord, parseDigest, parseGranularity, parseInteger, parseIp, parseIpWithPrefix,
@@ -28,7 +29,7 @@ const NOT_YET: ReadonlyMap<string, string> = new Map([
 /** keepalived keywords that keepalive does not implement. */
 const KEEPALIVED_ONLY = new Set([
   // top level
-  'static_ipaddress', 'static_routes', 'static_rules', 'linkbeat_interfaces', 'interface_up_down_delays', 'track_group',
+  'linkbeat_interfaces', 'interface_up_down_delays', 'track_group',
   'garp_group', 'bfd_instance', 'net_namespace_ipvs', 'instance', 'child_wait_time',
   'includer', 'includem', 'includew', 'includeb', 'includea', 'include_check',
   // global_defs
@@ -48,7 +49,7 @@ const KEEPALIVED_ONLY = new Set([
   'log_all_failures', 'bind_if', 'source_ip', 'tls_compliant', 'regex_options', 'regex_stack', 'regex_min_offset',
   'regex_max_offset', 'host', 'dynamic', 'rs_init_notifies', 'notify_up_all', 'notify_down_all',
   // vrrp_instance and vrrp_sync_group
-  'debug', 'strict_mode', 'virtual_routes', 'virtual_rules', 'track_bfd', 'mcast_dst_ip', 'unicast_ttl',
+  'debug', 'strict_mode', 'track_bfd', 'mcast_dst_ip', 'unicast_ttl',
   'check_unicast_src', 'unicast_fault_no_peer', 'notify_master_rx_lower_pri', 'notify_priority_changes',
   'notify_deleted', 'track_src_ip', 'promote_secondaries', 'use_ipvlan', 'use_vmac_addr', 'vrf', 'down_timer_adverts',
   'timer_expired_backup', 'old_unicast_checksum', 'v3_checksum_as_v2', 'auth_hmac', 'garp_lower_prio_delay',
@@ -117,9 +118,23 @@ type Handler<T> = (s: Statement, draft: Draft<T>) => void;
 /** Reads statements into a draft: handlers by keyword, and the shared checks of words and blocks. */
 class Reader {
   readonly diagnostics: Diagnostics;
+  /** Preferences for rules that give none, counted over the whole configuration (see routes.ts). */
+  readonly rulePriorities = new RulePriorities();
+  readonly report: Report;
 
   constructor(diagnostics: Diagnostics) {
     this.diagnostics = diagnostics;
+    this.report = { fail: (at, message) => this.fail(at, message), warn: (at, message) => diagnostics.warn(at, message) };
+  }
+
+  /** The entries of a virtual_routes or static_routes block. */
+  routes(s: Statement): IpRoute[] {
+    return this.entries(s, (words) => parseRoute(words, s.keyword.text, this.report));
+  }
+
+  /** The entries of a virtual_rules or static_rules block, without those keepalived skips. */
+  rules(s: Statement): IpRule[] {
+    return this.entries(s, (words) => parseRule(words, s.keyword.text, this.report, this.rulePriorities)).filter((rule) => rule !== undefined);
   }
 
   /** Runs `handlers` over a block's statements; statements with bad values are reported and skipped. */
@@ -478,13 +493,20 @@ function sharedHandlers<T extends VrrpInstance | VrrpSyncGroup>(r: Reader): Reco
 function readSyncGroup(r: Reader, s: Statement): VrrpSyncGroup {
   const d = newDraft<VrrpSyncGroup>(s.keyword.at);
   d.name = blockName(r, s);
-  r.block<VrrpSyncGroup>(s.block!, `vrrp_sync_group ${d.name}`, {
+  const handlers: Record<string, Handler<VrrpSyncGroup>> = {
     ...sharedHandlers<VrrpSyncGroup>(r),
     group: (t, draft) => {
       const members: GroupMember[] = r.entries(t, (words) => words.map((w) => ({ at: w.at, name: w.text }))).flat();
       appendField(draft, 'group', members, t.keyword.at);
     },
-  }, d);
+  };
+  // A bare word where keywords go (an instance's name outside group { }, as one of Debian's samples
+  // has it): keepalived warns of an unknown keyword and carries on without it, and so does keepalive.
+  const bare = (t: Statement): boolean => !Object.hasOwn(handlers, t.keyword.text) && t.args.length === 0 && !t.block && !KEEPALIVED_ONLY.has(t.keyword.text);
+  for (const t of (s.block ?? []).filter(bare)) {
+    r.diagnostics.warn(t.keyword.at, `"${t.keyword.text}" is not a keyword of vrrp_sync_group: ignored, as keepalived ignores it (members are listed in group { })`);
+  }
+  r.block<VrrpSyncGroup>(s.block!.filter((t) => !bare(t)), `vrrp_sync_group ${d.name}`, handlers, d);
   return finishNode(d, SYNC_GROUP_DEFAULTS, [], describe(`vrrp_sync_group ${d.name}`), r.diagnostics);
 }
 
@@ -601,6 +623,8 @@ function readVrrpInstance(r: Reader, s: Statement, onLegacySyncDaemon: (daemon: 
     no_accept: r.flag('accept', false),
     dont_track_primary: r.flag('dontTrackPrimary'),
     no_virtual_ipaddress: r.flag('noVirtualIpaddress'),
+    virtual_routes: (t, draft) => appendField(draft, 'virtualRoutes', r.routes(t), t.keyword.at),
+    virtual_rules: (t, draft) => appendField(draft, 'virtualRules', r.rules(t), t.keyword.at),
   }, d);
   if (d.useVmac === '') d.useVmac = defaultVmacName(d.virtualRouterId);
   return finishNode(d, VRRP_INSTANCE_DEFAULTS, ['interface', 'virtualRouterId'], describe(`vrrp_instance ${d.name}`), r.diagnostics);
@@ -890,6 +914,9 @@ export function readKeepalivedConf(text: string, file: string, diagnostics: Diag
   const vrrpInstances: VrrpInstance[] = [];
   const virtualServers: VirtualServer[] = [];
   const virtualServerGroups: VirtualServerGroup[] = [];
+  const staticIpaddress: VirtualAddress[] = [];
+  const staticRoutes: IpRoute[] = [];
+  const staticRules: IpRule[] = [];
   let globalDefs: GlobalDefs | undefined;
   let netNamespace: { name: string; at: SourcePos } | undefined;
   let ssl: { settings: SslSettings; at: SourcePos } | undefined;
@@ -922,6 +949,9 @@ export function readKeepalivedConf(text: string, file: string, diagnostics: Diag
     vrrp_instance: (s) => vrrpInstances.push(readVrrpInstance(r, s, (daemon) => legacySyncDaemons.push(daemon))),
     virtual_server: (s) => virtualServers.push(readVirtualServer(r, s)),
     virtual_server_group: (s) => virtualServerGroups.push(readVirtualServerGroup(r, s)),
+    static_ipaddress: (s) => staticIpaddress.push(...r.entries(s, (words) => readVirtualAddress(r, words, s.keyword))),
+    static_routes: (s) => staticRoutes.push(...r.routes(s)),
+    static_rules: (s) => staticRules.push(...r.rules(s)),
   };
   for (const s of statements) {
     const read = Object.hasOwn(topLevel, s.keyword.text) && !s.keyword.quoted ? topLevel[s.keyword.text] : undefined;
@@ -943,5 +973,5 @@ export function readKeepalivedConf(text: string, file: string, diagnostics: Diag
     if (first) diagnostics.error(daemon.at, `lvs_sync_daemon_interface: the sync daemon is already given at ${first.file}:${first.line}:${first.col}`);
     else globalDefs = { ...globalDefs, lvsSyncDaemon: daemon, fieldAt: { ...globalDefs.fieldAt, lvsSyncDaemon: daemon.at } };
   }
-  return { globalDefs, vrrpScripts, trackFiles, vrrpTrackProcesses, vrrpSyncGroups, vrrpInstances, virtualServerGroups, virtualServers };
+  return { globalDefs, vrrpScripts, trackFiles, vrrpTrackProcesses, vrrpSyncGroups, vrrpInstances, staticIpaddress, staticRoutes, staticRules, virtualServerGroups, virtualServers };
 }

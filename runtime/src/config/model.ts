@@ -35,6 +35,10 @@ export interface KeepaliveConfig {
   readonly vrrpTrackProcesses: readonly VrrpTrackProcess[];
   readonly vrrpSyncGroups: readonly VrrpSyncGroup[];
   readonly vrrpInstances: readonly VrrpInstance[];
+  /** Set at start and kept while keepalive runs, whatever the VRRP states (removed when it stops). */
+  readonly staticIpaddress: readonly VirtualAddress[];
+  readonly staticRoutes: readonly IpRoute[];
+  readonly staticRules: readonly IpRule[];
   readonly virtualServerGroups: readonly VirtualServerGroup[];
   readonly virtualServers: readonly VirtualServer[];
 }
@@ -271,6 +275,66 @@ export interface VirtualAddress {
   readonly noTrack: boolean;
 }
 
+/** One next hop of a multipath route (`nexthop via ADDR dev IF weight N onlink`, or keepalived's older `via A or B`). */
+export interface RouteNextHop {
+  readonly via?: string;
+  readonly dev?: string;
+  /** 1..256; unset: 1. */
+  readonly weight?: number;
+  readonly onlink: boolean;
+}
+
+export type RouteType = 'unicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
+
+/**
+ * A route of `virtual_routes` (added while the instance is MASTER) or `static_routes` (kept while
+ * keepalive runs), in `ip route`'s terms.
+ */
+export interface IpRoute {
+  readonly at: SourcePos;
+  readonly family: 4 | 6;
+  readonly destination: string;
+  readonly prefixLength: number;
+  readonly type: RouteType;
+  /** Preferred source address (src). */
+  readonly src?: string;
+  readonly via?: string;
+  readonly dev?: string;
+  /** rtnetlink scope number; unset: link for a unicast route without a gateway, global otherwise. */
+  readonly scope?: number;
+  /** 1..2^32-1; main is 254. */
+  readonly table: number;
+  readonly metric?: number;
+  /** rtm_protocol; a tracked route is always keepalived's (18), so that its deletion is recognised. */
+  readonly protocol: number;
+  readonly onlink: boolean;
+  /** Two or more: a multipath route, with no via or dev of its own. */
+  readonly nexthops: readonly RouteNextHop[];
+  /** Deleted by hand, it is neither put back nor makes its instance leave MASTER. */
+  readonly noTrack: boolean;
+}
+
+export interface IpPrefix {
+  readonly address: string;
+  readonly prefixLength: number;
+}
+
+/** A policy routing rule of `virtual_rules` or `static_rules`, in `ip rule`'s terms. */
+export interface IpRule {
+  readonly at: SourcePos;
+  readonly family: 4 | 6;
+  readonly from?: IpPrefix;
+  readonly to?: IpPrefix;
+  readonly table: number;
+  /** The rule's preference; when the configuration gives none, one assigned as keepalived does. */
+  readonly priority: number;
+  readonly iif?: string;
+  readonly oif?: string;
+  readonly fwmark?: number;
+  readonly fwmask?: number;
+  readonly noTrack: boolean;
+}
+
 export interface UnicastPeer {
   readonly at: SourcePos;
   readonly address: string;
@@ -330,6 +394,9 @@ export interface VrrpInstance extends NotifyScripts {
   readonly accept?: boolean;
   /** Do not fault the instance when its own interface goes down. */
   readonly dontTrackPrimary: boolean;
+  /** Added when the instance becomes MASTER, removed when it leaves MASTER. */
+  readonly virtualRoutes: readonly IpRoute[];
+  readonly virtualRules: readonly IpRule[];
   /**
    * An instance that carries no address on purpose (keepalived's no_virtual_ipaddress): it elects a
    * master whose notify scripts move an address some other way, such as a cloud provider's API.
@@ -391,6 +458,8 @@ export const VRRP_INSTANCE_DEFAULTS = {
   preemptDelayMs: 0,
   virtualIpaddress: [],
   virtualIpaddressExcluded: [],
+  virtualRoutes: [],
+  virtualRules: [],
   unicastPeer: [],
   trackInterface: [],
   trackScript: [],

@@ -249,7 +249,8 @@ function checkVridClashes(instances: readonly VrrpInstance[], spelling: Spelling
 function checkSyncGroups(config: KeepaliveConfig, instances: ReadonlyMap<string, VrrpInstance>, trackers: Trackers, spelling: Spelling, diagnostics: Diagnostics): void {
   const membership = new Map<string, { group: VrrpSyncGroup; at: SourcePos }>();
   for (const g of config.vrrpSyncGroups) {
-    if (g.group.length === 0) diagnostics.error(g.fieldAt.group ?? g.at, `sync group ${g.name} has no member instances`);
+    // keepalived removes such a group with a warning; with no member it has no effect here either.
+    if (g.group.length === 0) diagnostics.warn(g.fieldAt.group ?? g.at, `sync group ${g.name} has no member instances: it is ignored, as keepalived ignores it`);
     else if (g.group.length === 1) diagnostics.warn(g.fieldAt.group!, `sync group ${g.name} has only one member instance`);
     for (const member of g.group) {
       if (!instances.has(member.name)) {

@@ -5,7 +5,7 @@
 //   struct rtmsg        { u8 family, dst_len, src_len, tos, table, protocol, scope, type; u32 flags; }  12 bytes
 //   struct fib_rule_hdr { u8 family, dst_len, src_len, tos, table, res1, res2, action; u32 flags; }     12 bytes
 import { AF_INET, AF_INET6 } from './linux.ts';
-import { readU32, writeU32 } from './host-order.ts';
+import { readU32, writeI32, writeU16, writeU32 } from './host-order.ts';
 import { ipFamily, ipFromBytes, ipToBytes, type Family } from './ip.ts';
 import {
   NLM_F_CREATE, NLM_F_EXCL, NetlinkFormatError, attr, attributeMap, decodeAttributes, encodeAttributes, read,
@@ -31,6 +31,7 @@ export const RTA_OIF = 4;
 export const RTA_GATEWAY = 5;
 export const RTA_PRIORITY = 6;
 export const RTA_PREFSRC = 7;
+export const RTA_MULTIPATH = 9;
 export const RTA_TABLE = 15;
 
 export const FRA_DST = 1;
@@ -62,6 +63,7 @@ const RT_SCOPE_LINK = 253;
 const RT_SCOPE_NOWHERE = 255;
 const RTMSG = 12;
 const FIB_RULE_HDR = 12;
+const RTNEXTHOP = 8;
 
 export interface RouteSpec {
   /** Taken from the destination when omitted. */
@@ -75,7 +77,7 @@ export interface RouteSpec {
   ifindex?: number;
   /** Preferred source address (src). */
   preferredSource?: string;
-  /** rtm_scope; unset: link for a unicast route with no gateway, global otherwise (as iproute2). */
+  /** rtm_scope; unset: link for a unicast route with no gateway (nor next hop through one), global otherwise (as iproute2). */
   scope?: number;
   /** Unset: main (254). */
   table?: number;
@@ -87,6 +89,16 @@ export interface RouteSpec {
   onlink?: boolean;
   /** Unset: unicast. */
   type?: RouteType;
+  /** A multipath route's next hops (RTA_MULTIPATH), instead of one gateway and device. */
+  nexthops?: NextHop[];
+}
+
+export interface NextHop {
+  gateway?: string;
+  ifindex?: number;
+  /** 1..256; unset: 1. */
+  weight?: number;
+  onlink?: boolean;
 }
 
 export interface RouteInfo {
@@ -173,7 +185,7 @@ export function encodeRoute(spec: RouteSpec, { forDelete = false } = {}): Buffer
   }
   if (spec.onlink && spec.gateway === undefined) throw new Error('onlink needs a gateway');
   const scope = forDelete ? RT_SCOPE_NOWHERE
-    : spec.scope ?? (type === 'unicast' && spec.gateway === undefined ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE);
+    : spec.scope ?? (type === 'unicast' && spec.gateway === undefined && !spec.nexthops?.some((h) => h.gateway !== undefined) ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE);
   checkU8(scope, 'scope');
   const head = Buffer.alloc(RTMSG);
   head.writeUInt8(afOf(family), 0);
@@ -201,7 +213,34 @@ export function encodeRoute(spec: RouteSpec, { forDelete = false } = {}): Buffer
     checkU32(spec.metric, 'metric');
     attrs.push([RTA_PRIORITY, attr.u32(spec.metric)]);
   }
+  if (spec.nexthops !== undefined) {
+    if (spec.gateway !== undefined || spec.ifindex !== undefined || type !== 'unicast') throw new Error('a multipath route has its gateways and devices in its next hops only');
+    attrs.push([RTA_MULTIPATH, encodeNextHops(family, spec.nexthops)]);
+  }
   return Buffer.concat([head, encodeAttributes(attrs)]);
+}
+
+/** struct rtnexthop { u16 len; u8 flags; u8 hops (weight - 1); s32 ifindex; } and its RTA_GATEWAY, for each hop. */
+function encodeNextHops(family: Family, hops: readonly NextHop[]): Buffer {
+  if (hops.length < 2) throw new Error('a multipath route needs at least two next hops');
+  return Buffer.concat(hops.map((hop) => {
+    const weight = hop.weight ?? 1;
+    if (!Number.isInteger(weight) || weight < 1 || weight > 256) throw new Error(`bad next hop weight ${weight}`);
+    if (hop.gateway === undefined && hop.ifindex === undefined) throw new Error('a next hop needs a gateway or a device');
+    if (hop.onlink && hop.gateway === undefined) throw new Error('onlink needs a gateway');
+    const attrs: AttributeSpec[] = [];
+    if (hop.gateway !== undefined) {
+      if (ipFamily(hop.gateway) !== family) throw new Error(`gateway ${hop.gateway} is not an IPv${family} address`);
+      attrs.push([RTA_GATEWAY, ipToBytes(hop.gateway)]);
+    }
+    const body = encodeAttributes(attrs);
+    const head = Buffer.alloc(RTNEXTHOP);
+    writeU16(head, RTNEXTHOP + body.length, 0);
+    head.writeUInt8(hop.onlink ? RTNH_F_ONLINK : 0, 2);
+    head.writeUInt8(weight - 1, 3);
+    writeI32(head, hop.ifindex ?? 0, 4);
+    return Buffer.concat([head, body]);
+  }));
 }
 
 export function addRouteRequest(spec: RouteSpec): NetlinkRequest {

@@ -16,6 +16,7 @@ import { Notifier } from '../notify/notifier.ts';
 import { NotifyFifos } from '../notify/fifo.ts';
 import { log } from '../log.ts';
 import { SyncDaemonDriver } from '../lb/ipvs/sync-daemon.ts';
+import { kernelIndexOf, routingEntries, RoutingKeeper } from './routing.ts';
 import type { VrrpState } from './state-machine.ts';
 
 const identity = (s: InstanceSpec): string => `${s.interface}/${s.family}/${s.vrid}/v${s.version}/${s.unicast ? 'unicast' : 'multicast'}`;
@@ -37,6 +38,11 @@ export class VrrpDaemon implements ChildRole {
   private readonly fifos = new NotifyFifos();
   /** lvs_sync_daemon: driven from here, on the named instance's transitions (see sync-daemon.ts). */
   private readonly syncDaemon = new SyncDaemonDriver();
+  /**
+   * Virtual and static routes, rules and addresses; opened with the first configuration that has
+   * any, so that hosts without them do not read every route change of the kernel.
+   */
+  private routing: RoutingKeeper | undefined;
   /** vrrp_startup_delay: until then (ms since the epoch, set at the first apply) instances wait to start. */
   private startupUntil: number | undefined;
   private startupTimer: NodeJS.Timeout | undefined;
@@ -47,6 +53,9 @@ export class VrrpDaemon implements ChildRole {
 
   async apply(config: unknown): Promise<void> {
     const plan = vrrpPlan(config);
+    // Interfaces are looked up before anything changes: a route through one that is not there
+    // refuses the whole configuration, and a running one stays in force.
+    const routing = routingEntries(plan, kernelIndexOf);
     const synced = plan.lvsSyncDaemon?.instance;
     await this.syncDaemon.configure(plan.lvsSyncDaemon, plan.instances.find((s) => s.name === synced)?.vrid, synced === undefined ? undefined : this.instances.get(synced)?.state);
     this.network ??= await openNetwork(() => this.retrack());
@@ -61,7 +70,13 @@ export class VrrpDaemon implements ChildRole {
       if (!next || identity(next) !== identity(runner.spec)) {
         await runner.stop();
         this.instances.delete(name);
+        await this.routing?.forget(name);
       }
+    }
+    if (this.routing || routing.statics.length > 0 || [...routing.instances.values()].some((e) => e.length > 0)) {
+      this.routing ??= new RoutingKeeper((instance, entry) => this.instances.get(instance)?.resign(`${entry.label} was deleted`));
+      await this.routing.setStatic(routing.statics);
+      for (const [name, entries] of routing.instances) await this.routing.configure(name, entries);
     }
     this.restartTrackers(plan);
     await this.listen(plan);
@@ -72,7 +87,10 @@ export class VrrpDaemon implements ChildRole {
         running.update(spec);
         continue;
       }
-      const runner = new InstanceRunner(spec, this.network, (i, record, priority) => this.transition(i, record, priority));
+      const runner = new InstanceRunner(spec, this.network, (i, record, priority) => this.transition(i, record, priority), {
+        activate: (name) => this.routing?.activate(name) ?? Promise.resolve(),
+        deactivate: (name) => this.routing?.deactivate(name) ?? Promise.resolve(),
+      });
       this.instances.set(spec.name, runner);
       added.push(runner);
     }
@@ -231,6 +249,7 @@ export class VrrpDaemon implements ChildRole {
       packets: { received: this.packetsReceived, rejects: { ...this.rejects } },
       scripts: [...this.scripts.entries()].map(([name, t]) => ({ name, ok: t.ok, running: t.busy })),
       processTracking: this.processes.status(),
+      ...(this.routing && { routing: this.routing.status() }),
     };
   }
 
@@ -244,6 +263,7 @@ export class VrrpDaemon implements ChildRole {
       try { await r.stop(); } catch (error) { log('error', `(${r.name}) stop: ${(error as Error).message}`); }
     }));
     await this.syncDaemon.stop();
+    await this.routing?.close();
     await this.notifier?.drain();
     this.fifos.close();
     await this.noAccept.set([]);
@@ -251,3 +271,4 @@ export class VrrpDaemon implements ChildRole {
     await this.network?.close();
   }
 }
+

@@ -1,6 +1,6 @@
 // From the configuration model to what the VRRP child runs: each instance fully resolved, its sync
 // groups, and the settings its notifier needs. Pure.
-import type { KeepaliveConfig, LvsSyncDaemon, NotifyScripts as ModelNotifyScripts, TrackRef, VirtualAddress as ModelAddress, VrrpInstance } from '../config/model.ts';
+import type { IpRoute, IpRule, KeepaliveConfig, LvsSyncDaemon, NotifyScripts as ModelNotifyScripts, TrackRef, VirtualAddress as ModelAddress, VrrpInstance } from '../config/model.ts';
 import {
   instanceAccept, instanceFamily, instanceGarp, instanceMulticastGroup, instancePassword, instancePreemption, instanceStartsAsMaster,
   instanceVersion, scriptTimeoutMs, trackWeight, vrrpSmtpAlert,
@@ -17,6 +17,8 @@ export interface VrrpPlan {
   notifier: NotifierSettings;
   scriptUser: NotifierSettings['scriptUser'];
   lvsSyncDaemon?: LvsSyncDaemon;
+  /** static_ipaddress, static_routes, static_rules: set at start, kept while running. */
+  statics: { addresses: readonly ModelAddress[]; routes: readonly IpRoute[]; rules: readonly IpRule[] };
 }
 
 const SCOPES: Record<number, string> = { 0: 'global', 200: 'site', 253: 'link', 254: 'host' };
@@ -113,6 +115,8 @@ export function vrrpPlan(input: unknown): VrrpPlan {
       trackPrimary: !i.dontTrackPrimary,
       acceptMode: instanceAccept(g, i),
       skipCheckAdvertAddresses: g.vrrpSkipCheckAdvAddr,
+      virtualRoutes: i.virtualRoutes,
+      virtualRules: i.virtualRules,
     };
   };
   const syncGroups = config.vrrpSyncGroups.map((sg): SyncGroupSpec => ({
@@ -121,6 +125,7 @@ export function vrrpPlan(input: unknown): VrrpPlan {
 
   return {
     instances: config.vrrpInstances.map(instance), startupDelayMs: g.vrrpStartupDelayMs, syncGroups, scriptUser: notifier.scriptUser, notifier,
+    statics: { addresses: config.staticIpaddress, routes: config.staticRoutes, rules: config.staticRules },
     ...(g.lvsSyncDaemon ? { lvsSyncDaemon: g.lvsSyncDaemon } : {}),
   };
 }

@@ -23,6 +23,14 @@ export interface InstanceIo {
   deleteVmac(name: string): Promise<void>;
 }
 
+/** The instance's virtual routes and rules (routing.ts), which follow its MASTER state. */
+export interface InstanceRouting {
+  /** Became MASTER: called once its addresses are in. */
+  activate(instance: string): Promise<void>;
+  /** Leaves MASTER, starts or stops: called before its addresses go. */
+  deactivate(instance: string): Promise<void>;
+}
+
 /** RFC 5798 section 7.3: 00-00-5E-00-01-{VRID} for IPv4, 00-00-5E-00-02-{VRID} for IPv6. */
 export function virtualMac(family: 4 | 6, vrid: number): string {
   return `00:00:5e:00:0${family === 4 ? 1 : 2}:${vrid.toString(16).padStart(2, '0')}`;
@@ -44,16 +52,18 @@ export class InstanceRunner {
   private timer: NodeJS.Timeout | undefined;
   private readonly io: InstanceIo;
   private readonly onTransition: TransitionListener;
+  private readonly routing: InstanceRouting | undefined;
   private garpTimers: NodeJS.Timeout[] = [];
   private readonly transitions: TransitionRecord[] = [];
   private readonly counters = { advertsSent: 0, advertsReceived: 0, priorityZeroSent: 0, priorityZeroReceived: 0, becomeMaster: 0, releaseMaster: 0, rejects: {} as Record<string, number> };
   /** When the last transition happened (ms since the epoch; the start when none has). */
   private lastTransitionAt = Date.now();
 
-  constructor(spec: InstanceSpec, io: InstanceIo, onTransition: TransitionListener) {
+  constructor(spec: InstanceSpec, io: InstanceIo, onTransition: TransitionListener, routing?: InstanceRouting) {
     this.spec = spec;
     this.io = io;
     this.onTransition = onTransition;
+    this.routing = routing;
     this.machine = createInstance(this.settings(spec));
   }
 
@@ -75,6 +85,7 @@ export class InstanceRunner {
   /** Starts the instance: stale virtual addresses (from a crash) go first, then the RFC's startup. */
   async start(): Promise<void> {
     if (this.spec.vmac) await this.io.createVmac(this.spec.vmac, this.spec.interface, virtualMac(this.spec.family, this.spec.vrid));
+    await this.routing?.deactivate(this.name);
     await this.removeAddresses();
     this.dispatch({ type: 'startup', claimMaster: this.spec.startAsMaster });
     // The first takeover is timed by the RFC, and V8 compiles functions on first use: run the
@@ -89,6 +100,7 @@ export class InstanceRunner {
     this.dispatch({ type: 'shutdown' });
     clearTimeout(this.timer);
     this.cancelAnnouncements();
+    await this.routing?.deactivate(this.name);
     await this.removeAddresses();
     if (this.spec.vmac) await this.io.deleteVmac(this.spec.vmac).catch(() => {});
   }
@@ -131,6 +143,7 @@ export class InstanceRunner {
   setPriority(priority: number): void { this.dispatch({ type: 'priority', priority }); }
   setFaults(faults: readonly string[]): void { this.dispatch({ type: 'faults', faults }); }
   follow(to: 'master' | 'backup', reason: string): void { this.dispatch({ type: 'follow', to, reason }); }
+  resign(reason: string): void { this.dispatch({ type: 'resign', reason }); }
 
   /** Steps the machine at `at` (default now), carries out its actions and re-arms the timer. */
   private dispatch(event: Event, at = now()): void {
@@ -171,10 +184,13 @@ export class InstanceRunner {
     // keepalived's words first ("(VI_1) Entering MASTER STATE"), which its users' log alerts look for.
     log('info', `(${this.name}) Entering ${action.to.toUpperCase()} STATE (from ${action.from.toUpperCase()}: ${action.reason})`);
     if (action.to === 'master') {
-      void this.addAddresses().then(() => this.announce());
+      void this.addAddresses().then(() => {
+        this.announce();
+        return this.routing?.activate(this.name);
+      });
     } else if (action.from === 'master') {
       this.cancelAnnouncements();
-      void this.removeAddresses();
+      void (this.routing?.deactivate(this.name) ?? Promise.resolve()).then(() => this.removeAddresses());
     }
     this.onTransition(this, record, this.machine.priority);
   }

@@ -3,6 +3,7 @@
 import type { GarpTiming } from '../config/resolve.ts';
 import type { ProcessMatch } from './processes.ts';
 import type { ScriptUser } from '../notify/script.ts';
+import type { IpRoute, IpRule } from '../config/model.ts';
 
 export interface VirtualAddress {
   address: string;
@@ -97,6 +98,9 @@ export interface InstanceSpec {
   acceptMode: boolean;
   /** vrrp_skip_check_adv_addr: adverts from the current master skip the address-list check. */
   skipCheckAdvertAddresses: boolean;
+  /** virtual_routes and virtual_rules: in the kernel while the instance is MASTER (see routing.ts). */
+  virtualRoutes: readonly IpRoute[];
+  virtualRules: readonly IpRule[];
 }
 
 /** A vrrp_sync_group: its members move together; it has notify scripts and alerts of its own. */

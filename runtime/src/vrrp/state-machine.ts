@@ -54,7 +54,13 @@ export type Event =
   /** The set of fault reasons changed (tracked interface down, track script in fault, ...). */
   | { type: 'faults'; faults: readonly string[] }
   /** A vrrp_sync_group member became master or backup: the others follow it. */
-  | { type: 'follow'; to: 'master' | 'backup'; reason: string };
+  | { type: 'follow'; to: 'master' | 'backup'; reason: string }
+  /**
+   * A master's tracked virtual route or rule was deleted by hand: it resigns (a priority-0 advert)
+   * and takes over again after Skew_Time unless a peer has by then, as keepalived's set_vrrp_backup
+   * does. Either way the routes are whole again where the VIP is.
+   */
+  | { type: 'resign'; reason: string };
 
 export type Action =
   | { type: 'send'; priority: number }
@@ -191,6 +197,15 @@ export function step(i: Instance, event: Event, now: number): StepResult {
       if (event.to === 'master' && i.state === 'backup') return toMaster(i, now, event.reason);
       if (event.to === 'backup' && i.state === 'master') return toBackup(i, now, event.reason, i.masterIntervalCs, undefined);
       return same;
+
+    case 'resign': {
+      if (i.state !== 'master') return same;
+      const backup = toBackup(i, now, event.reason, i.masterIntervalCs, undefined);
+      return {
+        instance: { ...backup.instance, downAt: now + skewTimeMs(i.priority, i.masterIntervalCs) },
+        actions: [{ type: 'send', priority: 0 }, ...backup.actions],
+      };
+    }
   }
 }
 
