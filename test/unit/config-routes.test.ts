@@ -39,6 +39,12 @@ test('virtual_routes: every option of keepalived\'s syntax, IPv4 and IPv6, into 
   ]);
 });
 
+test('default takes its family from the rest of the entry, as in ip route', () => {
+  const [v6, v4] = routesOf('default via 2001:db8::1 dev eth0 onlink table 1', 'default dev eth0').config.vrrpInstances[0]!.virtualRoutes;
+  assert.deepEqual([v6!.family, v6!.destination, v6!.prefixLength], [6, '::', 0]);
+  assert.deepEqual([v4!.family, v4!.destination, v4!.prefixLength], [4, '0.0.0.0', 0]);
+});
+
 test('a tracked route keeps keepalived\'s protocol, with a warning, as keepalived resets it', () => {
   const { config, warnings } = routesOf('198.18.9.0/24 dev eth0 proto boot');
   assert.equal(config.vrrpInstances[0]!.virtualRoutes[0]!.protocol, 18);

@@ -163,6 +163,7 @@ export function parseRoute(words: readonly Word[], keyword: string, report: Repo
   const at = words[0]!.at;
   let family: 4 | 6 | undefined;
   let destination: (IpPrefix & { family: 4 | 6 }) | undefined;
+  let defaultRoute = false;
   let type: RouteType = 'unicast';
   let src: string | undefined;
   let via: string | undefined;
@@ -219,13 +220,19 @@ export function parseRoute(words: readonly Word[], keyword: string, report: Repo
           type = target.text as RouteType;
           target = w.value(target);
         }
-        if (target.text !== 'default' && ipFamily(target.text.split('/')[0]!) === undefined) report.fail(target.at, `${keyword}: unknown route keyword "${target.text}"`);
-        if (destination) report.fail(target.at, `${keyword}: a second destination "${target.text}" (the first is ${destination.address}/${destination.prefixLength})`);
-        destination = w.convert(target, (t) => parsePrefix(t, family));
-        family = checkFamily(w, target, destination.address, family);
+        const isDefault = target.text === 'default';
+        if (!isDefault && ipFamily(target.text.split('/')[0]!) === undefined) report.fail(target.at, `${keyword}: unknown route keyword "${target.text}"`);
+        if (destination || defaultRoute) report.fail(target.at, `${keyword}: a second destination "${target.text}"`);
+        // `default` takes its family from the rest of the entry (a gateway, src or inet6), as in ip route.
+        if (isDefault) defaultRoute = true;
+        else {
+          destination = w.convert(target, (t) => parsePrefix(t, family));
+          family = checkFamily(w, target, destination.address, family);
+        }
       }
     }
   }
+  if (defaultRoute) destination = parsePrefix('default', family);
   if (!destination) report.fail(at, `${keyword}: a route needs a destination`);
   if (type !== 'unicast' && (via !== undefined || dev !== undefined || nexthops.length > 0)) report.fail(at, `${keyword}: a ${type} route has neither a gateway nor a device`);
   if (nexthops.length > 0 && (via !== undefined || onlink)) report.fail(at, `${keyword}: a multipath route has its gateways in its next hops`);
