@@ -5,7 +5,7 @@
 // takes the VIP; when the process is back, keepalive takes it back. status says how processes are seen.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Lab } from './lab/lab.ts';
 import { addressIn } from './lab/addressing.ts';
@@ -13,7 +13,10 @@ import { keepalive, keepalived, keepaliveStatus, renderVrrpConf } from './lab/im
 import { waitForSoleHolder } from './lab/vrrp.ts';
 import { parseConfigText } from '../runtime/src/config/load.ts';
 import { errorsOf, lines } from './fixtures/config/support.ts';
-import { processMatches, ProcessQuorum, PROCESS_TRACKING } from '../runtime/src/vrrp/processes.ts';
+import { processMatches, ProcessQuorum, ProcessScanner, CONNECTOR_TRACKING, SCAN_TRACKING } from '../runtime/src/vrrp/processes.ts';
+import { decodeProcessEvent, ProcessEvents, subscriptionMessage, PROC_CN_MCAST_LISTEN } from '../runtime/src/net/proc-connector.ts';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { waitFor } from './lab/exec.ts';
 
 test('process matching: the name, or the command line with parameters exactly, partially or as a start', () => {
   const p = (name: string, ...argv: string[]) => ({ name, argv });
@@ -43,6 +46,79 @@ test('quorum: the first scan counts at once; later changes after fork_delay or t
   assert.deepEqual([q.update(3, 5100), q.update(3, 6099), q.update(3, 6100), q.ok], [false, false, true, true], 'fork_delay held');
   const none = new ProcessQuorum({ quorum: 1, quorumMax: 0, forkDelayMs: 0, terminateDelayMs: 0 });
   assert.deepEqual([none.update(0, 0), none.ok, none.update(1, 1), none.ok], [true, true, true, false], 'quorum_max 0: ok while none runs');
+});
+
+test('quorum: a change waiting out its delay says when it is due', () => {
+  const q = new ProcessQuorum({ quorum: 1, forkDelayMs: 300, terminateDelayMs: 200 });
+  q.update(1, 0);
+  assert.equal(q.pendingUntil, undefined);
+  q.update(0, 1000);
+  assert.equal(q.pendingUntil, 1200, 'terminate_delay');
+  q.update(1, 1100);
+  assert.equal(q.pendingUntil, undefined, 'back before the delay: nothing waits');
+});
+
+test('the process connector\'s messages: the subscription, and events of whole processes only', () => {
+  const sub = subscriptionMessage(77, PROC_CN_MCAST_LISTEN);
+  // nlmsghdr (len 40, NLMSG_DONE, no flags, seq 0, pid 77), cn_msg (idx 1, val 1, seq 0, ack 0, len 4, flags 0), LISTEN
+  assert.equal(sub.toString('hex'), '28000000' + '0300' + '0000' + '00000000' + '4d000000' + '0100000001000000000000000000000004000000' + '01000000');
+  const event = (what: number, ...fields: number[]): Buffer => {
+    const data = Buffer.alloc(16 + 4 * fields.length);
+    data.writeUInt32LE(what, 0);
+    fields.forEach((f, i) => data.writeInt32LE(f, 16 + 4 * i));
+    const cn = Buffer.alloc(20);
+    cn.writeUInt32LE(1, 0);
+    cn.writeUInt32LE(1, 4);
+    cn.writeUInt16LE(data.length, 16);
+    return Buffer.concat([cn, data]);
+  };
+  assert.deepEqual(decodeProcessEvent(event(0x1, 10, 10, 11, 11)), { kind: 'fork', parent: 10, child: 11 });
+  assert.equal(decodeProcessEvent(event(0x1, 10, 10, 12, 10)), undefined, 'a new thread is no new process');
+  assert.deepEqual(decodeProcessEvent(event(0x2, 11, 11)), { kind: 'exec', pid: 11 });
+  assert.deepEqual(decodeProcessEvent(event(0x200, 11, 11, 0, 0, 0, 0)), { kind: 'comm', pid: 11 });
+  assert.deepEqual(decodeProcessEvent(event(0x80000000, 11, 11, 0, 9, 1, 1)), { kind: 'exit', pid: 11 });
+  assert.equal(decodeProcessEvent(event(0x80000000, 12, 11, 0, 9, 1, 1)), undefined, 'a thread\'s exit');
+  assert.equal(decodeProcessEvent(event(0x4, 11, 11, 0, 0)), undefined, 'uid changes do not matter');
+  const other = event(0x2, 11, 11);
+  other.writeUInt32LE(5, 0);
+  assert.equal(decodeProcessEvent(other), undefined, 'another connector');
+  assert.throws(() => decodeProcessEvent(Buffer.alloc(8)), /cn_msg: 8 bytes, need 20/);
+  assert.throws(() => decodeProcessEvent(event(0x2, 11)), /proc_event 2: 20 bytes, need 24/);
+});
+
+// The test runner runs in the initial network namespace, where the connector serves (unless this
+// machine is itself a container).
+let connectorRefused: string | false = false;
+try { new ProcessEvents(() => {}, () => {}).close(); } catch (error) { connectorRefused = `the process connector refuses here: ${(error as Error).message}`; }
+
+test('in the initial network namespace, processes are followed through the connector: no polling, each start and end seen', { skip: connectorRefused, timeout: 30_000 }, async (t) => {
+  const name = `trk${randomBytes(4).toString('hex')}`;
+  const dir = mkdtempSync('/tmp/keepalive-proc-');
+  const executable = `${dir}/${name}`;
+  copyFileSync('/bin/sleep', executable);
+  let changes = 0;
+  const scanner = new ProcessScanner(() => { changes++; });
+  const children: ChildProcess[] = [];
+  try {
+    scanner.set(new Map([[name, { match: { process: name, params: [], fullCommand: false }, quorum: 2, forkDelayMs: 0, terminateDelayMs: 0 }]]));
+    await waitFor('the first scan', () => (scanner.ok(name) === false ? true : undefined));
+    assert.equal(scanner.status().tracking, CONNECTOR_TRACKING);
+    const started = Date.now();
+    children.push(spawn(executable, ['60']), spawn(executable, ['60']));
+    // With the connector there is no scan on a timer: only its events can bring the quorum up.
+    await waitFor('two processes seen through exec events', () => (scanner.ok(name) === true ? true : undefined), { intervalMs: 2 });
+    t.diagnostic(`quorum of 2 seen ${Date.now() - started} ms after the spawns`);
+    const stopped = Date.now();
+    children[0]!.kill('SIGKILL');
+    await waitFor('the exit seen', () => (scanner.ok(name) === false ? true : undefined), { intervalMs: 2 });
+    t.diagnostic(`loss of quorum seen ${Date.now() - stopped} ms after the kill`);
+    assert.deepEqual(scanner.status().processes, [{ name, count: 1, ok: false }]);
+    assert.equal(changes, 3, 'the first scan, the quorum, its loss');
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+    scanner.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('vrrp_track_process in keepalived.conf and JSON; references and settings are checked', () => {
@@ -84,7 +160,8 @@ test('a tracked process dying hands the VIP to keepalived; back, it takes the VI
   await keepalived.start(h2, renderVrrpConf({ ...base, routerId: 'h2', priority: 100 }));
   await waitForSoleHolder([h1, h2], vip, 'h1');
   const vrrp = (await keepaliveStatus(h1)).children['vrrp']!.status as { processTracking: { tracking: string; processes: { name: string; count: number; ok: boolean }[] } };
-  assert.deepEqual(vrrp.processTracking, { tracking: PROCESS_TRACKING, processes: [{ name, count: 1, ok: true }] });
+  // A lab host is a network namespace of its own, where the connector refuses: the /proc scan, and why.
+  assert.deepEqual(vrrp.processTracking, { tracking: `${SCAN_TRACKING}: ECONNREFUSED`, processes: [{ name, count: 1, ok: true }] });
 
   const killedAt = Date.now();
   await tracked.stop();

@@ -1,18 +1,20 @@
 // vrrp_track_process: whether enough processes matching a command run, as keepalived tracks them
-// (track_process.c), with one difference in how it learns of processes. keepalived subscribes to the
-// kernel's process events connector (NETLINK_CONNECTOR, cn_proc), which serves only the initial
-// network namespace: in any other (a container, our lab hosts) the subscription fails with
-// ECONNREFUSED and keepalived puts every instance that tracks a process into FAULT for good. This
-// scans /proc instead, in every namespace alike: all of it at start, then every SCAN_INTERVAL_MS, so
-// a process's start or end is seen within that bound (plus fork_delay or terminate_delay). `status`
-// says so.
+// (track_process.c). Like keepalived, it reads all of /proc at start and then follows the kernel's
+// process events connector (cn_proc: fork, exec, comm change, exit), reading only the process an
+// event names. The connector serves only the initial network namespace: in any other (a container,
+// our lab hosts) subscribing fails with ECONNREFUSED, and where keepalived then puts every instance
+// that tracks a process into FAULT for good, this falls back to scanning all of /proc every
+// SCAN_INTERVAL_MS, so that a process's start or end is seen within that bound (plus fork_delay or
+// terminate_delay). `status` says which is in use.
 //
 // The matching and the quorum with its delays are pure (tested with a fake clock); ProcessScanner
-// is the thin reader of /proc.
+// is the thin reader of /proc and of the connector.
 import { readdir, readFile } from 'node:fs/promises';
+import { ProcessEvents, type ProcessEvent } from '../net/proc-connector.ts';
 
 export const SCAN_INTERVAL_MS = 500;
-export const PROCESS_TRACKING = `a /proc scan every ${SCAN_INTERVAL_MS} ms (the kernel's process connector serves only the initial network namespace)`;
+export const CONNECTOR_TRACKING = 'the kernel\'s process events connector (cn_proc), after a /proc scan at start';
+export const SCAN_TRACKING = `a /proc scan every ${SCAN_INTERVAL_MS} ms (the kernel's process connector serves only the initial network namespace)`;
 
 export interface ProcessMatch {
   process: string;
@@ -23,6 +25,7 @@ export interface ProcessMatch {
 
 /** One process as /proc shows it: its name (/proc/PID/comm, as the Name: line) and its arguments. */
 export interface ProcessInfo {
+  pid: number;
   name: string;
   argv: readonly string[];
 }
@@ -31,7 +34,7 @@ export interface ProcessInfo {
 const COMM_LENGTH = 15;
 
 /** Whether a process matches: by name unless parameters, param_match or full_command ask for the command line. */
-export function processMatches(m: ProcessMatch, p: ProcessInfo): boolean {
+export function processMatches(m: ProcessMatch, p: Pick<ProcessInfo, 'name' | 'argv'>): boolean {
   if (m.params.length === 0 && m.paramMatch === undefined && !m.fullCommand) return p.name === m.process.slice(0, COMM_LENGTH);
   const [command, ...args] = p.argv;
   if (command === undefined) return false;
@@ -69,34 +72,60 @@ export class ProcessQuorum {
       return false;
     }
     this.since ??= now;
-    if (now - this.since < (want ? this.spec.forkDelayMs : this.spec.terminateDelayMs)) return false;
+    if (now - this.since < this.delay(want)) return false;
     this.ok = want;
     this.since = undefined;
     return true;
+  }
+
+  /** When a change waiting out its delay takes effect, if the count stays; undefined when none waits. */
+  get pendingUntil(): number | undefined {
+    return this.since === undefined ? undefined : this.since + this.delay(!this.ok);
+  }
+
+  private delay(want: boolean): number { return want ? this.spec.forkDelayMs : this.spec.terminateDelayMs; }
+}
+
+/** One process by its PID; undefined when it has ended (or is being reaped). */
+export async function readProcess(pid: number, withArgv: boolean): Promise<ProcessInfo | undefined> {
+  try {
+    const name = (await readFile(`/proc/${pid}/comm`, 'utf8')).replace(/\n$/, '');
+    if (!withArgv) return { pid, name, argv: [] };
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return { pid, name, argv: cmdline.split('\0').slice(0, -1) };
+  } catch {
+    return undefined;
   }
 }
 
 /** Every process of /proc now; ones that end while being read are left out. */
 export async function scanProcesses(withArgv: boolean): Promise<ProcessInfo[]> {
-  const pids = (await readdir('/proc')).filter((e) => /^\d+$/.test(e));
-  const read = async (pid: string): Promise<ProcessInfo | undefined> => {
-    try {
-      const name = (await readFile(`/proc/${pid}/comm`, 'utf8')).replace(/\n$/, '');
-      if (!withArgv) return { name, argv: [] };
-      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-      return { name, argv: cmdline.split('\0').slice(0, -1) };
-    } catch {
-      return undefined;
-    }
-  };
-  return (await Promise.all(pids.map(read))).filter((p): p is ProcessInfo => p !== undefined);
+  const pids = (await readdir('/proc')).filter((e) => /^\d+$/.test(e)).map(Number);
+  return (await Promise.all(pids.map((pid) => readProcess(pid, withArgv)))).filter((p): p is ProcessInfo => p !== undefined);
 }
 
-/** The scanner of the VRRP child: one scan serves every tracked process; stopped when none is left. */
+interface Tracker {
+  key: string;
+  match: ProcessMatch;
+  quorum: ProcessQuorum;
+  /** The PIDs that match now. */
+  pids: Set<number>;
+}
+
+/**
+ * The process tracker of the VRRP child: one scan (or one event) serves every tracked process;
+ * stopped when none is left.
+ */
 export class ProcessScanner {
-  private readonly trackers = new Map<string, { key: string; match: ProcessMatch; quorum: ProcessQuorum; count: number }>();
+  private readonly trackers = new Map<string, Tracker>();
+  private events: ProcessEvents | undefined;
+  /** Why the connector is not in use, once it was tried and refused. */
+  private connectorRefused: string | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private scanning = false;
+  /** Wakes when a change that waits out fork_delay or terminate_delay is due. */
+  private delayTimer: NodeJS.Timeout | undefined;
+  private scanning: Promise<void> | undefined;
+  private rescan = false;
   private readonly onChange: () => void;
 
   constructor(onChange: () => void) {
@@ -109,43 +138,110 @@ export class ProcessScanner {
       const next = specs.get(name);
       if (!next || JSON.stringify(next) !== t.key) this.trackers.delete(name);
     }
+    let added = false;
     for (const [name, spec] of specs) {
-      if (!this.trackers.has(name)) this.trackers.set(name, { key: JSON.stringify(spec), match: spec.match, quorum: new ProcessQuorum(spec), count: 0 });
+      if (this.trackers.has(name)) continue;
+      this.trackers.set(name, { key: JSON.stringify(spec), match: spec.match, quorum: new ProcessQuorum(spec), pids: new Set() });
+      added = true;
     }
-    if (this.trackers.size === 0) this.stop();
-    else if (!this.timer) {
-      void this.scan();
-      this.timer = setInterval(() => void this.scan(), SCAN_INTERVAL_MS);
+    if (this.trackers.size === 0) {
+      this.stop();
+      return;
     }
+    if (!this.events && !this.timer) this.follow();
+    else if (added) void this.scan();
+  }
+
+  /** Subscribes to the connector, or else scans on a timer; either way, a whole scan first. */
+  private follow(): void {
+    if (this.connectorRefused === undefined) {
+      try {
+        this.events = new ProcessEvents((e) => this.event(e), () => void this.scan());
+      } catch (error) {
+        this.connectorRefused = (error as { code?: string }).code ?? (error as Error).message;
+      }
+    }
+    if (!this.events) this.timer = setInterval(() => void this.scan(), SCAN_INTERVAL_MS);
+    void this.scan();
   }
 
   /** Whether the process's quorum holds; undefined before the first scan. */
   ok(name: string): boolean | undefined { return this.trackers.get(name)?.quorum.ok; }
 
   status(): { tracking: string; processes: { name: string; count: number; ok: boolean | undefined }[] } {
-    return { tracking: PROCESS_TRACKING, processes: [...this.trackers].map(([name, t]) => ({ name, count: t.count, ok: t.quorum.ok })) };
+    const tracking = this.events ? CONNECTOR_TRACKING : this.connectorRefused ? `${SCAN_TRACKING}: ${this.connectorRefused}` : SCAN_TRACKING;
+    return { tracking, processes: [...this.trackers].map(([name, t]) => ({ name, count: t.pids.size, ok: t.quorum.ok })) };
   }
 
-  private async scan(): Promise<void> {
-    if (this.scanning) return;
-    this.scanning = true;
-    try {
-      const all = [...this.trackers.values()];
-      const processes = await scanProcesses(all.some((t) => t.match.params.length > 0 || t.match.paramMatch !== undefined || t.match.fullCommand));
-      const now = Date.now();
+  private needsArgv(): boolean {
+    return [...this.trackers.values()].some((t) => t.match.params.length > 0 || t.match.paramMatch !== undefined || t.match.fullCommand);
+  }
+
+  /** Reads all of /proc and recounts; one at a time, and once more if asked while one ran. */
+  private scan(): Promise<void> {
+    if (this.scanning) {
+      this.rescan = true;
+      return this.scanning;
+    }
+    this.scanning = (async () => {
+      try {
+        do {
+          this.rescan = false;
+          const processes = await scanProcesses(this.needsArgv());
+          for (const t of this.trackers.values()) t.pids = new Set(processes.filter((p) => processMatches(t.match, p)).map((p) => p.pid));
+          this.recount();
+        } while (this.rescan);
+      } finally {
+        this.scanning = undefined;
+      }
+    })();
+    return this.scanning;
+  }
+
+  /** One process changed: only it is read again. */
+  private event(e: ProcessEvent): void {
+    if (e.kind === 'exit') {
+      let changed = false;
+      for (const t of this.trackers.values()) changed = t.pids.delete(e.pid) || changed;
+      if (changed) this.recount();
+      return;
+    }
+    if (e.kind === 'fork') {
+      // The child runs its parent's command until it execs (fork_delay is for this).
       let changed = false;
       for (const t of this.trackers.values()) {
-        t.count = processes.filter((p) => processMatches(t.match, p)).length;
-        changed = t.quorum.update(t.count, now) || changed;
+        if (t.pids.has(e.parent)) { t.pids.add(e.child); changed = true; }
       }
-      if (changed) this.onChange();
-    } finally {
-      this.scanning = false;
+      if (changed) this.recount();
+      return;
     }
+    void readProcess(e.pid, this.needsArgv()).then((p) => {
+      let changed = false;
+      for (const t of this.trackers.values()) {
+        const matches = p !== undefined && processMatches(t.match, p);
+        changed = (matches ? !t.pids.has(e.pid) && !!t.pids.add(e.pid) : t.pids.delete(e.pid)) || changed;
+      }
+      if (changed) this.recount();
+    });
+  }
+
+  /** Feeds each tracker's count to its quorum, and wakes again when a delayed change is due. */
+  private recount(): void {
+    const now = Date.now();
+    let changed = false;
+    for (const t of this.trackers.values()) changed = t.quorum.update(t.pids.size, now) || changed;
+    clearTimeout(this.delayTimer);
+    const due = Math.min(...[...this.trackers.values()].map((t) => t.quorum.pendingUntil ?? Infinity));
+    this.delayTimer = due === Infinity ? undefined : setTimeout(() => this.recount(), Math.max(0, due - Date.now()));
+    if (changed) this.onChange();
   }
 
   stop(): void {
     clearInterval(this.timer);
+    clearTimeout(this.delayTimer);
     this.timer = undefined;
+    this.delayTimer = undefined;
+    this.events?.close();
+    this.events = undefined;
   }
 }
