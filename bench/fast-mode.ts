@@ -2,26 +2,34 @@
 // Fast mode: VRRPv3 at advert_int 0.01 (10 ms) for a while with the other core kept busy. A backup
 // that misses three adverts and a skew takes over (Master_Down_Interval ~ 36 ms), so any scheduling
 // stall shows up as a false transition. Reports false transitions and the master's advert interval
-// jitter (p50, p99, max), for each implementation in the same run.
-//   npm run bench:fast -- [--impl keepalived,keepalive] [--seconds 60]
+// jitter (p50, p99, max), for each implementation in the same run. With --metrics, keepalive's
+// lanes serve Prometheus metrics and a third host scrapes both of them every second meanwhile, so
+// that what a scrape costs shows as jitter or false takeovers (keepalived has no endpoint of its own).
+//   npm run bench:fast -- [--impl keepalived,keepalive] [--seconds 60] [--metrics]
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { Lab } from '../test/lab/lab.ts';
 import { addressIn } from '../test/lab/addressing.ts';
 import { implementation, renderVrrpConf } from '../test/lab/implementations.ts';
 import { advertsFrom, waitForSoleHolder } from '../test/lab/vrrp.ts';
-import { sleep } from '../test/lab/exec.ts';
+import { sleep, waitFor } from '../test/lab/exec.ts';
 
-const { values } = parseArgs({ options: { impl: { type: 'string', default: 'keepalived,keepalive' }, seconds: { type: 'string', default: '60' } } });
+const { values } = parseArgs({ options: { impl: { type: 'string', default: 'keepalived,keepalive' }, seconds: { type: 'string', default: '60' }, metrics: { type: 'boolean', default: false } } });
 const seconds = Number(values.seconds);
 if (!(seconds > 0 && seconds <= 600)) throw new Error('--seconds takes a number from 1 to 600');
 const percentile = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
 
+const METRICS_PORT = 9650;
+
 for (const impl of values.impl.split(',').map(implementation)) {
-  await using lab = await Lab.create({ hosts: ['h1', 'h2'], ssh: false, management: false });
-  const [h1, h2] = [lab.host('h1'), lab.host('h2')];
+  const scraped = values.metrics && impl.name !== 'keepalived';
+  await using lab = await Lab.create({ hosts: ['h1', 'h2', 'scraper'], ssh: false, management: false });
+  const [h1, h2, scraper] = [lab.host('h1'), lab.host('h2'), lab.host('scraper')];
   const vip = addressIn(lab.segment().subnets.v4, 100);
-  const conf = (name: string, priority: number) => renderVrrpConf({ routerId: name, version: 3, vrid: 51, interfaceName: 'eth0', priority, advertInt: 0.01, vips: [`${vip}/24`] });
+  const conf = (name: string, priority: number) => {
+    const text = renderVrrpConf({ routerId: name, version: 3, vrid: 51, interfaceName: 'eth0', priority, advertInt: 0.01, vips: [`${vip}/24`] });
+    return scraped ? text.replace('global_defs {\n', `global_defs {\n  metrics_listen ${lab.host(name).ipv4()}:${METRICS_PORT}\n`) : text;
+  };
   await using capture = await lab.capture('lan', 'vrrp or ip6 proto 112');
   await impl.start(h1, conf('h1', 200));
   await impl.start(h2, conf('h2', 100));
@@ -31,6 +39,20 @@ for (const impl of values.impl.split(',').map(implementation)) {
   const start = Date.now();
   // The other core: a busy loop that ends by itself when the measurement does.
   const busy = spawn(process.execPath, ['-e', `const end = Date.now() + ${seconds * 1000}; while (Date.now() < end) {}`], { stdio: 'ignore' });
+  // The scrapes: both hosts once a second, for as many seconds as the measurement, each bounded in time.
+  const targets = [h1, h2].map((h) => `http://${h.ipv4()}:${METRICS_PORT}/metrics`);
+  const scrapes = scraped ? await scraper.startDaemon('scraper', [process.execPath, '-e', `
+    const targets = ${JSON.stringify(targets)};
+    let ok = 0, failed = 0, bytes = 0;
+    for (let i = 0; i < ${seconds}; i++) {
+      const next = Date.now() + 1000;
+      for (const t of targets) {
+        try { const r = await fetch(t, { signal: AbortSignal.timeout(900) }); bytes += (await r.text()).length; ok += r.ok ? 1 : 0; failed += r.ok ? 0 : 1; } catch { failed++; }
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+    }
+    console.log(JSON.stringify({ ok, failed, bytes }));
+  `]) : undefined;
   await sleep(seconds * 1000);
   busy.kill('SIGKILL');
   await capture.catchUp(Date.now());
@@ -38,7 +60,14 @@ for (const impl of values.impl.split(',').map(implementation)) {
   const master = window('h1');
   const falseTakeovers = window('h2').length;
   const gaps = master.slice(1).map((f, i) => f.time - master[i]!.time);
-  console.log(`${impl.name}: ${seconds} s at 10 ms, other core busy: ${master.length} adverts from the master, `
+  let scrapeNote = '';
+  if (scrapes) {
+    await waitFor('the scraper to finish', () => (/"ok"/.test(scrapes.log()) ? true : undefined), { timeoutMs: 10_000 });
+    const s = JSON.parse(scrapes.log().trim().split('\n').at(-1)!) as { ok: number; failed: number; bytes: number };
+    scrapeNote = `, metrics scraped every 1 s on both hosts (${s.ok} scrapes answered, ${s.failed} not, ${Math.round(s.bytes / Math.max(1, s.ok))} bytes each)`;
+    await scrapes.stop();
+  }
+  console.log(`${impl.name}${scrapeNote ? ' with metrics' : ''}: ${seconds} s at 10 ms, other core busy${scrapeNote}: ${master.length} adverts from the master, `
     + `${falseTakeovers} from the backup (false takeovers), interval p50 ${percentile(gaps, 0.5).toFixed(2)} ms, `
     + `p99 ${percentile(gaps, 0.99).toFixed(2)} ms, max ${Math.max(...gaps).toFixed(2)} ms`);
 }

@@ -63,12 +63,15 @@ test('the failover benchmark measures keepalived and keepalive in one run; keepa
   }
 });
 
-test('fast mode: VRRPv3 at 10 ms adverts with the other core busy, keepalive and keepalived, no false takeover', { timeout: 180_000 }, (t) => {
+test('fast mode: VRRPv3 at 10 ms adverts with the other core busy, keepalive (its metrics scraped every second) and keepalived, no false takeover', { timeout: 180_000 }, (t) => {
   const seconds = 5;
-  const r = spawnSync(process.execPath, ['bench/fast-mode.ts', '--impl', 'keepalived,keepalive', '--seconds', String(seconds)], { encoding: 'utf8', cwd: ROOT });
+  const r = spawnSync(process.execPath, ['bench/fast-mode.ts', '--impl', 'keepalived,keepalive', '--seconds', String(seconds), '--metrics'], { encoding: 'utf8', cwd: ROOT });
   assert.equal(r.status, 0, r.stderr);
+  const scrapes = /^keepalive with metrics: .* metrics scraped every 1 s on both hosts \((\d+) scrapes answered, (\d+) not, \d+ bytes each\)/m.exec(r.stdout);
+  assert.ok(scrapes, `no scrape figures for keepalive:\n${r.stdout}`);
+  assert.deepEqual([Number(scrapes[1]) >= 2 * seconds - 1, Number(scrapes[2])], [true, 0], `both hosts answered every scrape: ${scrapes[0]}`);
   for (const impl of ['keepalived', 'keepalive']) {
-    const m = new RegExp(`^${impl}: ${seconds} s at 10 ms, other core busy: (\\d+) adverts from the master, (\\d+) from the backup \\(false takeovers\\), interval p50 ([\\d.]+) ms, p99 ([\\d.]+) ms, max ([\\d.]+) ms$`, 'm').exec(r.stdout);
+    const m = new RegExp(`^${impl}(?: with metrics)?: ${seconds} s at 10 ms, other core busy(?:, metrics scraped [^:]*)?: (\\d+) adverts from the master, (\\d+) from the backup \\(false takeovers\\), interval p50 ([\\d.]+) ms, p99 ([\\d.]+) ms, max ([\\d.]+) ms$`, 'm').exec(r.stdout);
     assert.ok(m, `no line for ${impl}:\n${r.stdout}`);
     const [adverts, falseTakeovers, p50, p99, max] = m.slice(1).map(Number) as [number, number, number, number, number];
     t.diagnostic(`${impl}: ${adverts} adverts in ${seconds} s, ${falseTakeovers} false takeovers, interval p50 ${p50} ms, p99 ${p99} ms, max ${max} ms`);
