@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { NetlinkFormatError, type NetlinkMessage } from '../../runtime/src/net/netlink.ts';
 import { CTRL_CMD_GETFAMILY, GENL_ID_CTRL, decodeFamily, getFamilyRequest } from '../../runtime/src/net/genetlink.ts';
 import {
-  IPVS_CMD_GET_DEST, IPVS_CMD_GET_SERVICE, decodeDestination, decodeInfo, decodeService, deleteDestinationRequest, deleteServiceRequest,
+  IPVS_CMD_GET_DEST, IPVS_CMD_GET_SERVICE, decodeDestination, decodeDestinationTraffic, decodeInfo, decodeService, decodeServiceTraffic, deleteDestinationRequest, deleteServiceRequest,
   describeService, getDestinationsRequest, getInfoRequest, getServicesRequest, newDestinationRequest, newServiceRequest, setServiceRequest,
   decodeDaemon, deleteDaemonRequest, getDaemonsRequest, newDaemonRequest,
   type IpvsDestination, type IpvsService,
@@ -158,6 +158,33 @@ test('a GET_DEST dump message decodes into an IpvsDestination with its connectio
   assert.deepEqual(decodeDestination(message(KERNEL_DEST), 4), {
     address: '198.18.0.12', port: 80, forward: 'route', weight: 1, upperThreshold: 100, lowerThreshold: 10, activeConns: 5, inactiveConns: 7,
   });
+});
+
+/** An attribute around hand-written bytes: its length and type (NESTED set for a nest), then them. */
+function attribute(type: number, body: Buffer, nested = true): Buffer {
+  const header = Buffer.alloc(4);
+  header.writeUInt16LE(4 + body.length, 0);
+  header.writeUInt16LE(type | (nested ? 0x8000 : 0), 2);
+  return Buffer.concat([header, body, Buffer.alloc((4 - (body.length % 4)) % 4)]);
+}
+// ip_vs_genl_fill_stats: CONNS, INPKTS, OUTPKTS as u32, INBYTES, OUTBYTES as u64, then the rates;
+// ip_vs_genl_fill_stats64: every one a u64 (here 2^32 + 3 connections: past what STATS can hold).
+const STATS = hex('0800 0100 03000000', '0800 0200 0a000000', '0800 0300 08000000', '0c00 0400 5802000000000000', '0c00 0500 2003000000000000',
+  '0800 0600 01000000');
+const STATS64 = hex('0c00 0100 0300000001000000', '0c00 0200 0a00000000000000', '0c00 0300 0800000000000000', '0c00 0400 5802000000000000',
+  '0c00 0500 2003000000000000', '0c00 0600 0100000000000000');
+
+test('traffic counters: STATS64 where the kernel sends it, else STATS (32-bit connections and packets); none is an error', () => {
+  const service = (...nests: Buffer[]): NetlinkMessage => message(Buffer.concat([hex('0101 0000'), attribute(1, Buffer.concat([hex(WEB_KEY), ...nests]))]));
+  const wide = { connections: 2 ** 32 + 3, inPackets: 10, outPackets: 8, inBytes: 600, outBytes: 800 };
+  assert.deepEqual(decodeServiceTraffic(service(attribute(10, STATS), attribute(12, STATS64))), wide);
+  assert.deepEqual(decodeServiceTraffic(service(attribute(10, STATS))), { ...wide, connections: 3 });
+  assert.throws(() => decodeServiceTraffic(service()), /IPVS service: no STATS attribute/);
+  assert.throws(() => decodeServiceTraffic(service(attribute(10, STATS.subarray(0, 24)))), /IPVS service: no INBYTES attribute/);
+  // A destination's nests are DEST_ATTR_STATS (10) and DEST_ATTR_STATS64 (12), after its address family.
+  const destination = message(Buffer.concat([KERNEL_DEST.subarray(0, 4), attribute(2, Buffer.concat([KERNEL_DEST.subarray(8, 8 + 0x68), attribute(10, STATS), attribute(12, STATS64)]))]));
+  assert.deepEqual(decodeDestinationTraffic(destination), wide);
+  assert.equal(decodeDestination(destination, 4).address, '198.18.0.12', 'the same message decodes as a destination too');
 });
 
 test('what we encode decodes as what we meant (service and destination, IPv6 too)', () => {

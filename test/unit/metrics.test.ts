@@ -5,8 +5,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { parseConfigText } from '../../runtime/src/config/load.ts';
-import type { DaemonStatus, InstanceStatus } from '../../runtime/src/control/status.ts';
+import type { CheckerStatus, DaemonStatus, InstanceStatus } from '../../runtime/src/control/status.ts';
+import type { TrafficCounters } from '../../runtime/src/lb/model.ts';
 import { listenMetrics, parseListen, renderMetrics } from '../../runtime/src/metrics/metrics.ts';
+import { cumulative, emptyHistogram, observe } from '../../runtime/src/metrics/histogram.ts';
 
 function instance(name: string, over: Partial<InstanceStatus> = {}): InstanceStatus {
   return {
@@ -22,15 +24,36 @@ function instance(name: string, over: Partial<InstanceStatus> = {}): InstanceSta
   };
 }
 
-const CHECKER = {
+const traffic = (connections: number, inPackets: number, outPackets: number, inBytes: number, outBytes: number): TrafficCounters =>
+  ({ connections, inPackets, outPackets, inBytes, outBytes });
+/** Check durations in CHECK_DURATION_BUCKETS (13 bounds, then +Inf): 3 runs at 1-2.5 ms, 1 at 5-10 ms, 1 above 10 s. */
+const DURATIONS = { counts: [0, 3, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], sum: 12.0135 };
+
+const CHECKER: CheckerStatus = {
   configAppliedAt: undefined, dataplane: { kind: 'nftables', reason: 'test' }, lastSync: undefined, repairs: { runs: 0, drifted: 0, last: [] }, lateness: undefined, events: [],
   virtualServers: [{
     key: '198.18.0.100:80/tcp', services: [], suspended: [], scheduler: 'rr', quorum: { up: true, weight: 1, quorum: 1, hysteresis: 0 },
     realServers: [
-      { name: '198.18.1.1:80', up: true, weight: 3, configuredWeight: 3, inTable: 3, checks: [] },
+      {
+        name: '198.18.1.1:80', up: true, weight: 3, configuredWeight: 3, inTable: 3,
+        // Two HTTP_GET checks (two urls) count as one series: labels never carry a check's url.
+        checks: [
+          { id: 'HTTP_GET /a', kind: 'HTTP_GET', up: true, last: null, passed: 4, failed: 1, durations: DURATIONS },
+          { id: 'HTTP_GET /b', kind: 'HTTP_GET', up: true, last: null, passed: 5, failed: 0, durations: DURATIONS },
+        ],
+      },
       { name: '198.18.1.2:80', up: false, weight: 0, configuredWeight: 1, inTable: null, checks: [] },
     ],
   }],
+  traffic: [
+    {
+      service: { family: 4, protocol: 'tcp', address: '198.18.0.100', port: 80 }, counters: traffic(60, 400, 300, 24_000, 90_000),
+      destinations: [{ address: '198.18.1.1', port: 80, counters: traffic(60, 400, 300, 24_000, 90_000) }, { address: '198.18.1.2', port: 8080, counters: traffic(0, 0, 0, 0, 0) }],
+    },
+    { service: { family: 6, protocol: 'udp', address: '2001:db8::100', port: 53 }, counters: traffic(2, 2, 2, 140, 300), destinations: [] },
+    { service: { family: 6, fwmark: 7 }, counters: traffic(1, 5, 0, 400, 0), destinations: [{ address: '2001:db8::1', port: 0, counters: traffic(1, 5, 0, 400, 0) }] },
+  ],
+  notifyScripts: { notify_down: { runs: 3, failures: 1 } },
 };
 
 function daemon(vrrp: unknown, running = true): DaemonStatus {
@@ -47,6 +70,7 @@ const VRRP = {
   instances: [instance('VI_1'), instance('VI_2', { vrid: 52, interface: 'eth1', state: 'backup', virtualAddresses: [], excludedAddresses: [] })],
   packets: { received: 100, rejects: { 'unknown-vrid': 6, ttl: 1 } },
   scripts: [{ name: 'chk_haproxy', ok: true, running: true }, { name: 'chk_down', ok: false, running: false }],
+  notifyScripts: { notify_master: { runs: 2, failures: 0 }, notify: { runs: 2, failures: 2 } },
 };
 const NOW = Date.parse('2026-01-01T00:01:30.000Z');
 
@@ -90,6 +114,50 @@ test('VRRP metrics under keepalived-exporter names: one state series per VIP, ip
   has('keepalive_virtual_server_quorum_up{virtual_server="198.18.0.100:80/tcp"} 1');
   has('# TYPE keepalived_advertisements_sent_total counter');
   has('# TYPE keepalived_vrrp_state gauge');
+});
+
+test('load balancing: gen2brain\'s traffic metrics and labels; check runs and durations per real server and checker; notify scripts', async () => {
+  const text = await renderMetrics({ status: daemon(VRRP), reloads: { accepted: 0, refused: 0 } });
+  const has = (line: string): void => assert.ok(text.split('\n').includes(line), `missing ${line} in\n${text}`);
+  has('# TYPE keepalived_lvs_vip_in_bytes untyped');
+  has('keepalived_lvs_vip_in_bytes{addr="198.18.0.100:80",proto="6"} 24000');
+  has('keepalived_lvs_vip_out_bytes{addr="198.18.0.100:80",proto="6"} 90000');
+  has('keepalived_lvs_vip_in_packets{addr="198.18.0.100:80",proto="6"} 400');
+  has('keepalived_lvs_vip_out_packets{addr="198.18.0.100:80",proto="6"} 300');
+  has('keepalived_lvs_vip_conn{addr="198.18.0.100:80",proto="6"} 60');
+  // As Go prints an IPv6 address: no brackets before the port.
+  has('keepalived_lvs_vip_conn{addr="2001:db8::100:53",proto="17"} 2');
+  has('keepalived_lvs_vip_in_bytes{addr="fwmark:7:ipv6",proto="0"} 400');
+  has('keepalived_lvs_rs_conn{vip="198.18.0.100:80",addr="198.18.1.1:80",proto="6"} 60');
+  has('keepalived_lvs_rs_in_bytes{vip="198.18.0.100:80",addr="198.18.1.2:8080",proto="6"} 0');
+  has('keepalived_lvs_rs_in_packets{vip="fwmark:7:ipv6",addr="2001:db8::1:0",proto="0"} 5');
+  has('# TYPE keepalive_real_server_checks_total counter');
+  has('keepalive_real_server_checks_total{virtual_server="198.18.0.100:80/tcp",real_server="198.18.1.1:80",kind="HTTP_GET",outcome="success"} 9');
+  has('keepalive_real_server_checks_total{virtual_server="198.18.0.100:80/tcp",real_server="198.18.1.1:80",kind="HTTP_GET",outcome="failure"} 1');
+  has('# TYPE keepalive_real_server_check_duration_seconds histogram');
+  const series = 'virtual_server="198.18.0.100:80/tcp",real_server="198.18.1.1:80",kind="HTTP_GET"';
+  has(`keepalive_real_server_check_duration_seconds_bucket{${series},le="0.001"} 0`);
+  has(`keepalive_real_server_check_duration_seconds_bucket{${series},le="0.0025"} 6`);
+  has(`keepalive_real_server_check_duration_seconds_bucket{${series},le="0.01"} 8`);
+  has(`keepalive_real_server_check_duration_seconds_bucket{${series},le="10"} 8`);
+  has(`keepalive_real_server_check_duration_seconds_bucket{${series},le="+Inf"} 10`);
+  has(`keepalive_real_server_check_duration_seconds_sum{${series}} 24.027`);
+  has(`keepalive_real_server_check_duration_seconds_count{${series}} 10`);
+  assert.ok(!/198\.18\.1\.2:80/.test(text.split('\n').filter((l) => l.startsWith('keepalive_real_server_check')).join('\n')), 'a real server without checks has no check series');
+  // Both children's notify scripts.
+  has('keepalive_notify_scripts_total{kind="notify_master"} 2');
+  has('keepalive_notify_scripts_total{kind="notify_down"} 3');
+  has('keepalive_notify_script_failures_total{kind="notify"} 2');
+  has('keepalive_notify_script_failures_total{kind="notify_down"} 1');
+});
+
+test('a histogram counted where it is observed: a value on a bound is in that bound\'s bucket (le), one above the last in +Inf', () => {
+  const bounds = [0.01, 0.1, 1];
+  const h = emptyHistogram(bounds);
+  for (const v of [0.002, 0.01, 0.0100001, 0.5, 1, 7]) observe(h, bounds, v);
+  assert.deepEqual(h.counts, [2, 1, 2, 1]);
+  assert.ok(Math.abs(h.sum - 8.5220001) < 1e-9, String(h.sum));
+  assert.deepEqual(cumulative(h, bounds), { buckets: [['0.01', 2], ['0.1', 3], ['1', 5], ['+Inf', 6]], count: 6 });
 });
 
 test('a VRRP child that respawns: keepalived_up 0, no instance series, the watchdog still answers', async () => {

@@ -78,3 +78,56 @@ test('bad services are refused before nft runs; nft failures carry its stderr; n
   await assert.rejects(runNft('sleep', ['5'], '', 200), /killed after 200 ms/);
   assert.ok(Date.now() - started < 2_000);
 });
+
+test('traffic: counted per service and destination, kept over an apply, not drift; lo traffic counts once', async () => {
+  // The namespace's lo: a client and a server on it, the service's VIP DNATed to the server. Looped
+  // back, each packet passes output and then input: counted on the way out only.
+  spawnSync('nsenter', [`--net=/proc/${holder.pid}/ns/net`, 'ip', 'link', 'set', 'lo', 'up']);
+  const local: VirtualService = {
+    key: 'local', protocol: 'tcp', address: '127.0.0.100', port: 80, scheduler: 'rr',
+    destinations: [{ address: '127.0.0.1', port: 8080, weight: 1 }, { address: '127.0.0.2', port: 8080, weight: 0 }],
+  };
+  const dataplane = new NftablesDataplane({ nft });
+  assert.deepEqual(await dataplane.traffic(), [], 'nothing applied, nothing counted');
+  await dataplane.apply([local, web]);
+  const exchange = `${dir}/exchange.mjs`;
+  // CONNECTIONS connections, each a request line and a reply, then both ends close.
+  writeFileSync(exchange, `import { createServer, connect } from 'node:net';
+const server = createServer((s) => { s.once('data', () => s.end('pong\\n')); }).listen(8080, '127.0.0.1', async () => {
+  for (let i = 0; i < Number(process.argv[2]); i++) {
+    await new Promise((resolve, reject) => {
+      const c = connect(80, '127.0.0.100', () => c.write('ping\\n'));
+      c.on('data', () => {}).on('end', () => { c.end(); resolve(); }).on('error', reject);
+    });
+  }
+  server.close();
+});
+`);
+  const exchangeIn = (connections: number): void => {
+    const r = spawnSync('nsenter', [`--net=/proc/${holder.pid}/ns/net`, process.execPath, exchange, String(connections)], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 0, r.stderr);
+  };
+  exchangeIn(5);
+  const [counted, untouched] = await dataplane.traffic();
+  assert.deepEqual(counted!.service, { family: 4, protocol: 'tcp', address: '127.0.0.100', port: 80 });
+  const c = counted!.counters;
+  assert.equal(c.connections, 5);
+  // A connection's packets each way: at least the handshake, the request (or reply), and the close.
+  assert.ok(c.inPackets >= 5 * 4 && c.outPackets >= 5 * 3, JSON.stringify(c));
+  assert.ok(c.inBytes >= c.inPackets * 52 && c.outBytes >= c.outPackets * 52, JSON.stringify(c));
+  assert.deepEqual(counted!.destinations.map((d) => [d.address, d.port, d.counters]), [
+    ['127.0.0.1', 8080, c],
+    ['127.0.0.2', 8080, { connections: 0, inPackets: 0, outPackets: 0, inBytes: 0, outBytes: 0 }],
+  ]);
+  assert.equal(untouched!.counters.connections, 0);
+  assert.deepEqual(await dataplane.drift(), [], 'counting is not drift');
+
+  // An apply (a weight changes) keeps what was counted; more traffic adds to it.
+  await dataplane.apply([{ ...local, destinations: [{ ...local.destinations[0]!, weight: 3 }, local.destinations[1]!] }, web]);
+  assert.deepEqual((await dataplane.traffic())[0]!.counters, c);
+  exchangeIn(2);
+  const after = (await dataplane.traffic())[0]!.counters;
+  assert.equal(after.connections, 7);
+  assert.ok(after.inBytes > c.inBytes && after.outBytes > c.outBytes, JSON.stringify({ c, after }));
+  await dataplane.close();
+});

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { InvalidServicesError, renderRemoval, renderTable } from '../../runtime/src/lb/nftables/render.ts';
+import { InvalidServicesError, countedServices, renderRemoval, renderTable } from '../../runtime/src/lb/nftables/render.ts';
 import type { Destination, Scheduler, VirtualService } from '../../runtime/src/lb/model.ts';
 
 const dest = (address: string, weight = 1, port = 80): Destination => ({ address, port, weight });
@@ -59,7 +59,7 @@ test('sh: a seeded hash of the client address, so a client keeps its destination
 test('weight 0 takes no new connections; with no usable destination the service rejects', () => {
   const inhibited = renderTable([service('rr', [dest('198.18.1.1', 0), dest('198.18.1.2', 5), dest('198.18.1.3', 1)])]);
   assert.match(inhibited, /numgen inc mod 2 map \{ 0 : 198\.18\.1\.2 \. 80, 1 : 198\.18\.1\.3 \. 80 \}/);
-  assert.doesNotMatch(inhibited, /198\.18\.1\.1/);
+  assert.doesNotMatch(rules(inhibited, 'services').join('\n'), /198\.18\.1\.1/);
   const single = renderTable([service('wrr', [dest('198.18.1.1', 0), dest('198.18.1.2', 5)])]);
   assert.match(single, /dnat ip to 198\.18\.1\.2:80 /);
 
@@ -103,7 +103,7 @@ test('remembered clients are carried over an apply, unless their destination no 
   ]]]);
   const script = renderTable(services, remembered);
   assert.match(script, /\n    elements = \{ 198\.18\.0\.7 expires 100s : 198\.18\.1\.2 \. 8080, 198\.18\.0\.8 expires 300s : 198\.18\.1\.1 \. 80 \}\n/);
-  assert.equal(script.match(/elements/g)?.length, 1);
+  assert.equal(script.match(/\n    elements = \{ [^\n]*expires/g)?.length, 1);
   assert.ok(nftCheck(script).ok, nftCheck(script).stderr);
   const v6 = renderTable([service('sh', [dest('2001:db8::1')], { address: '2001:db8::100', persistenceSeconds: 60 })],
     new Map([['persist_tcp_2001_db8__100_80', [{ client: '2001:db8:0:0::9', address: '2001:db8::1', expiresSeconds: 10 }]]]));
@@ -114,6 +114,41 @@ test('remembered clients are carried over an apply, unless their destination no 
 test('fwmark services match the mark, family and protocol; port 0 keeps the client\'s port', () => {
   const script = renderTable([service('rr', [dest('198.18.1.1', 1, 0), dest('198.18.1.2', 1, 0)], { key: 'fwmark/7', fwmark: 7, port: 0 })]);
   assert.match(script, /meta mark 7 meta nfproto ipv4 meta l4proto tcp dnat ip to numgen inc mod 2 map \{ 0 : 198\.18\.1\.1, 1 : 198\.18\.1\.2 \}/);
+});
+
+test('traffic counters: in, out and connections per service and destination (weight 0 too), found by conntrack tuples; values carried', () => {
+  const services = [
+    service('rr', [dest('198.18.1.1'), dest('198.18.1.2', 0, 8080)]),
+    service('rr', [dest('2001:db8::1', 1, 53)], { key: 'dns6', address: '2001:db8::100', protocol: 'udp', port: 53 }),
+    service('rr', [dest('198.18.1.1', 1, 0)], { key: 'fw', fwmark: 7, port: 0 }),
+  ];
+  const counted = countedServices(services);
+  assert.deepEqual(counted.map((c) => c.service), [
+    { family: 4, protocol: 'tcp', address: '198.18.0.100', port: 80 },
+    { family: 6, protocol: 'udp', address: '2001:db8::100', port: 53 },
+  ], 'a fwmark service is not counted: its replies carry no mark');
+  const web = counted[0]!;
+  assert.deepEqual(web.names, { in: 'traffic_tcp_198_18_0_100_80_in', out: 'traffic_tcp_198_18_0_100_80_out', conn: 'traffic_tcp_198_18_0_100_80_conn' });
+  assert.deepEqual(web.destinations.map((d) => d.names.in), ['traffic_tcp_198_18_0_100_80_rs_198_18_1_1_80_in', 'traffic_tcp_198_18_0_100_80_rs_198_18_1_2_8080_in']);
+
+  const script = renderTable(services, new Map(), new Map([['traffic_tcp_198_18_0_100_80_in', { packets: 7, bytes: 700 }]]));
+  assert.match(script, /\n  counter traffic_tcp_198_18_0_100_80_in \{ packets 7 bytes 700 \}\n/);
+  assert.match(script, /\n  counter traffic_tcp_198_18_0_100_80_rs_198_18_1_2_8080_conn \{ packets 0 bytes 0 \}\n/);
+  assert.equal(script.match(/^  counter /gm)?.length, (3 + 2 * 3) + (3 + 3));
+  assert.match(script, /map traffic_rs_out_ip4_tcp \{\n    type ipv4_addr \. inet_service \. ipv4_addr \. inet_service : counter\n    elements = \{ 198\.18\.0\.100 \. 80 \. 198\.18\.1\.1 \. 80 : "traffic_tcp_198_18_0_100_80_rs_198_18_1_1_80_out", 198\.18\.0\.100 \. 80 \. 198\.18\.1\.2 \. 8080 : /);
+  assert.match(script, /map traffic_vip_in_ip6_udp \{\n    type ipv6_addr \. inet_service : counter\n    elements = \{ 2001:db8::100 \. 53 : "traffic_udp_2001_db8__100_53_in" \}/);
+  assert.deepEqual(rules(script, 'traffic').slice(0, 2), [
+    'meta nfproto ipv4 meta l4proto tcp ct status dnat ct direction original counter name ct original ip daddr . ct original proto-dst map @traffic_vip_in_ip4_tcp',
+    'meta nfproto ipv4 meta l4proto tcp ct status dnat ct direction original counter name ct original ip daddr . ct original proto-dst . ct reply ip saddr . ct reply proto-src map @traffic_rs_in_ip4_tcp',
+  ]);
+  assert.equal(rules(script, 'traffic').length, 2 * 4);
+  assert.equal(rules(script, 'connections').length, 2 * 2);
+  assert.deepEqual(rules(script, 'traffic_input'), ['iifname != "lo" jump traffic']);
+  assert.deepEqual(rules(script, 'connections_postrouting'), ['jump connections']);
+  assert.ok(nftCheck(script).ok, nftCheck(script).stderr);
+
+  const uncounted = renderTable([services[2]!]);
+  assert.doesNotMatch(uncounted, /counter|traffic|connections/, 'nothing to count, nothing hooked');
 });
 
 test('bad input is refused with every problem named, and nothing is rendered', () => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir, userInfo } from 'node:os';
-import { Notifier } from '../../runtime/src/notify/notifier.ts';
+import { Notifier, NotifyTally } from '../../runtime/src/notify/notifier.ts';
 import { lookupUser } from '../../runtime/src/notify/script.ts';
 import type { InstanceSpec, SyncGroupSpec } from '../../runtime/src/vrrp/spec.ts';
 import { sleep, waitFor } from '../lab/exec.ts';
@@ -21,6 +21,8 @@ import { checkerPlan } from '../../runtime/src/checker/from-config.ts';
 interface Setup {
   dir: string;
   notifier: Notifier;
+  /** What the notifier counted: runs and failures by kind. */
+  tally: NotifyTally;
   script: string;
   lines: () => string[];
   gate: (name: string) => string;
@@ -48,10 +50,11 @@ function setUp(scriptTimeoutMs = 10_000): Setup {
     '',
   ].join('\n'), { mode: 0o755 });
   // By default a generous timeout: it only matters if a test fails with a script still at its gate.
-  const notifier = new Notifier({ routerId: 'r1', fifos: [], scriptUser: lookupUser(userInfo().username), scriptTimeoutMs, scriptSecurity: false, smtp: undefined });
+  const tally = new NotifyTally();
+  const notifier = new Notifier({ routerId: 'r1', fifos: [], scriptUser: lookupUser(userInfo().username), scriptTimeoutMs, scriptSecurity: false, smtp: undefined }, undefined, tally);
   const lines = (): string[] => { try { return readFileSync(`${dir}/log`, 'utf8').trim().split('\n'); } catch { return []; } };
   return {
-    dir, notifier, script, lines,
+    dir, notifier, tally, script, lines,
     gate: (name) => { execFileSync('mkfifo', [`${dir}/${name}`]); return name; },
     // Opening a FIFO to write without blocking succeeds only once a reader has it open, that is once
     // the script is waiting at its gate; until then the open fails with ENXIO and is tried again.
@@ -87,10 +90,10 @@ function setUp(scriptTimeoutMs = 10_000): Setup {
 
 test('notify scripts of one subject run one after another, in the order of their events', async () => {
   await using s = setUp();
-  s.notifier.script('real server rs1', s.script, [s.gate('rs1-down'), 'rs1 DOWN'], 'notify_down');
-  s.notifier.script('real server rs1', s.script, [s.gate('rs1-up'), 'rs1 UP'], 'notify_up');
+  s.notifier.script('real server rs1', 'notify_down', s.script, [s.gate('rs1-down'), 'rs1 DOWN'], 'notify_down');
+  s.notifier.script('real server rs1', 'notify_up', s.script, [s.gate('rs1-up'), 'rs1 UP'], 'notify_up');
   // Another subject's script is not held up by rs1's blocked one.
-  s.notifier.script('real server rs2', s.script, [s.gate('rs2-down'), 'rs2 DOWN'], 'notify_down');
+  s.notifier.script('real server rs2', 'notify_down', s.script, [s.gate('rs2-down'), 'rs2 DOWN'], 'notify_down');
   await waitFor('rs1 DOWN and rs2 DOWN to start', () => (s.started('rs1 DOWN') && s.started('rs2 DOWN') ? true : undefined));
   // rs1 UP was queued before rs2 DOWN: run without waiting for rs1 DOWN, it would have been spawned
   // before rs2 DOWN was, and so would be running or done by now.
@@ -167,9 +170,9 @@ test('a notify script is killed at the timeout: 15 s in both children by default
   const log = captureLog();
   try {
     const t0 = Date.now();
-    s.notifier.script('instance VI_1', hang, [], 'notify_master of VI_1');
+    s.notifier.script('instance VI_1', 'notify_master', hang, [], 'notify_master of VI_1');
     // The next script of the same subject runs once the killed one is gone.
-    s.notifier.script('instance VI_1', s.script, ['-', 'after'], 'notify of VI_1');
+    s.notifier.script('instance VI_1', 'notify', s.script, ['-', 'after'], 'notify of VI_1');
     await waitFor('the script to start', () => (s.lines().includes('started') ? true : undefined));
     const [pid, child] = readFileSync(`${s.dir}/pids`, 'utf8').trim().split(' ').map(Number) as [number, number];
     // Bounded, so that a script that is never killed fails the test (and is ended by the clean-up).
@@ -186,6 +189,8 @@ test('a notify script is killed at the timeout: 15 s in both children by default
     assert.ok(termAfter >= timeoutMs - 1, `TERM came ${termAfter} ms after the start`);
     assert.ok(elapsed >= timeoutMs + 1000 - 1, `the script was gone after ${elapsed} ms, before TERM's second of grace`);
     assert.ok(log.lines.some((l) => l.endsWith(`WARN: notify_master of VI_1: ${hang} timed out after ${timeoutMs} ms and was killed`)), log.lines.join('\n'));
+    // The metrics' counts: a timed-out run is a failure; the one after it ran well.
+    assert.deepEqual(s.tally.counts(), { notify_master: { runs: 1, failures: 1 }, notify: { runs: 1, failures: 0 } });
   } finally {
     log.stop();
     // Should the kill have missed anything, the script's group (its pid is the group's id) goes now:

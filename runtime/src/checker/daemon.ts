@@ -12,9 +12,11 @@
 // whole and the running one stays. Checks whose definition did not change keep their state.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { ChildRole } from '../watchdog/child.ts';
-import type { Dataplane, VirtualService } from '../lb/model.ts';
+import type { Dataplane, ServiceTraffic, VirtualService } from '../lb/model.ts';
 import { openDataplane } from '../lb/open.ts';
-import { Notifier } from '../notify/notifier.ts';
+import { Notifier, NotifyTally } from '../notify/notifier.ts';
+import { CHECK_DURATION_BUCKETS, emptyHistogram, observe, type HistogramCounts } from '../metrics/histogram.ts';
+import type { CheckResult } from './check.ts';
 import { NotifyFifos } from '../notify/fifo.ts';
 import { log } from '../log.ts';
 import type { LocalAddresses } from './local-addresses.ts';
@@ -35,6 +37,19 @@ const FIRST_RUN_SPACING_MS = 0.1;
 const SPARE_DESCRIPTORS = 256;
 /** Transitions kept for `keepalive status`. */
 const RECENT_EVENTS = 50;
+/**
+ * How long a status waits for the dataplane's traffic counters (behind an apply under way, say)
+ * before it answers with the last ones read, well within the watchdog's wait for a scrape.
+ */
+const TRAFFIC_WAIT_MS = 300;
+
+/** A check's runs, for the metrics: outcomes, and how long they took. */
+interface CheckRuns {
+  passed: number;
+  failed: number;
+  /** In seconds, in CHECK_DURATION_BUCKETS. */
+  durations: HistogramCounts;
+}
 
 /** What a respawned child needs to resume: each check's state, by check key (scheduler.ts checkKey). */
 interface SavedHealth {
@@ -80,6 +95,13 @@ export class CheckerDaemon implements ChildRole {
   private readonly events: { at: string; message: string }[] = [];
   /** Opened only when a virtual server has ha_suspend. */
   private localAddresses: LocalAddresses | undefined;
+  /** Each check's runs since the child started, by check key: a reload keeps those of checks that stay. */
+  private readonly checkRuns = new Map<string, CheckRuns>();
+  private readonly notifyTally = new NotifyTally();
+  /** The dataplane's traffic counters as last read, and the read under way. */
+  private traffic: ServiceTraffic[] | undefined;
+  private trafficRead: Promise<void> | undefined;
+  private trafficError: string | undefined;
 
   constructor({ stateDir }: CheckerDaemonOptions = {}) {
     this.healthFile = stateDir === undefined ? undefined : `${stateDir}/checker-health.json`;
@@ -106,8 +128,9 @@ export class CheckerDaemon implements ChildRole {
       }
     }
     this.running = next;
+    for (const key of this.checkRuns.keys()) if (!next.definitions.has(key)) this.checkRuns.delete(key);
     this.fifos.sync(plan.notifier.fifos);
-    this.notifier = new Notifier(plan.notifier, this.fifos);
+    this.notifier = new Notifier(plan.notifier, this.fifos, this.notifyTally);
     // A reload can move quorum by itself (real servers added or removed): that is a transition too.
     for (const vs of plan.virtualServers) {
       const had = previous?.quorum.get(vs.pool.key);
@@ -163,7 +186,10 @@ export class CheckerDaemon implements ChildRole {
         });
       }
     }
-    const scheduler = new CheckScheduler(scheduled, { onEvent: (event) => this.onEvent(event) });
+    const scheduler = new CheckScheduler(scheduled, {
+      onEvent: (event) => this.onEvent(event),
+      onRun: (server, check, result) => this.countRun(checkKey(server, check), result),
+    });
     const health = new Map([...servers.keys()].map((id) => [id, scheduler.server(id)]));
     const quorum = new Map<string, boolean>();
     const weight = new Map<string, number>();
@@ -186,6 +212,7 @@ export class CheckerDaemon implements ChildRole {
     }
     this.dataplaneChoice = undefined;
     if (wanted === undefined) return;
+    this.traffic = undefined;
     this.dataplane = await openDataplane(wanted);
     this.dataplaneChoice = wanted;
     const { kind, reason } = this.dataplane.describe();
@@ -215,6 +242,39 @@ export class CheckerDaemon implements ChildRole {
       .filter((service) => !this.suspended(vs, service)));
   }
 
+  private countRun(key: string, result: CheckResult): void {
+    let runs = this.checkRuns.get(key);
+    if (!runs) this.checkRuns.set(key, runs = { passed: 0, failed: 0, durations: emptyHistogram(CHECK_DURATION_BUCKETS) });
+    if (result.ok) runs.passed++;
+    else runs.failed++;
+    observe(runs.durations, CHECK_DURATION_BUCKETS, result.ms / 1000);
+  }
+
+  /**
+   * The dataplane's traffic counters, read now, or the last ones read when the read takes longer than
+   * TRAFFIC_WAIT_MS. Reads queue behind applies: a read between an apply's read-back of the counters
+   * and its new table (nftables carries them over) could see more than the new table starts from.
+   */
+  private async readTraffic(): Promise<ServiceTraffic[] | undefined> {
+    const dataplane = this.dataplane;
+    if (!dataplane) return undefined;
+    this.trafficRead ??= this.serialized(() => dataplane.traffic()).then(
+      (traffic) => {
+        if (this.dataplane === dataplane) this.traffic = traffic;
+        this.trafficError = undefined;
+      },
+      (error: Error) => {
+        // Once per distinct failure, not at every scrape.
+        if (error.message !== this.trafficError) log('warn', `dataplane: cannot read the traffic counters: ${error.message}`);
+        this.trafficError = error.message;
+      },
+    ).finally(() => { this.trafficRead = undefined; });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.trafficRead, new Promise((resolve) => { timer = setTimeout(resolve, TRAFFIC_WAIT_MS); })]);
+    clearTimeout(timer);
+    return this.traffic;
+  }
+
   private onEvent(event: ScheduleEvent): void {
     const r = this.running;
     if (!r) return;
@@ -238,7 +298,8 @@ export class CheckerDaemon implements ChildRole {
         `${verb} service ${rs.fifoName} ${inhibit ? 'of' : event.up ? 'to' : 'from'} VS ${vs.fifoName}`);
       const script = event.up ? rs.notifyUp : rs.notifyDown;
       this.notifier?.fifoLine(`RS ${rs.fifoName} ${vs.fifoName} ${event.up ? 'UP' : 'DOWN'}`);
-      if (script) this.notifier?.script(`real server ${rs.name} of ${vs.pool.key}`, script, [], `${event.up ? 'notify_up' : 'notify_down'} of ${rs.name}`);
+      const kind = event.up ? 'notify_up' : 'notify_down';
+      if (script) this.notifier?.script(`real server ${rs.name} of ${vs.pool.key}`, kind, script, [], `${kind} of ${rs.name}`);
       if (vs.smtpAlert) {
         this.notifier?.mail({
           subject: `[${this.notifier.routerId}] Realserver ${rs.name} of virtual server ${vs.pool.key} - ${event.up ? 'UP' : 'DOWN'}`,
@@ -267,7 +328,8 @@ export class CheckerDaemon implements ChildRole {
     this.record(`${vs.pool.key}: quorum ${has ? 'regained' : 'lost'} (weight ${weight}, quorum ${vs.pool.quorum}, hysteresis ${vs.pool.hysteresis})${sorry}`);
     const script = has ? vs.quorumUp : vs.quorumDown;
     this.notifier?.fifoLine(`VS ${vs.fifoName} ${has ? 'UP' : 'DOWN'}`);
-    if (script) this.notifier?.script(`quorum of ${vs.pool.key}`, script, [], `${has ? 'quorum_up' : 'quorum_down'} of ${vs.pool.key}`);
+    const kind = has ? 'quorum_up' : 'quorum_down';
+    if (script) this.notifier?.script(`quorum of ${vs.pool.key}`, kind, script, [], `${kind} of ${vs.pool.key}`);
     if (vs.smtpAlert) {
       this.notifier?.mail({
         subject: `[${this.notifier.routerId}] Virtual server ${vs.pool.key} - quorum ${has ? 'UP' : 'DOWN'}`,
@@ -360,9 +422,12 @@ export class CheckerDaemon implements ChildRole {
     }
   }
 
-  status(): unknown {
+  async status({ traffic }: { traffic: boolean }): Promise<unknown> {
     const r = this.running;
+    const counted = traffic ? await this.readTraffic() : undefined;
     return {
+      ...(counted ? { traffic: counted } : {}),
+      notifyScripts: this.notifyTally.counts(),
       configAppliedAt: this.appliedAt,
       dataplane: this.dataplane?.describe(),
       lastSync: this.lastSync,
@@ -389,7 +454,11 @@ export class CheckerDaemon implements ChildRole {
               inTable: inTable ?? null,
               checks: rs.checks.map((c) => {
                 const state = r.scheduler.check(rs.id, c.id);
-                return { id: c.id, up: state.up, last: state.last ? { ok: state.last.ok, reason: state.last.reason, ms: Math.round(state.last.ms) } : null };
+                const runs = this.checkRuns.get(checkKey(rs.id, c.id));
+                return {
+                  id: c.id, kind: c.spec.kind, up: state.up, last: state.last ? { ok: state.last.ok, reason: state.last.reason, ms: Math.round(state.last.ms) } : null,
+                  passed: runs?.passed ?? 0, failed: runs?.failed ?? 0, durations: runs?.durations ?? emptyHistogram(CHECK_DURATION_BUCKETS),
+                };
               }),
             };
           }),
@@ -407,9 +476,9 @@ export class CheckerDaemon implements ChildRole {
     if (r) {
       for (const vs of r.plan.virtualServers) {
         if (!vs.omega) continue;
-        if (vs.quorumDown) this.notifier?.script(`quorum of ${vs.pool.key}`, vs.quorumDown, [], `quorum_down of ${vs.pool.key} (omega, at shutdown)`);
+        if (vs.quorumDown) this.notifier?.script(`quorum of ${vs.pool.key}`, 'quorum_down', vs.quorumDown, [], `quorum_down of ${vs.pool.key} (omega, at shutdown)`);
         for (const rs of vs.realServers) {
-          if (rs.notifyDown && r.health.get(rs.id)?.up) this.notifier?.script(`real server ${rs.name} of ${vs.pool.key}`, rs.notifyDown, [], `notify_down of ${rs.name} (omega, at shutdown)`);
+          if (rs.notifyDown && r.health.get(rs.id)?.up) this.notifier?.script(`real server ${rs.name} of ${vs.pool.key}`, 'notify_down', rs.notifyDown, [], `notify_down of ${rs.name} (omega, at shutdown)`);
         }
       }
     }

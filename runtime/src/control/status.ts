@@ -1,4 +1,10 @@
 // The status the daemon reports (`keepalive status --json` prints it as it is), and its text form.
+import type { ServiceTraffic } from '../lb/model.ts';
+import type { HistogramCounts } from '../metrics/histogram.ts';
+import type { NotifyKind } from '../notify/notifier.ts';
+
+/** Notify scripts run and failed, by kind, since the child started (unset from runtimes before metrics). */
+export type NotifyScriptCounts = Partial<Record<NotifyKind, { runs: number; failures: number }>>;
 
 export interface TransitionRecord {
   at: string;
@@ -51,6 +57,9 @@ export interface InstanceStatus {
 }
 
 export interface CheckerStatus {
+  /** The dataplane's traffic counters: only when the status was asked with them (the metrics endpoint). */
+  traffic?: ServiceTraffic[];
+  notifyScripts?: NotifyScriptCounts;
   configAppliedAt: string | undefined;
   dataplane: { kind: 'ipvs' | 'nftables'; reason: string } | undefined;
   lastSync: { at: string; ok: boolean; ms: number; error?: string } | undefined;
@@ -72,7 +81,17 @@ export interface CheckerStatus {
       configuredWeight: number;
       /** The weight the dataplane has for it; null: not in the table. */
       inTable: number | null;
-      checks: { id: string; up: boolean; last: { ok: boolean; reason: string; ms: number } | null }[];
+      checks: {
+        id: string;
+        /** The checker: TCP_CHECK, HTTP_GET... (this and the runs are unset from runtimes before metrics). */
+        kind?: string;
+        up: boolean;
+        last: { ok: boolean; reason: string; ms: number } | null;
+        /** Runs since the child started, by outcome, and their durations in seconds (CHECK_DURATION_BUCKETS). */
+        passed?: number;
+        failed?: number;
+        durations?: HistogramCounts;
+      }[];
     }[];
   }[];
   events: { at: string; message: string }[];

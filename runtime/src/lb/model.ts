@@ -40,6 +40,31 @@ export interface VirtualService {
   destinations: readonly Destination[];
 }
 
+/**
+ * What went through a service, or through one of its destinations, since the dataplane put it in
+ * place: IPVS's own counters (ipvsadm --stats), or the nftables dataplane's. "In" is the client's
+ * direction (to the real server), "out" the replies.
+ */
+export interface TrafficCounters {
+  /** Connections scheduled. */
+  connections: number;
+  inPackets: number;
+  outPackets: number;
+  inBytes: number;
+  outBytes: number;
+}
+
+/** A service as the kernel keys it: protocol, address and port, or a firewall mark. */
+export type ServiceAddress =
+  | { family: 4 | 6; protocol: Protocol | 'sctp'; address: string; port: number }
+  | { family: 4 | 6; fwmark: number };
+
+export interface ServiceTraffic {
+  service: ServiceAddress;
+  counters: TrafficCounters;
+  destinations: { address: string; port: number; counters: TrafficCounters }[];
+}
+
 export interface DataplaneDescription {
   kind: 'ipvs' | 'nftables';
   /** Why this dataplane is the active one, for `keepalive status`. */
@@ -55,6 +80,8 @@ export interface Dataplane {
    */
   repair(): Promise<string[]>;
   describe(): DataplaneDescription;
+  /** The traffic counters of the services it applied (those it can count), read from the kernel now. */
+  traffic(): Promise<ServiceTraffic[]>;
   /** Removes what the dataplane put in the kernel and releases its resources. */
   close(): Promise<void>;
 }

@@ -1,12 +1,15 @@
 // GET /metrics: the watchdog's view (what `keepalive status` shows) in the Prometheus text format,
 // rendered with prom-client. The VRRP metrics carry mehdy/keepalived-exporter's names and labels, so
-// its dashboard and users' alert rules work unchanged; what no exporter can see is under keepalive_.
+// its dashboard and users' alert rules work unchanged; the load-balancing traffic counters
+// gen2brain/keepalived_exporter's; what no exporter can see is under keepalive_.
 //
 // The server lives in the watchdog parent: it answers while a child respawns (keepalived_up 0, the
 // instances left out until the VRRP child answers again).
 import { createServer, type Server } from 'node:http';
-import { Counter, Gauge, Registry } from 'prom-client';
-import { checkerStatus, type DaemonStatus, type InstanceStatus } from '../control/status.ts';
+import { Counter, Gauge, Registry, type Metric } from 'prom-client';
+import { checkerStatus, type DaemonStatus, type InstanceStatus, type NotifyScriptCounts } from '../control/status.ts';
+import type { ServiceAddress, TrafficCounters } from '../lb/model.ts';
+import { CHECK_DURATION_BUCKETS, cumulative, emptyHistogram, type HistogramCounts } from './histogram.ts';
 import { parseListen } from './listen.ts';
 
 export { parseListen };
@@ -33,6 +36,51 @@ const ERROR_COUNTERS: readonly [name: string, help: string, reasons: readonly st
   ['keepalived_authentication_failure_total', 'Authentication failure', ['auth']],
 ];
 
+/** IP protocol numbers, which gen2brain's `proto` label carries. */
+const IP_PROTOCOLS = { tcp: 6, udp: 17, sctp: 132 } as const;
+
+/**
+ * A service as gen2brain's `addr`/`vip` and `proto` labels give it: "ADDR:PORT" as Go prints an
+ * address (IPv6 without brackets) and the protocol's number. A fwmark service, which the exporter
+ * prints as "<nil>:0" (every one the same), is "fwmark:MARK" here (":ipv6" after an IPv6 one's), proto "0".
+ */
+function lvsLabels(service: ServiceAddress): { addr: string; proto: string } {
+  if ('fwmark' in service) return { addr: `fwmark:${service.fwmark}${service.family === 6 ? ':ipv6' : ''}`, proto: '0' };
+  return { addr: `${service.address}:${service.port}`, proto: String(IP_PROTOCOLS[service.protocol]) };
+}
+
+/** gen2brain's traffic metrics: name suffix, help, and the counter it reads. */
+const LVS_METRICS: readonly [suffix: string, help: string, value: keyof TrafficCounters][] = [
+  ['in_packets', 'in packets', 'inPackets'],
+  ['out_packets', 'out packets', 'outPackets'],
+  ['in_bytes', 'in bytes', 'inBytes'],
+  ['out_bytes', 'out bytes', 'outBytes'],
+  ['conn', 'connections', 'connections'],
+];
+
+interface Sample { labels: Record<string, string>; value: number; metricName?: string }
+
+/**
+ * A metric whose samples are computed here rather than observed through prom-client: the
+ * histograms counted in the checker child, and the untyped traffic counters. The registry renders
+ * anything that answers get() with a name, help, type and samples.
+ */
+function precomputed(registry: Registry, name: string, help: string, type: 'untyped' | 'histogram', values: Sample[]): void {
+  registry.registerMetric({ name, get: async () => ({ name, help, type, values, aggregator: 'sum' }) } as unknown as Metric);
+}
+
+/** Histograms by label set, as Prometheus exposes them: _bucket per `le`, _sum and _count. */
+function histogramSamples(name: string, bounds: readonly number[], histograms: Map<string, { labels: Record<string, string>; histogram: HistogramCounts }>): Sample[] {
+  return [...histograms.values()].flatMap(({ labels, histogram }) => {
+    const { buckets, count } = cumulative(histogram, bounds);
+    return [
+      ...buckets.map(([le, value]) => ({ metricName: `${name}_bucket`, labels: { ...labels, le }, value })),
+      { metricName: `${name}_sum`, labels, value: histogram.sum },
+      { metricName: `${name}_count`, labels, value: count },
+    ];
+  });
+}
+
 export interface WatchdogView {
   status: DaemonStatus;
   /** Reloads since the start, by whether they were accepted. */
@@ -41,6 +89,7 @@ export interface WatchdogView {
 }
 
 interface VrrpChildStatus {
+  notifyScripts?: NotifyScriptCounts;
   instances?: InstanceStatus[];
   packets?: { received: number; rejects: Record<string, number> };
   scripts?: { name: string; ok: boolean; running?: boolean }[];
@@ -123,6 +172,48 @@ export async function renderMetrics(view: WatchdogView): Promise<string> {
     for (const rs of vs.realServers) {
       rsUp.set({ virtual_server: vs.key, real_server: rs.name }, rs.up ? 1 : 0);
       rsWeight.set({ virtual_server: vs.key, real_server: rs.name }, rs.weight);
+    }
+  }
+
+  // gen2brain's names and labels. Untyped: the exporter calls them counters, which lint wants named
+  // *_total; they only ever grow while their service stays, so rate() and increase() apply.
+  const traffic = checker?.traffic ?? [];
+  for (const [suffix, help, value] of LVS_METRICS) {
+    precomputed(registry, `keepalived_lvs_vip_${suffix}`, `VIP ${help}`, 'untyped',
+      traffic.map((t) => ({ labels: lvsLabels(t.service), value: t.counters[value] })));
+    precomputed(registry, `keepalived_lvs_rs_${suffix}`, `RS ${help}`, 'untyped', traffic.flatMap((t) => {
+      const { addr: vip, proto } = lvsLabels(t.service);
+      return t.destinations.map((d) => ({ labels: { vip, addr: `${d.address}:${d.port}`, proto }, value: d.counters[value] }));
+    }));
+  }
+
+  // Check runs per real server and checker kind (a real server's checks of one kind add up).
+  const checks = new Counter({ name: 'keepalive_real_server_checks_total', help: 'Health check runs, by checker and outcome', labelNames: ['virtual_server', 'real_server', 'kind', 'outcome'], registers: [registry] });
+  const durations = new Map<string, { labels: Record<string, string>; histogram: HistogramCounts }>();
+  for (const vs of checker?.virtualServers ?? []) {
+    for (const rs of vs.realServers) {
+      for (const check of rs.checks) {
+        if (check.kind === undefined || check.durations === undefined) continue;
+        const labels = { virtual_server: vs.key, real_server: rs.name, kind: check.kind };
+        checks.inc({ ...labels, outcome: 'success' }, check.passed ?? 0);
+        checks.inc({ ...labels, outcome: 'failure' }, check.failed ?? 0);
+        const key = JSON.stringify(labels);
+        const sum = durations.get(key) ?? { labels, histogram: emptyHistogram(CHECK_DURATION_BUCKETS) };
+        check.durations.counts.forEach((n, i) => { sum.histogram.counts[i]! += n; });
+        sum.histogram.sum += check.durations.sum;
+        durations.set(key, sum);
+      }
+    }
+  }
+  const durationName = 'keepalive_real_server_check_duration_seconds';
+  precomputed(registry, durationName, 'How long health checks took, by checker', 'histogram', histogramSamples(durationName, CHECK_DURATION_BUCKETS, durations));
+
+  const notifyRuns = new Counter({ name: 'keepalive_notify_scripts_total', help: 'Notify scripts run, by kind of notify', labelNames: ['kind'], registers: [registry] });
+  const notifyFailures = new Counter({ name: 'keepalive_notify_script_failures_total', help: 'Notify scripts refused, unable to start, timed out or exiting other than 0, by kind of notify', labelNames: ['kind'], registers: [registry] });
+  for (const counts of [child?.notifyScripts, checker?.notifyScripts]) {
+    for (const [kind, { runs, failures }] of Object.entries(counts ?? {})) {
+      notifyRuns.inc({ kind }, runs);
+      notifyFailures.inc({ kind }, failures);
     }
   }
 

@@ -4,7 +4,7 @@
 // struct cmsghdr is { size_t len; int level; int type; } followed by data, each message aligned to
 // sizeof(size_t): 16 header bytes and 8-byte alignment on 64-bit Linux.
 import { endianness } from 'node:os';
-import { readI32, readU32, writeI32, writeU32 } from './host-order.ts';
+import { readI32, readU32, readU64, writeI32, writeU32 } from './host-order.ts';
 import { ipFromBytes, ipToBytes } from './ip.ts';
 
 export interface Cmsg { level: number; type: number; data: Buffer }
@@ -40,7 +40,7 @@ function writeSize(b: Buffer, value: number, at: number): void {
 
 function readSize(b: Buffer, at: number): number {
   if (WORD === 4) return readU32(b, at);
-  return Number(LE ? b.readBigUInt64LE(at) : b.readBigUInt64BE(at));
+  return Number(readU64(b, at));
 }
 
 /** Walks a control buffer as recvmsg filled it. Throws on a length that runs past the end. */

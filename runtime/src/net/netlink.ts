@@ -7,7 +7,7 @@
 //   struct nlattr   { u16 len; u16 type; }                                 4 bytes, then data
 // Messages and attributes are padded to 4 bytes; `len` counts the header but not the padding.
 import { constants } from 'node:os';
-import { readI32, readU16, readU32, writeI32, writeU16, writeU32 } from './host-order.ts';
+import { readI32, readU16, readU32, readU64, writeI32, writeU16, writeU32 } from './host-order.ts';
 
 export const NLMSG_HDRLEN = 16;
 export const NLA_HDRLEN = 4;
@@ -166,6 +166,8 @@ export const read = {
   u16: (d: Buffer, what = 'u16 attribute'): number => { sized(d, 2, what); return readU16(d, 0); },
   u32: (d: Buffer, what = 'u32 attribute'): number => { sized(d, 4, what); return readU32(d, 0); },
   i32: (d: Buffer, what = 'i32 attribute'): number => { sized(d, 4, what); return readI32(d, 0); },
+  /** Exact up to 2^53 (9 PB of bytes counted), a number as the rest of the runtime counts. */
+  u64: (d: Buffer, what = 'u64 attribute'): number => { sized(d, 8, what); return Number(readU64(d, 0)); },
   /** Up to the first NUL (or the whole attribute). */
   string: (d: Buffer): string => { const nul = d.indexOf(0); return d.subarray(0, nul < 0 ? d.length : nul).toString('utf8'); },
 };

@@ -55,6 +55,29 @@ export function notifierSettings(g: GlobalDefs, role: 'vrrp' | 'checker'): Notif
   };
 }
 
+/** Which notify a script run is, by keepalived's keyword for it. */
+export type NotifyKind = 'notify_master' | 'notify_backup' | 'notify_fault' | 'notify_stop' | 'notify' | 'notify_up' | 'notify_down' | 'quorum_up' | 'quorum_down';
+
+/**
+ * Notify scripts run and failed, by kind, since the child started: it outlives the notifiers (a
+ * reload makes a new one), so its counts only grow. A failure is a script refused by
+ * enable_script_security, one that could not start, timed out, or exited other than 0.
+ */
+export class NotifyTally {
+  private readonly byKind = new Map<NotifyKind, { runs: number; failures: number }>();
+
+  record(kind: NotifyKind, ok: boolean): void {
+    const tally = this.byKind.get(kind) ?? { runs: 0, failures: 0 };
+    tally.runs++;
+    if (!ok) tally.failures++;
+    this.byKind.set(kind, tally);
+  }
+
+  counts(): Partial<Record<NotifyKind, { runs: number; failures: number }>> {
+    return Object.fromEntries([...this.byKind].map(([kind, t]) => [kind, { ...t }]));
+  }
+}
+
 /** keepalived's names for the states, as notify scripts receive them. */
 const STATE_WORD: Record<string, SyncGroupState> = {
   master: 'MASTER', backup: 'BACKUP', fault: 'FAULT', initialize: 'STOP',
@@ -73,11 +96,16 @@ export class Notifier {
   private readonly lastRun = new Map<string, Promise<void>>();
 
   private readonly fifos: NotifyFifos | undefined;
+  private readonly tally: NotifyTally | undefined;
 
-  /** `fifos` outlives the notifier (a reload makes a new notifier): the child opens and closes them. */
-  constructor(settings: NotifierSettings, fifos?: NotifyFifos) {
+  /**
+   * `fifos` and `tally` outlive the notifier (a reload makes a new notifier): the child opens and
+   * closes the FIFOs, and reports the tally.
+   */
+  constructor(settings: NotifierSettings, fifos?: NotifyFifos, tally?: NotifyTally) {
     this.settings = settings;
     this.fifos = fifos;
+    this.tally = tally;
     this.mailer = settings.smtp ? new Mailer(settings.smtp) : undefined;
   }
 
@@ -114,14 +142,15 @@ export class Notifier {
     this.fifoLine(`${kind} "${name}" ${state} ${priority}`);
     const own = { MASTER: notify.master, BACKUP: notify.backup, FAULT: notify.fault, STOP: notify.stop }[state];
     this.inOrder(`${kind.toLowerCase()} ${name}`, async () => {
-      if (own) await this.run(own, [], `notify_${state.toLowerCase()} of ${name}`);
-      if (notify.any) await this.run(notify.any, [kind, name, state, String(priority)], `notify of ${name}`);
+      const ownKind = `notify_${state.toLowerCase()}` as NotifyKind;
+      if (own) await this.run(ownKind, own, [], `${ownKind} of ${name}`);
+      if (notify.any) await this.run('notify', notify.any, [kind, name, state, String(priority)], `notify of ${name}`);
     });
   }
 
   /** Runs a notify script in the background, after those queued for `subject`; `what` names it in the log. */
-  script(subject: string, command: string, args: readonly string[], what: string): void {
-    this.inOrder(subject, () => this.run(command, args, what));
+  script(subject: string, kind: NotifyKind, command: string, args: readonly string[], what: string): void {
+    this.inOrder(subject, () => this.run(kind, command, args, what));
   }
 
   /** Sends an alert in the background, when SMTP alerts are configured. */
@@ -133,16 +162,18 @@ export class Notifier {
     return this.settings.routerId;
   }
 
-  private async run(command: string, args: readonly string[], what: string): Promise<void> {
+  private async run(kind: NotifyKind, command: string, args: readonly string[], what: string): Promise<void> {
     const insecure = this.settings.scriptSecurity ? insecureScriptPath(command, this.settings.scriptUser) : undefined;
     if (insecure) {
       log('error', `${what}: not run, enable_script_security: ${insecure}`);
+      this.tally?.record(kind, false);
       return;
     }
     const result = await runScript(command, args, this.settings.scriptUser, this.settings.scriptTimeoutMs);
     if (result.error) log('warn', `${what}: cannot run ${command}: ${result.error}`);
     else if (result.timedOut) log('warn', `${what}: ${command} timed out after ${this.settings.scriptTimeoutMs} ms and was killed`);
     else if (result.code !== 0) log('warn', `${what}: ${command} exited with ${result.code ?? result.signal}${result.output ? `: ${result.output.trim()}` : ''}`);
+    this.tally?.record(kind, result.code === 0);
   }
 
   private inOrder(subject: string, task: () => Promise<void>): void {

@@ -12,7 +12,7 @@ import type { InstanceSpec, SyncGroupSpec } from './spec.ts';
 import { nextSyncGroupState, type SyncGroupState } from './sync-group.ts';
 import { NoAcceptFilter } from './no-accept.ts';
 import type { TransitionRecord } from '../control/status.ts';
-import { Notifier } from '../notify/notifier.ts';
+import { Notifier, NotifyTally } from '../notify/notifier.ts';
 import { NotifyFifos } from '../notify/fifo.ts';
 import { log } from '../log.ts';
 import { SyncDaemonDriver } from '../lb/ipvs/sync-daemon.ts';
@@ -31,6 +31,7 @@ export class VrrpDaemon implements ChildRole {
   private files = new Map<string, FileTracker>();
   private readonly processes = new ProcessScanner(() => this.retrack());
   private notifier: Notifier | undefined;
+  private readonly notifyTally = new NotifyTally();
   private syncGroups = new Map<string, SyncGroupSpec>();
   /** Each sync group's state as last announced (kept across reloads, so a reload announces nothing). */
   private readonly syncGroupStates = new Map<string, SyncGroupState>();
@@ -60,7 +61,7 @@ export class VrrpDaemon implements ChildRole {
     await this.syncDaemon.configure(plan.lvsSyncDaemon, plan.instances.find((s) => s.name === synced)?.vrid, synced === undefined ? undefined : this.instances.get(synced)?.state);
     this.network ??= await openNetwork(() => this.retrack());
     this.fifos.sync(plan.notifier.fifos);
-    this.notifier = new Notifier(plan.notifier, this.fifos);
+    this.notifier = new Notifier(plan.notifier, this.fifos, this.notifyTally);
     this.syncGroups = new Map(plan.syncGroups.map((g) => [g.name, g]));
     for (const name of this.syncGroupStates.keys()) if (!this.syncGroups.has(name)) this.syncGroupStates.delete(name);
 
@@ -245,6 +246,7 @@ export class VrrpDaemon implements ChildRole {
 
   status(): unknown {
     return {
+      notifyScripts: this.notifyTally.counts(),
       instances: [...this.instances.values()].map((r) => r.status()),
       packets: { received: this.packetsReceived, rejects: { ...this.rejects } },
       scripts: [...this.scripts.entries()].map(([name, t]) => ({ name, ok: t.ok, running: t.busy })),

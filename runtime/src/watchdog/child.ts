@@ -8,7 +8,8 @@ import type { ChildRoleName, FromChild, ToChild } from './messages.ts';
 export interface ChildRole {
   /** Applies a (new) configuration: the first one starts the role, later ones are reloads. */
   apply(config: unknown): Promise<void>;
-  status(): unknown;
+  /** What `keepalive status` and the metrics show; `traffic` asks for the dataplane's traffic counters too. */
+  status(request: { traffic: boolean }): unknown;
   /** Stops gracefully (a VRRP master resigns with a priority-0 advert). */
   stop(): Promise<void>;
 }
@@ -42,7 +43,14 @@ export function runChild(name: ChildRoleName, role: ChildRole): void {
         });
         break;
       case 'status':
-        send({ type: 'status', id: m.id, status: role.status() });
+        // A role may answer later (the checker reads its dataplane's counters): answers carry their id.
+        void Promise.resolve().then(() => role.status({ traffic: m.traffic === true })).then(
+          (status) => send({ type: 'status', id: m.id, status }),
+          (error: Error) => {
+            log('error', `status: ${error.message}`);
+            send({ type: 'status', id: m.id, status: undefined });
+          },
+        );
         break;
       case 'stop':
         void stop('asked by the watchdog');

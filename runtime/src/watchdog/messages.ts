@@ -5,7 +5,8 @@ export type ChildRoleName = 'vrrp' | 'checker';
 
 export type ToChild =
   | { type: 'config'; generation: number; config: unknown }
-  | { type: 'status'; id: number }
+  /** `traffic`: with the dataplane's traffic counters (the metrics endpoint asks; `keepalive status` does not). */
+  | { type: 'status'; id: number; traffic?: boolean }
   | { type: 'stop' };
 
 export type FromChild =

@@ -229,7 +229,7 @@ export class Watchdog {
 
   private async listenMetrics(listen: string): Promise<Server> {
     const { listenMetrics } = await import('../metrics/metrics.ts');
-    const server = await listenMetrics(listen, async () => ({ status: await this.status(METRICS_STATUS_TIMEOUT_MS) as DaemonStatus, reloads: { ...this.reloads } }));
+    const server = await listenMetrics(listen, async () => ({ status: await this.status(METRICS_STATUS_TIMEOUT_MS, true) as DaemonStatus, reloads: { ...this.reloads } }));
     log('info', `metrics on http://${listen}/metrics`);
     return server;
   }
@@ -260,7 +260,8 @@ export class Watchdog {
     }
   }
 
-  private async status(timeoutMs = STATUS_TIMEOUT_MS): Promise<unknown> {
+  /** The daemon's status and its children's; `traffic` asks them for the dataplane's traffic counters too. */
+  private async status(timeoutMs = STATUS_TIMEOUT_MS, traffic = false): Promise<unknown> {
     const children: Record<string, unknown> = {};
     await Promise.all([...this.children.values()].map(async (s) => {
       children[s.role] = {
@@ -268,7 +269,7 @@ export class Watchdog {
         running: s.process !== undefined,
         restarts: s.restarts,
         lastExit: s.lastExit,
-        status: await this.childStatus(s, timeoutMs),
+        status: await this.childStatus(s, timeoutMs, traffic),
       };
     }));
     return {
@@ -281,7 +282,7 @@ export class Watchdog {
     };
   }
 
-  private childStatus(s: Supervised, timeoutMs: number): Promise<unknown> {
+  private childStatus(s: Supervised, timeoutMs: number, traffic: boolean): Promise<unknown> {
     const child = s.process;
     if (!child?.connected) return Promise.resolve(undefined);
     const id = ++this.requestId;
@@ -298,7 +299,7 @@ export class Watchdog {
       const onExit = (): void => done(undefined);
       child.on('message', listener);
       child.on('exit', onExit);
-      this.send(s, { type: 'status', id });
+      this.send(s, { type: 'status', id, traffic });
     });
   }
 

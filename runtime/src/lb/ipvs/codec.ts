@@ -10,6 +10,7 @@ import { readU32, writeU32 } from '../../net/host-order.ts';
 import { canonicalIp, ipFamily, ipFromBytes, ipToBytes, type Family } from '../../net/ip.ts';
 import { NetlinkFormatError, attr, attributeMap, decodeAttributes, read, type AttributeSpec, type NetlinkMessage } from '../../net/netlink.ts';
 import type { NetlinkRequest } from '../../net/netlink-socket.ts';
+import type { TrafficCounters } from '../model.ts';
 import { decodeGeneric, genericRequest } from '../../net/genetlink.ts';
 
 export const IPVS_GENL_NAME = 'IPVS';
@@ -59,6 +60,7 @@ export const IPVS_SVC_ATTR_TIMEOUT = 8;
 export const IPVS_SVC_ATTR_NETMASK = 9;
 export const IPVS_SVC_ATTR_STATS = 10;
 export const IPVS_SVC_ATTR_PE_NAME = 11;
+export const IPVS_SVC_ATTR_STATS64 = 12;
 
 export const IPVS_DEST_ATTR_ADDR = 1;
 export const IPVS_DEST_ATTR_PORT = 2;
@@ -71,6 +73,14 @@ export const IPVS_DEST_ATTR_INACT_CONNS = 8;
 export const IPVS_DEST_ATTR_PERSIST_CONNS = 9;
 export const IPVS_DEST_ATTR_STATS = 10;
 export const IPVS_DEST_ATTR_ADDR_FAMILY = 11;
+export const IPVS_DEST_ATTR_STATS64 = 12;
+
+/** Inside a STATS or STATS64 nest; the rates after these (cps, pps, bps) are not read. */
+export const IPVS_STATS_ATTR_CONNS = 1;
+export const IPVS_STATS_ATTR_INPKTS = 2;
+export const IPVS_STATS_ATTR_OUTPKTS = 3;
+export const IPVS_STATS_ATTR_INBYTES = 4;
+export const IPVS_STATS_ATTR_OUTBYTES = 5;
 
 export const IPVS_INFO_ATTR_VERSION = 1;
 export const IPVS_INFO_ATTR_CONN_TAB_SIZE = 2;
@@ -404,6 +414,41 @@ export function decodeDestination(message: NetlinkMessage, serviceFamily: Family
   if (active !== undefined) d.activeConns = read.u32(active, `${where} active connections`);
   if (inactive !== undefined) d.inactiveConns = read.u32(inactive, `${where} inactive connections`);
   return d;
+}
+
+/** A counter of 4 bytes (STATS' connections and packets) or 8 (its bytes, and all of STATS64). */
+function counter(a: Map<number, Buffer>, type: number, name: string, where: string): number {
+  const data = need(a, type, name, where);
+  return data.length === 8 ? read.u64(data, `${where} ${name}`) : read.u32(data, `${where} ${name}`);
+}
+
+/**
+ * The traffic counters in a dump message's nest: STATS64 where the kernel sends it (4.1 on), else
+ * STATS, whose connection and packet counts are 32 bits and wrap.
+ */
+function decodeTraffic(a: Map<number, Buffer>, stats: number, stats64: number, where: string): TrafficCounters {
+  const nest = a.get(stats64) ?? a.get(stats);
+  if (nest === undefined) throw new NetlinkFormatError(`${where}: no STATS attribute`);
+  const s = attributeMap(decodeAttributes(nest, `${where} stats`));
+  return {
+    connections: counter(s, IPVS_STATS_ATTR_CONNS, 'CONNS', where),
+    inPackets: counter(s, IPVS_STATS_ATTR_INPKTS, 'INPKTS', where),
+    outPackets: counter(s, IPVS_STATS_ATTR_OUTPKTS, 'OUTPKTS', where),
+    inBytes: counter(s, IPVS_STATS_ATTR_INBYTES, 'INBYTES', where),
+    outBytes: counter(s, IPVS_STATS_ATTR_OUTBYTES, 'OUTBYTES', where),
+  };
+}
+
+/** The traffic counters of one message of a GET_SERVICE dump (the one decodeService reads). */
+export function decodeServiceTraffic(message: NetlinkMessage): TrafficCounters {
+  const where = 'IPVS service';
+  return decodeTraffic(nestedOf(message, IPVS_CMD_NEW_SERVICE, IPVS_CMD_ATTR_SERVICE, where), IPVS_SVC_ATTR_STATS, IPVS_SVC_ATTR_STATS64, where);
+}
+
+/** The traffic counters of one message of a GET_DEST dump (the one decodeDestination reads). */
+export function decodeDestinationTraffic(message: NetlinkMessage): TrafficCounters {
+  const where = 'IPVS destination';
+  return decodeTraffic(nestedOf(message, IPVS_CMD_NEW_DEST, IPVS_CMD_ATTR_DEST, where), IPVS_DEST_ATTR_STATS, IPVS_DEST_ATTR_STATS64, where);
 }
 
 /** One message of a GET_DAEMON dump (answered as IPVS_CMD_NEW_DAEMON). */

@@ -5,7 +5,7 @@
 // It touches only the services it owns: those the configuration asks for, and those it applied
 // earlier and no longer wants (which it deletes). Services someone else added with ipvsadm are left
 // alone, as keepalived leaves them when it does not flush.
-import type { Dataplane, DataplaneDescription, Destination, ForwardingMethod, VirtualService } from '../model.ts';
+import type { Dataplane, DataplaneDescription, Destination, ForwardingMethod, ServiceTraffic, VirtualService } from '../model.ts';
 import { ipFamily } from '../../net/ip.ts';
 import type { IpvsForward } from './codec.ts';
 import { describeOperation, diffTables, serviceId, type IpvsOperation, type IpvsTable, type IpvsVirtualService } from './diff.ts';
@@ -79,6 +79,16 @@ export class IpvsDataplane implements Dataplane {
 
   describe(): DataplaneDescription {
     return { kind: 'ipvs', reason: this.reason };
+  }
+
+  /** The kernel's own counters of the services it owns (what `ipvsadm --list --stats` shows). */
+  async traffic(): Promise<ServiceTraffic[]> {
+    const owned = await this.ipvs.readTraffic((service) => this.owned.has(serviceId(service)));
+    return owned.map(({ service: s, counters, destinations }) => ({
+      service: s.protocol === 'fwmark' ? { family: s.family, fwmark: s.fwmark } : { family: s.family, protocol: s.protocol, address: s.address, port: s.port },
+      counters,
+      destinations: destinations.map(({ destination, counters: c }) => ({ address: destination.address, port: destination.port, counters: c })),
+    }));
   }
 
   /** Deletes the services it owns, as keepalived removes its virtual servers when it stops. */

@@ -5,13 +5,21 @@ import { NetlinkError, type NetlinkMessage } from '../../net/netlink.ts';
 import { NetlinkSocket, type NetlinkRequest } from '../../net/netlink-socket.ts';
 import { NETLINK_GENERIC, decodeFamily, getFamilyRequest } from '../../net/genetlink.ts';
 import {
-  IPVS_GENL_NAME, decodeDestination, decodeInfo, decodeService, deleteDestinationRequest,
+  IPVS_GENL_NAME, decodeDestination, decodeDestinationTraffic, decodeInfo, decodeService, decodeServiceTraffic, deleteDestinationRequest,
   deleteServiceRequest, describeDestination, describeService, getDestinationsRequest, getInfoRequest, getServicesRequest,
   newDestinationRequest, newServiceRequest, setDestinationRequest, setServiceRequest,
   decodeDaemon, deleteDaemonRequest, getDaemonsRequest, newDaemonRequest,
   type IpvsDestination, type IpvsInfo, type IpvsService, type IpvsServiceKey, type IpvsSyncDaemon, type SyncState,
 } from './codec.ts';
 import { diffTables, type IpvsOperation, type IpvsTable, type IpvsVirtualService } from './diff.ts';
+import type { TrafficCounters } from '../model.ts';
+
+/** A service with its destinations, each with the kernel's traffic counters (ipvsadm --stats). */
+export interface IpvsTraffic {
+  service: IpvsService;
+  counters: TrafficCounters;
+  destinations: { destination: IpvsDestination; counters: TrafficCounters }[];
+}
 
 /** The kernel has no IPVS: the module is not loaded and cannot be, or the kernel was built without it. */
 export class IpvsUnavailableError extends Error {
@@ -61,14 +69,34 @@ export class Ipvs {
   }
 
   async listServices(): Promise<IpvsService[]> {
-    const messages = await this.dump('list IPVS services', getServicesRequest(this.familyId));
-    return messages.filter((m) => m.type === this.familyId).map(decodeService);
+    return (await this.serviceMessages()).map(decodeService);
   }
 
   /** An empty list for a service that is not there: the kernel's dump does not tell the two apart. */
   async listDestinations(service: IpvsServiceKey): Promise<IpvsDestination[]> {
+    return (await this.destinationMessages(service)).map((m) => decodeDestination(m, service.family));
+  }
+
+  /** The services `wanted` picks (all by default), with their destinations and traffic counters. */
+  async readTraffic(wanted: (service: IpvsService) => boolean = () => true): Promise<IpvsTraffic[]> {
+    const traffic: IpvsTraffic[] = [];
+    for (const message of await this.serviceMessages()) {
+      const service = decodeService(message);
+      if (!wanted(service)) continue;
+      const destinations = (await this.destinationMessages(service))
+        .map((m) => ({ destination: decodeDestination(m, service.family), counters: decodeDestinationTraffic(m) }));
+      traffic.push({ service, counters: decodeServiceTraffic(message), destinations });
+    }
+    return traffic;
+  }
+
+  private async serviceMessages(): Promise<NetlinkMessage[]> {
+    return (await this.dump('list IPVS services', getServicesRequest(this.familyId))).filter((m) => m.type === this.familyId);
+  }
+
+  private async destinationMessages(service: IpvsServiceKey): Promise<NetlinkMessage[]> {
     const messages = await this.dump(`list destinations of ${describeService(service)}`, getDestinationsRequest(this.familyId, service));
-    return messages.filter((m) => m.type === this.familyId).map((m) => decodeDestination(m, service.family));
+    return messages.filter((m) => m.type === this.familyId);
   }
 
   /** The kernel's whole table, services with their destinations. */

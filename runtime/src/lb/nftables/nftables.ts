@@ -1,9 +1,12 @@
 // The nftables dataplane: renders the services (render.ts) and hands the script to `nft -f -`, in
 // the calling process's network namespace. It reads its table back with `nft -j list table` to tell
-// whether someone changed it since the last apply (drift), and repairs drift by applying again.
+// whether someone changed it since the last apply (drift), and repairs drift by applying again; its
+// traffic counters with `nft -j list counters`.
 import { spawn } from 'node:child_process';
-import type { Dataplane, DataplaneDescription, VirtualService } from '../model.ts';
-import { TABLE_FAMILY, TABLE_NAME, checkServices, renderRemoval, renderTable, type RememberedClient } from './render.ts';
+import type { Dataplane, DataplaneDescription, ServiceTraffic, TrafficCounters, VirtualService } from '../model.ts';
+import {
+  TABLE_FAMILY, TABLE_NAME, checkServices, countedServices, renderRemoval, renderTable, type CounterValues, type RememberedClient, type TrafficDirection,
+} from './render.ts';
 
 export interface NftablesOptions {
   /** The nft binary; default "nft" from PATH. */
@@ -69,14 +72,30 @@ type Listing = [string, JsonObject][];
 
 /**
  * The table as the kernel lists it, minus what changes without anyone editing it: handles (new on
- * every re-creation) and the elements of the persistence maps (the packet path adds and expires them).
- * One line per object, sorted, so two readings compare as text and differences read as lines.
+ * every re-creation), the elements of the persistence maps (the packet path adds and expires them)
+ * and the counters' values. One line per object, sorted, so two readings compare as text and
+ * differences read as lines.
  */
 function normalize(listing: Listing): string[] {
   return listing.map(([kind, body]) => {
     const { handle: _handle, elem: _elem, ...rest } = body;
+    if (kind === 'counter') {
+      delete rest.packets;
+      delete rest.bytes;
+    }
     return `${kind} ${JSON.stringify(rest)}`;
   }).sort();
+}
+
+/** The named counters' values in a listing, by name. */
+function counterValues(listing: Listing): Map<string, CounterValues> {
+  const values = new Map<string, CounterValues>();
+  for (const [kind, body] of listing) {
+    if (kind === 'counter' && typeof body.name === 'string' && typeof body.packets === 'number' && typeof body.bytes === 'number') {
+      values.set(body.name, { packets: body.packets, bytes: body.bytes });
+    }
+  }
+  return values;
 }
 
 /**
@@ -127,16 +146,16 @@ export class NftablesDataplane implements Dataplane {
   async apply(services: readonly VirtualService[]): Promise<void> {
     checkServices(services); // bad input is refused before nft is asked anything
     const before = await this.read();
-    const script = renderTable(services, before ? rememberedClients(before) : new Map());
+    const script = renderTable(services, before ? rememberedClients(before) : new Map(), before ? counterValues(before) : new Map());
     await runNft(this.nft, ['-f', '-'], script, this.timeoutMs);
     this.applied = { services, listing: (await this.listing()) ?? [] };
   }
 
-  /** The runtime's table as the kernel lists it, or undefined when there is none. */
-  private async read(): Promise<Listing | undefined> {
+  /** The runtime's table as the kernel lists it (or only its counters), or undefined when there is none. */
+  private async read(what: 'table' | 'counters' = 'table'): Promise<Listing | undefined> {
     let output: string;
     try {
-      output = await runNft(this.nft, ['-j', 'list', 'table', TABLE_FAMILY, TABLE_NAME], '', this.timeoutMs);
+      output = await runNft(this.nft, ['-j', 'list', ...(what === 'counters' ? ['counters'] : []), 'table', TABLE_FAMILY, TABLE_NAME], '', this.timeoutMs);
     } catch (error) {
       if (error instanceof NftError && /No such file or directory/.test(error.stderr)) return undefined;
       throw error;
@@ -177,6 +196,31 @@ export class NftablesDataplane implements Dataplane {
 
   describe(): DataplaneDescription {
     return { kind: 'nftables', reason: this.reason };
+  }
+
+  /**
+   * The counters of the last applied services, read now; a service or destination whose counters are
+   * not all in the table (someone deleted one) is left out rather than shown as a reset.
+   */
+  async traffic(): Promise<ServiceTraffic[]> {
+    if (!this.applied) return [];
+    const values = counterValues((await this.read('counters')) ?? []);
+    const counters = (names: Record<TrafficDirection, string>): TrafficCounters | undefined => {
+      const [inward, outward, conn] = [values.get(names.in), values.get(names.out), values.get(names.conn)];
+      if (!inward || !outward || !conn) return undefined;
+      return { connections: conn.packets, inPackets: inward.packets, inBytes: inward.bytes, outPackets: outward.packets, outBytes: outward.bytes };
+    };
+    const traffic: ServiceTraffic[] = [];
+    for (const s of countedServices(this.applied.services)) {
+      const service = counters(s.names);
+      if (!service) continue;
+      const destinations = s.destinations.flatMap((d) => {
+        const c = counters(d.names);
+        return c ? [{ address: d.address, port: d.port, counters: c }] : [];
+      });
+      traffic.push({ service: s.service, counters: service, destinations });
+    }
+    return traffic;
   }
 
   /** Removes the runtime's table, as keepalived removes its virtual servers when it stops. */

@@ -23,8 +23,19 @@
 //   unserved (filter, input): a service with no destination taking new connections rejects them (TCP
 //   reset, or ICMP port unreachable for UDP) rather than leaving the VIP to whatever listens on the
 //   director, so clients fail fast, as with a keepalived virtual server whose real servers are all down.
+//
+// Traffic counters, what IPVS counts per service and destination (ipvsadm --stats): a named counter
+// each for in (the client's direction), out (the replies) and connections, found through maps keyed
+// by the connection's conntrack tuples (its original destination, the VIP and port; its reply source,
+// the real server and port), so a packet costs a few map lookups however many services there are.
+//   traffic_forward, traffic_input, traffic_output (filter): every packet of a connection counted
+//   once, whichever way it passes the director (input skips lo: a looped-back packet was counted on
+//   its way out).
+//   connections_postrouting, connections_input (nat): nat chains see only a connection's first
+//   packet, so a connection counts once (a SYN sent again would count twice in a filter chain).
+// Counters of services matched by fwmark are not kept: a reply carries no mark to tell its service.
 import { canonicalIp, ipFamily, type Family } from '../../net/ip.ts';
-import type { Scheduler, VirtualService } from '../model.ts';
+import type { Scheduler, ServiceAddress, VirtualService } from '../model.ts';
 
 export const TABLE_FAMILY = 'inet';
 export const TABLE_NAME = 'keepalive';
@@ -190,9 +201,12 @@ function gcd(a: number, b: number): number {
 
 const ipKeyword = (f: Family): string => (f === 4 ? 'ip' : 'ip6');
 
+/** Text made an nft identifier. Service ids and addresses are canonical, so distinct ones stay distinct. */
+const identifier = (text: string): string => text.replace(/[^a-z0-9]/gi, '_');
+
 /** The name of a persistent service's client -> destination map. */
 export function persistenceMapName(serviceId: string): string {
-  return `persist_${serviceId.replace(/[^a-z0-9]/gi, '_')}`;
+  return `persist_${identifier(serviceId)}`;
 }
 
 function target(s: CheckedService, d: CheckedDestination, inMap: boolean): string {
@@ -237,6 +251,86 @@ function schedule(s: CheckedService, usable: readonly CheckedDestination[]): str
   return `${number} map { ${elements.join(', ')} }`;
 }
 
+/** What a traffic counter counts: packets and bytes each way, or connections (its packets). */
+export type TrafficDirection = 'in' | 'out' | 'conn';
+const DIRECTIONS: readonly TrafficDirection[] = ['in', 'out', 'conn'];
+
+/** A service's traffic counters and its destinations', by direction: the names in the table. */
+export interface CountedService {
+  service: Extract<ServiceAddress, { address: string }>;
+  names: Record<TrafficDirection, string>;
+  destinations: { address: string; port: number; names: Record<TrafficDirection, string> }[];
+}
+
+const counterNames = (base: string): Record<TrafficDirection, string> =>
+  ({ in: `${base}_in`, out: `${base}_out`, conn: `${base}_conn` });
+
+function counted(s: CheckedService): CountedService {
+  const base = `traffic_${identifier(s.id)}`;
+  return {
+    service: { family: s.family, protocol: s.protocol, address: s.address, port: s.port },
+    names: counterNames(base),
+    destinations: s.destinations.map((d) => ({ address: d.address, port: d.port, names: counterNames(`${base}_rs_${identifier(d.address)}_${d.port}`) })),
+  };
+}
+
+/**
+ * The traffic counters the table has for these services: every service matched by address and port,
+ * and each of its destinations (weight 0 too: its established connections still flow). Pure.
+ */
+export function countedServices(services: readonly VirtualService[]): CountedService[] {
+  return checkServices(services).filter((s) => s.fwmark === undefined).map(counted);
+}
+
+/** A counter's values, as read back before an apply and carried into the new table. */
+export interface CounterValues { packets: number; bytes: number }
+
+/**
+ * The counters, their maps, and the rules that count through them, for services grouped by family and
+ * protocol (a map's key types, and the protocol nft needs to read the ports, differ between groups).
+ */
+function renderTraffic(services: readonly CountedService[], carried: ReadonlyMap<string, CounterValues>): { objects: string[]; traffic: string[]; connections: string[] } {
+  const objects: string[] = [];
+  const traffic: string[] = [];
+  const connections: string[] = [];
+  for (const s of services) {
+    for (const name of [...DIRECTIONS.map((d) => s.names[d]), ...s.destinations.flatMap((d) => DIRECTIONS.map((dir) => d.names[dir]))]) {
+      const value = carried.get(name);
+      objects.push(`  counter ${name} { packets ${value?.packets ?? 0} bytes ${value?.bytes ?? 0} }`);
+    }
+  }
+  const groups = new Map<string, CountedService[]>();
+  for (const s of services) {
+    const group = `ip${s.service.family}_${s.service.protocol}`;
+    groups.set(group, [...(groups.get(group) ?? []), s]);
+  }
+  for (const [group, members] of groups) {
+    const { family, protocol } = members[0]!.service;
+    const ip = ipKeyword(family);
+    const address = family === 4 ? 'ipv4_addr' : 'ipv6_addr';
+    const vipKey = `ct original ${ip} daddr . ct original proto-dst`;
+    const rsKey = `${vipKey} . ct reply ${ip} saddr . ct reply proto-src`;
+    const match = `meta nfproto ipv${family} meta l4proto ${protocol} ct status dnat`;
+    for (const direction of DIRECTIONS) {
+      const vipMap = `traffic_vip_${direction}_${group}`;
+      const rsMap = `traffic_rs_${direction}_${group}`;
+      objects.push(
+        [`  map ${vipMap} {`, `    type ${address} . inet_service : counter`,
+          ...elementsLine(members.map((m) => `${m.service.address} . ${m.service.port} : ${quote(m.names[direction])}`)), '  }'].join('\n'),
+        [`  map ${rsMap} {`, `    type ${address} . inet_service . ${address} . inet_service : counter`,
+          ...elementsLine(members.flatMap((m) => m.destinations.map((d) => `${m.service.address} . ${m.service.port} . ${d.address} . ${d.port} : ${quote(d.names[direction])}`))), '  }'].join('\n'),
+      );
+      if (direction === 'conn') {
+        connections.push(`${match} counter name ${vipKey} map @${vipMap}`, `${match} counter name ${rsKey} map @${rsMap}`);
+      } else {
+        const ct = `ct direction ${direction === 'in' ? 'original' : 'reply'}`;
+        traffic.push(`${match} ${ct} counter name ${vipKey} map @${vipMap}`, `${match} ${ct} counter name ${rsKey} map @${rsMap}`);
+      }
+    }
+  }
+  return { objects, traffic, connections };
+}
+
 function elementsLine(elements: readonly string[]): string[] {
   return elements.length === 0 ? [] : [`    elements = { ${elements.join(', ')} }`];
 }
@@ -276,9 +370,12 @@ function carried(s: CheckedService, usable: readonly CheckedDestination[], remem
 /**
  * The nft script that replaces the runtime's table with one forwarding exactly these services.
  * `remembered` (by persistence map name) carries the persistence maps' clients over the replacement,
- * so an apply (a health change, a reload) does not make persistent clients start afresh.
+ * so an apply (a health change, a reload) does not make persistent clients start afresh; `counters`
+ * (by name) carries the traffic counters' values, so that they only ever grow while their service
+ * and destination stay.
  */
-export function renderTable(services: readonly VirtualService[], remembered: ReadonlyMap<string, readonly RememberedClient[]> = new Map()): string {
+export function renderTable(services: readonly VirtualService[], remembered: ReadonlyMap<string, readonly RememberedClient[]> = new Map(),
+  counters: ReadonlyMap<string, CounterValues> = new Map()): string {
   const checked = checkServices(services);
   const maps: string[] = [];
   const serviceRules: string[] = [];
@@ -320,16 +417,28 @@ export function renderTable(services: readonly VirtualService[], remembered: Rea
   }
   const chain = (name: string, head: string | undefined, rules: readonly string[]): string =>
     [`  chain ${name} {`, ...(head ? [`    ${head}`] : []), ...rules.map((r) => `    ${r}`), '  }'].join('\n');
+  const traffic = renderTraffic(checked.filter((s) => s.fwmark === undefined).map(counted), counters);
+  const counting = traffic.traffic.length === 0 ? [] : [
+    chain('traffic', undefined, traffic.traffic),
+    chain('traffic_forward', 'type filter hook forward priority filter; policy accept;', ['jump traffic']),
+    chain('traffic_input', 'type filter hook input priority filter; policy accept;', ['iifname != "lo" jump traffic']),
+    chain('traffic_output', 'type filter hook output priority filter; policy accept;', ['jump traffic']),
+    chain('connections', undefined, traffic.connections),
+    chain('connections_postrouting', 'type nat hook postrouting priority srcnat; policy accept;', ['jump connections']),
+    chain('connections_input', 'type nat hook input priority 100; policy accept;', ['jump connections']),
+  ];
   return [
     `table ${TABLE} {}`,
     `delete table ${TABLE}`,
     `table ${TABLE} {`,
     ...maps,
+    ...traffic.objects,
     chain('services', undefined, serviceRules),
     chain('prerouting', 'type nat hook prerouting priority dstnat; policy accept;', ['jump services']),
     chain('output', 'type nat hook output priority -100; policy accept;', ['jump services']),
     chain('remember', 'type filter hook postrouting priority srcnat; policy accept;', rememberRules),
     chain('unserved', 'type filter hook input priority filter; policy accept;', unservedRules),
+    ...counting,
     '}',
     '',
   ].join('\n');
