@@ -22,7 +22,6 @@ export function fileCheckResult(spec: Omit<FileCheckSpec, 'kind' | 'path'>, valu
   return success(startedAt, `file holds ${value}: weight ${spec.baseWeight} ${adjustment < 0 ? '-' : '+'} ${Math.abs(adjustment)}`, weight);
 }
 
-export async function fileCheck(spec: FileCheckSpec): Promise<CheckResult> {
-  const startedAt = performance.now();
+export async function fileCheck(spec: FileCheckSpec, startedAt = performance.now()): Promise<CheckResult> {
   return fileCheckResult(spec, await readTrackFileValue(spec.path), startedAt);
 }

@@ -28,8 +28,7 @@ function judgeBody(spec: HttpCheckSpec, status: number, digest: string, body: st
   return success(startedAt, `status ${status}${expected !== undefined ? ', digest matches' : ''}${spec.regex !== undefined ? `, body ${spec.regexNoMatch ? 'does not match' : 'matches'} the regex` : ''}`);
 }
 
-export function httpCheck(spec: HttpCheckSpec): Promise<CheckResult> {
-  const startedAt = performance.now();
+export function httpCheck(spec: HttpCheckSpec, startedAt = performance.now()): Promise<CheckResult> {
   const maxBody = spec.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const options: RequestOptions = {
     host: spec.host,

@@ -4,8 +4,7 @@
 import { defaultScriptUser, runScript } from '../notify/script.ts';
 import { failure, miscVerdict, success, type CheckResult, type MiscCheckSpec } from './check.ts';
 
-export async function miscCheck(spec: MiscCheckSpec): Promise<CheckResult> {
-  const startedAt = performance.now();
+export async function miscCheck(spec: MiscCheckSpec, startedAt = performance.now()): Promise<CheckResult> {
   let result;
   try {
     result = await runScript(spec.path, [], spec.user ?? defaultScriptUser(), spec.timeoutMs);

@@ -34,8 +34,7 @@ export function isEchoReply(family: 4 | 6, packet: Buffer, id: number, sequence:
     && packet.readUInt16BE(offset + 4) === id && packet.readUInt16BE(offset + 6) === sequence;
 }
 
-export function pingCheck(spec: PingCheckSpec): Promise<CheckResult> {
-  const startedAt = performance.now();
+export function pingCheck(spec: PingCheckSpec, startedAt = performance.now()): Promise<CheckResult> {
   const family = isIPv6(spec.host) ? 6 : 4;
   const target = canonicalIp(spec.host);
   const id = randomInt(0x10000);

@@ -290,8 +290,8 @@ export interface CheckSchedulerOptions {
   onEvent: (event: ScheduleEvent) => void;
   /** Every run, with when it started (performance.now()). */
   onRun?: (server: string, check: string, result: CheckResult, startedAt: number) => void;
-  /** Runs one check; runCheck unless a test substitutes it. */
-  run?: (spec: CheckSpec) => Promise<CheckResult>;
+  /** Runs one check (started at the given performance.now()); runCheck unless a test substitutes it. */
+  run?: (spec: CheckSpec, startedAt: number) => Promise<CheckResult>;
 }
 
 export class CheckScheduler {
@@ -299,6 +299,8 @@ export class CheckScheduler {
   private readonly specs = new Map<string, { server: string; check: string; spec: CheckSpec }>();
   private readonly options: CheckSchedulerOptions;
   private timer: NodeJS.Timeout | undefined;
+  /** The due time the timer is armed for. */
+  private timerDueAt: number | undefined;
   private stopped = false;
   private readonly inFlight = new Set<Promise<void>>();
   /** How late runs started against when they were due: the measure of an overloaded checker. */
@@ -338,31 +340,42 @@ export class CheckScheduler {
     await Promise.all(this.inFlight);
   }
 
-  private wake(): void {
+  /** `now`: a clock reading the caller already has (see run-check.ts on what each one costs). */
+  private wake(now = performance.now()): void {
     if (this.stopped) return;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const now = performance.now();
     for (const key of this.schedule.startDue(now)) {
       this.lateness.record(now - this.schedule.check(key).dueAt);
-      this.launch(key);
+      this.launch(key, now);
     }
+    // Every run's end wakes this too (thousands a second at scale), and its next run is due a
+    // delay_loop later, rarely before what the timer waits for: the timer is re-armed only when the
+    // earliest due time moved.
     const next = this.schedule.nextDueAt();
-    if (next !== undefined) this.timer = setTimeout(() => this.wake(), Math.max(0, next - performance.now()));
+    if (this.timer !== undefined && next === this.timerDueAt) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerDueAt = next;
+    if (next !== undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.wake();
+      }, Math.max(0, next - now));
+    }
   }
 
-  private launch(key: string): void {
+  private launch(key: string, startedAt: number): void {
     const { server, check, spec } = this.specs.get(key)!;
-    const startedAt = performance.now();
     const run = this.options.run ?? runCheck;
-    const done = run(spec)
+    const done = run(spec, startedAt)
       .catch((error: unknown): CheckResult => ({ ok: false, reason: `checker failed: ${(error as Error).message}`, ms: performance.now() - startedAt }))
       .then((result) => {
         this.inFlight.delete(done);
         if (this.stopped) return;
         this.options.onRun?.(server, check, result, startedAt);
-        for (const event of this.schedule.finish(key, result, performance.now())) this.options.onEvent(event);
-        this.wake();
+        // The run's own end, as it measured it: no second clock reading.
+        const end = startedAt + result.ms;
+        for (const event of this.schedule.finish(key, result, end)) this.options.onEvent(event);
+        this.wake(end);
       });
     this.inFlight.add(done);
   }

@@ -24,8 +24,7 @@ export function takeSmtpReplies(buffer: string): { codes: number[]; rest: string
   }
 }
 
-export function smtpCheck(spec: SmtpCheckSpec): Promise<CheckResult> {
-  const startedAt = performance.now();
+export function smtpCheck(spec: SmtpCheckSpec, startedAt = performance.now()): Promise<CheckResult> {
   return new Promise((resolve) => {
     const socket = connect({ host: spec.host, port: spec.port, ...localEndpoint(spec) });
     socket.setEncoding('latin1');

@@ -2,8 +2,7 @@
 import { connect } from 'node:net';
 import { failure, localEndpoint, success, type CheckResult, type TcpCheckSpec } from './check.ts';
 
-export function tcpCheck(spec: TcpCheckSpec): Promise<CheckResult> {
-  const startedAt = performance.now();
+export function tcpCheck(spec: TcpCheckSpec, startedAt = performance.now()): Promise<CheckResult> {
   return new Promise((resolve) => {
     const socket = connect({ host: spec.host, port: spec.port, ...localEndpoint(spec) });
     let settled = false;

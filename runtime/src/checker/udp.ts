@@ -29,8 +29,7 @@ export function replyProblem(reply: Uint8Array, spec: Pick<UdpCheckSpec, 'replyP
   return undefined;
 }
 
-export function udpCheck(spec: UdpCheckSpec): Promise<CheckResult> {
-  const startedAt = performance.now();
+export function udpCheck(spec: UdpCheckSpec, startedAt = performance.now()): Promise<CheckResult> {
   return new Promise((resolve) => {
     const socket = createSocket(isIPv6(spec.host) ? 'udp6' : 'udp4');
     // Without require_reply, silence until the timeout is the pass.
