@@ -69,7 +69,7 @@ test('VRRPv2 passwords: a matching password interoperates; a wrong one is reject
   const authRejects = async (): Promise<number> => {
     const s = await keepaliveStatus(p.h1);
     const instance = (s.children['vrrp']?.status as { instances: InstanceStatus[] } | undefined)?.instances[0];
-    return instance?.counters.rejects['auth'] ?? 0;
+    return instance?.counters.rejects['auth-password'] ?? 0;
   };
   await waitFor('adverts with the wrong password to be rejected', async () => ((await authRejects()) > 0 ? true : undefined), { timeoutMs: 10_000 });
   await waitFor('both to consider themselves master', async () => ((await holders([p.h1, p.h2], p.vip)).length === 2 ? true : undefined), { timeoutMs: 15_000 });

@@ -30,6 +30,8 @@ export interface Frame {
   ipDst: string | undefined;
   /** IPv4 TTL or IPv6 hop limit. */
   ttl: number | undefined;
+  /** An IPsec Authentication Header (auth_type AH), with the VRRP advert it carries in `vrrp`. */
+  ah: { spi: number; sequence: number } | undefined;
   vrrp: VrrpFields | undefined;
   arp: { opcode: number; senderMac: string; senderIp: string; targetIp: string } | undefined;
   /** Unsolicited or solicited neighbour advertisement: its target address. */
@@ -40,7 +42,7 @@ export interface Frame {
 
 const FIELDS = [
   'frame.time_epoch', 'sll.ifindex', 'sll.pkttype', 'sll.src.eth',
-  'ip.src', 'ip.dst', 'ip.ttl', 'ipv6.src', 'ipv6.dst', 'ipv6.hlim',
+  'ip.src', 'ip.dst', 'ip.ttl', 'ipv6.src', 'ipv6.dst', 'ipv6.hlim', 'ah.spi', 'ah.sequence',
   'vrrp.version', 'vrrp.type', 'vrrp.virt_rtr_id', 'vrrp.prio', 'vrrp.addr_count',
   'vrrp.adver_int', 'vrrp.short_adver_int', 'vrrp.auth_type', 'vrrp.checksum.status',
   'vrrp.ip_addr', 'vrrp.ipv6_addr',
@@ -97,6 +99,7 @@ export function parseFrameLine(line: string, ports: ReadonlyMap<number, string>)
   }
   const opcode = num(f('arp.opcode'));
   const target = f('icmpv6.nd.na.target_address');
+  const spi = num(f('ah.spi'));
   return {
     // Epoch seconds with nanosecond digits; keep microseconds in a millisecond float.
     time: Number(time) * 1000,
@@ -105,6 +108,7 @@ export function parseFrameLine(line: string, ports: ReadonlyMap<number, string>)
     ipSrc: f('ip.src') ?? f('ipv6.src'),
     ipDst: f('ip.dst') ?? f('ipv6.dst'),
     ttl: num(f('ip.ttl')) ?? num(f('ipv6.hlim')),
+    ah: spi === undefined ? undefined : { spi, sequence: num(f('ah.sequence')) ?? 0 },
     vrrp,
     arp: opcode === undefined ? undefined : {
       opcode,

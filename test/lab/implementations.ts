@@ -96,8 +96,9 @@ export interface VrrpInstanceOptions {
   unicast?: { source: string; peers: readonly string[] };
   nopreempt?: boolean;
   preemptDelay?: number;
-  /** v2 simple password authentication. */
+  /** v2 authentication with this password: a simple password, or under `authType` AH an IPsec AH key. */
   password?: string;
+  authType?: 'PASS' | 'AH';
 }
 
 /** Renders a keepalived.conf with one VRRP instance, in the syntax both implementations read. */
@@ -117,7 +118,7 @@ export function renderVrrpConf(o: VrrpInstanceOptions): string {
     `  advert_int ${o.advertInt}`,
   ];
   if (o.nopreempt) lines.push('  nopreempt');
-  if (o.password !== undefined) lines.push('  authentication {', '    auth_type PASS', `    auth_pass ${o.password}`, '  }');
+  if (o.password !== undefined) lines.push('  authentication {', `    auth_type ${o.authType ?? 'PASS'}`, `    auth_pass ${o.password}`, '  }');
   if (o.preemptDelay !== undefined) lines.push(`  preempt_delay ${o.preemptDelay}`);
   if (o.unicast) {
     lines.push(`  unicast_src_ip ${o.unicast.source}`, '  unicast_peer {', ...o.unicast.peers.map((p) => `    ${p}`), '  }');

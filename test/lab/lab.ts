@@ -278,8 +278,11 @@ export class Lab implements AsyncDisposable {
     this.management = { link, address };
   }
 
-  /** Captures one segment (default the first): every frame, stamped when its sender sent it. */
-  async capture(segment?: string, filter = 'vrrp or ip6 proto 112 or arp or icmp or icmp6'): Promise<SegmentCapture> {
+  /**
+   * Captures one segment (default the first): every frame, stamped when its sender sent it. IP
+   * protocol 51 is VRRPv2 under auth_type AH.
+   */
+  async capture(segment?: string, filter = 'vrrp or ip proto 51 or ip6 proto 112 or arp or icmp or icmp6'): Promise<SegmentCapture> {
     const seg = this.segment(segment);
     // dumpcap keeps a temporary capture file: in the lab's directory, it goes with the lab.
     const capture = await SegmentCapture.start(['ip', 'netns', 'exec', seg.netns], seg.ports, filter, { ...this.env, TMPDIR: this.dir });

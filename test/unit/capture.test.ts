@@ -31,6 +31,16 @@ test('a VRRPv2 interval in seconds becomes centiseconds; a bad checksum is repor
   assert.equal(f?.vrrp?.priority, 0);
   assert.equal(f?.vrrp?.authType, 1);
   assert.equal(f?.vrrp?.checksum, 'bad');
+  assert.equal(f?.ah, undefined);
+});
+
+test('a VRRPv2 advert under an IPsec AH: the AH\'s SPI and sequence number, and the advert inside', () => {
+  const f = parseFrameLine(line({
+    'frame.time_epoch': '1.5', 'sll.ifindex': '4', 'sll.pkttype': '3', 'ip.src': '198.18.0.2', 'ip.ttl': '255', 'ah.spi': '0xc6120002', 'ah.sequence': '17',
+    'vrrp.version': '2', 'vrrp.virt_rtr_id': '7', 'vrrp.prio': '100', 'vrrp.adver_int': '1', 'vrrp.auth_type': '2', 'vrrp.checksum.status': '1',
+  }), ports);
+  assert.deepEqual(f?.ah, { spi: 0xc6120002, sequence: 17 });
+  assert.equal(f?.vrrp?.authType, 2);
 });
 
 test('gratuitous ARP and neighbour advertisements are decoded; IPv6 hop limit is the ttl', () => {

@@ -38,7 +38,11 @@ test('a typical HA pair: global_defs, a weighted vrrp_script, VIPs with options,
   assert.equal(vi!.priority, 150);
   assert.equal(vi!.advertIntCs, 100);
   assert.equal(vi!.version, undefined);
-  assert.deepEqual(vi!.authentication, { at: { file: fixture('ha-pair.conf'), line: 30, col: 5 }, authType: 'PASS', authPass: 's3cret' });
+  assert.deepEqual(vi!.authentication, {
+    at: { file: fixture('ha-pair.conf'), line: 30, col: 5 },
+    fieldAt: { authType: { file: fixture('ha-pair.conf'), line: 31, col: 9 }, authPass: { file: fixture('ha-pair.conf'), line: 32, col: 9 } },
+    authType: 'PASS', authPass: 's3cret',
+  });
   assert.deepEqual(vi!.virtualIpaddress.map(({ at: _, ...v }) => v), [
     { address: '198.18.0.100', prefixLength: 24, dev: 'eth0', label: 'eth0:vip', noTrack: false },
     { address: '198.18.0.101', prefixLength: 32, noTrack: false },
@@ -260,9 +264,12 @@ test('bad values are errors at the value', () => {
   ]);
 });
 
-test('authentication: AH is refused, PASS longer than 8 characters is truncated with a warning', () => {
-  assert.deepEqual(errorsOf(lines(...instance('VI_1', 1, '  authentication {', '    auth_type AH', '    auth_pass secret', '  }'))), [
-    'test.conf:5:15: auth_type: auth_type AH is not supported by keepalive (RFC 3768 dropped it, and it does not interoperate); use PASS or no authentication',
+test('authentication: PASS and AH; an unknown type is refused, PASS longer than 8 characters is truncated with a warning', () => {
+  const ah = parseConfigText(lines(...instance('VI_1', 1, '  authentication {', '    auth_type AH', '    auth_pass secret', '  }')), 'ah.conf');
+  assert.equal(ah.config.vrrpInstances[0]!.authentication!.authType, 'AH');
+  assert.deepEqual(ah.warnings, [], 'AH is no password in clear');
+  assert.deepEqual(errorsOf(lines(...instance('VI_1', 1, '  authentication {', '    auth_type SHA', '    auth_pass secret', '  }'))), [
+    'test.conf:5:15: auth_type: unknown auth_type "SHA": expected PASS or AH',
     'test.conf:4:3: authentication has no auth_type',
   ].sort((a, b) => (a < b ? -1 : 1)));
   const { config, warnings } = parseConfigText(lines(...instance('VI_1', 1, '  authentication {', '    auth_type PASS', '    auth_pass 0123456789', '  }')), 'a.conf');

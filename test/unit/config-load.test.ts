@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../runtime/src/config/diagnostics.ts';
 import { detectFormat, loadConfig, parseConfigText } from '../../runtime/src/config/load.ts';
 import {
-  instanceAccept, instanceFamily, instanceGarp, instanceMulticastGroup, instancePassword, instancePreemption, instanceStartsAsMaster,
+  instanceAccept, instanceAuthentication, instanceFamily, instanceGarp, instanceMulticastGroup, instancePreemption, instanceStartsAsMaster,
   instanceVersion, scriptTimeoutMs, trackWeight, vrrpSmtpAlert,
 } from '../../runtime/src/config/resolve.ts';
 import { errorsOf, instance, lines } from '../fixtures/config/support.ts';
@@ -110,7 +110,7 @@ test('vrrp_strict, as keepalived enforces it: refusals are errors, resets are wa
   // state MASTER only for the owner; no preempt_delay; no password on the wire.
   assert.deepEqual([v3, v2, owner].map((i) => instanceStartsAsMaster(g, i!)), [false, false, true]);
   assert.deepEqual(instancePreemption(g, v2!), { preempt: true, delayMs: 0 });
-  assert.equal(instancePassword(g, v2!), undefined);
+  assert.equal(instanceAuthentication(g, v2!), undefined);
   assert.deepEqual(warnings, [
     's.conf:16:3: vrrp_strict: state MASTER is ignored; an instance starts as master only as the address owner (priority 255)',
     's.conf:18:3: vrrp_strict: accept mode is turned off for VRRPv2 (RFC 3768 has none)',

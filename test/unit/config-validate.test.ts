@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfigText } from '../../runtime/src/config/load.ts';
+import { instancePreemption, instanceStartsAsMaster } from '../../runtime/src/config/resolve.ts';
 import { errorsOf, instance, lines } from '../fixtures/config/support.ts';
 
 test('missing required settings are errors at the block', () => {
@@ -94,9 +95,36 @@ test('one family per instance; IPv6 needs VRRPv3; unicast peers and sources matc
   parseConfigText(lines(...instance('OK', 1, '  virtual_ipaddress {', '    198.18.0.1', '  }', '  virtual_ipaddress_excluded {', '    2001:db8::1', '  }')), 'ok.conf');
 });
 
-test('authentication is VRRPv2 only', () => {
+test('authentication is VRRPv2 only, and AH IPv4 only, as keepalived refuses them', () => {
   assert.deepEqual(errorsOf(lines(...instance('VI_1', 1, '  version 3', '  authentication {', '    auth_type PASS', '    auth_pass x', '  }'))), [
     'test.conf:5:3: authentication exists only in VRRPv2 (RFC 5798 removed it)',
+  ]);
+  assert.deepEqual(errorsOf(lines(...instance('VI_1', 1, '  version 3', '  authentication {', '    auth_type AH', '    auth_pass x', '  }'))), [
+    'test.conf:5:3: authentication exists only in VRRPv2 (RFC 5798 removed it)',
+  ]);
+  assert.deepEqual(errorsOf(lines(...instance('VI_1', 1, '  authentication {', '    auth_type AH', '    auth_pass x', '  }', '  virtual_ipaddress {', '    2001:db8::1', '  }'))), [
+    'test.conf:5:5: auth_type AH is for IPv4 only: its ICV covers the IPv4 header, and keepalived refuses AH with IPv6',
+  ]);
+  assert.deepEqual(errorsOf(JSON.stringify({ vrrpInstances: { VI_1: {
+    interface: 'eth0', virtualRouterId: 1, virtualIpaddress: ['2001:db8::1'], authentication: { authType: 'AH', authPass: 'x' },
+  } } }), 'v.json'), [
+    'v.json:1:130: authType AH is for IPv4 only: its ICV covers the IPv4 header, and keepalived refuses AH with IPv6',
+  ]);
+});
+
+test('auth_type AH: state MASTER is ignored but for the address owner, as keepalived does, and nopreempt then holds', () => {
+  const vip = (address: string): string[] => ['  virtual_ipaddress {', `    ${address}`, '  }'];
+  const ah = ['  authentication {', '    auth_type AH', '    auth_pass secret', '  }'];
+  const { config, warnings } = parseConfigText(lines(
+    ...instance('AH', 1, '  state MASTER', '  priority 100', '  nopreempt', ...ah, ...vip('198.18.0.1')),
+    ...instance('OWNER', 2, '  state MASTER', '  priority 255', ...ah, ...vip('198.18.0.2')),
+    ...instance('PASS', 3, '  state MASTER', '  priority 100', '  authentication {', '    auth_type PASS', '    auth_pass secret', '  }', ...vip('198.18.0.3')),
+  ), 'ah.conf');
+  const g = config.globalDefs;
+  assert.deepEqual(config.vrrpInstances.map((i) => instanceStartsAsMaster(g, i)), [false, true, true]);
+  assert.deepEqual(instancePreemption(g, config.vrrpInstances[0]!), { preempt: false, delayMs: 0 });
+  assert.deepEqual(warnings.filter((w) => !w.includes('sent in clear')), [
+    'ah.conf:4:3: state MASTER is ignored with auth_type AH but for the address owner (priority 255): the instance starts as backup, to learn the group\'s AH sequence numbers first, as keepalived does',
   ]);
 });
 

@@ -18,7 +18,7 @@ function instance(name: string, over: Partial<InstanceStatus> = {}): InstanceSta
     addressDevices: { '198.18.0.100/24': 'eth0', '198.18.0.101/24': 'eth0', '198.18.0.200/32': 'lo' },
     garpDelayMs: 5000, lastTransitionAt: '2026-01-01T00:00:00.000Z',
     timers: { advertIntervalCs: 100, masterAdverIntervalCs: 100, skewTimeMs: 0, masterDownIntervalMs: 0, nextAdvertInMs: 0, masterDownInMs: undefined },
-    counters: { advertsSent: 42, advertsReceived: 7, priorityZeroSent: 1, priorityZeroReceived: 2, becomeMaster: 3, releaseMaster: 2, rejects: { ttl: 4, auth: 5, short: 1, 'address-count': 1 } },
+    counters: { advertsSent: 42, advertsReceived: 7, priorityZeroSent: 1, priorityZeroReceived: 2, becomeMaster: 3, releaseMaster: 2, rejects: { ttl: 4, 'auth-hmac': 3, 'auth-password': 2, 'auth-mismatch': 6, short: 1, 'address-count': 1 } },
     transitions: [],
     ...over,
   };
@@ -95,6 +95,7 @@ test('VRRP metrics under keepalived-exporter names: one state series per VIP, ip
   has('keepalived_ip_ttl_errors_total{iname="VI_1",intf="eth0",vrid="51"} 4');
   has('keepalived_authentication_failure_total{iname="VI_1",intf="eth0",vrid="51"} 5');
   has('keepalived_authentication_invalid_total{iname="VI_1",intf="eth0",vrid="51"} 0');
+  has('keepalived_authentication_mismatch_total{iname="VI_1",intf="eth0",vrid="51"} 6');
   has('keepalived_advertisements_interval_errors_total{iname="VI_2",intf="eth1",vrid="52"} 0');
   has('keepalived_priority_zero_sent_total{iname="VI_1",intf="eth0",vrid="51"} 1');
   has('keepalived_priority_zero_received_total{iname="VI_1",intf="eth0",vrid="51"} 2');

@@ -2,15 +2,13 @@
 // judge of our checksums (v2 plain, v3 with the IPv4 and IPv6 pseudo-headers).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { run } from '../lab/exec.ts';
 import {
-  acceptAdvert, decodeAdvert, encodeAdvert, AUTH_PASSWORD,
+  acceptAdvert, decodeAdvert, encodeAdvert, AUTH_AH, AUTH_PASSWORD,
   type Advert, type IpContext,
 } from '../../runtime/src/vrrp/packet.ts';
 import { internetChecksum } from '../../runtime/src/net/checksum.ts';
 import { ipToBytes } from '../../runtime/src/net/ip.ts';
+import { tsharkFields } from './pcap-support.ts';
 
 const v4: IpContext = { source: '198.18.0.1', destination: '224.0.0.18' };
 const v6: IpContext = { source: 'fe80::1', destination: 'ff02::12' };
@@ -95,11 +93,18 @@ test('configuration checks: TTL, version, VRID, authentication, v2 interval, add
   const decoded = (a: Advert) => { const r = decodeAdvert(encodeAdvert(a, v4), v4); assert.ok(r.ok); return r.advert; };
   assert.equal(acceptAdvert(decoded(v2Advert), 255, v2rules), undefined, 'address order does not matter');
   assert.equal(acceptAdvert(decoded({ ...v2Advert, intervalCs: 200 }), 255, v2rules)?.reason, 'interval');
-  assert.equal(acceptAdvert(decoded(v2Advert), 255, { ...v2rules, password: 'pw' })?.reason, 'auth');
+  const pass = (password: string) => ({ ...v2rules, authentication: { type: 'PASS' as const, password } });
+  assert.equal(acceptAdvert(decoded(v2Advert), 255, pass('pw'))?.reason, 'auth-mismatch');
   const signed = decoded({ ...v2Advert, authType: AUTH_PASSWORD, authData: Buffer.from('pw') });
-  assert.equal(acceptAdvert(signed, 255, { ...v2rules, password: 'pw' }), undefined);
-  assert.equal(acceptAdvert(signed, 255, { ...v2rules, password: 'other' })?.detail, 'wrong password');
-  assert.equal(acceptAdvert(signed, 255, v2rules)?.reason, 'auth', 'a password where none is configured');
+  assert.equal(acceptAdvert(signed, 255, pass('pw')), undefined);
+  assert.deepEqual(acceptAdvert(signed, 255, pass('other')), { reason: 'auth-password', detail: 'wrong password' });
+  assert.equal(acceptAdvert(signed, 255, v2rules)?.reason, 'auth-mismatch', 'a password where none is configured');
+  // AH: the header was verified by the caller; the advert itself must say auth type 2.
+  const ah = { ...v2rules, authentication: { type: 'AH' as const, password: 'pw' } };
+  assert.equal(acceptAdvert(decoded({ ...v2Advert, authType: AUTH_AH }), 255, ah), undefined);
+  assert.equal(acceptAdvert(signed, 255, ah)?.reason, 'auth-mismatch', 'a password under AH');
+  assert.equal(acceptAdvert(decoded({ ...v2Advert, authType: AUTH_AH }), 255, pass('pw'))?.reason, 'auth-mismatch', 'AH where a password is configured');
+  assert.deepEqual(acceptAdvert(decoded({ ...v2Advert, authType: 3 }), 255, ah), { reason: 'auth-invalid', detail: 'unknown auth type 3' });
 });
 
 test('encoding refuses what cannot be put on the wire', () => {
@@ -110,23 +115,6 @@ test('encoding refuses what cannot be put on the wire', () => {
   assert.throws(() => encodeAdvert(v3Advert, v6), /family/);
   assert.throws(() => encodeAdvert({ ...v2Advert, addresses: [] }, v6), /IPv4 only/);
 });
-
-/** A pcap file of raw IP packets (LINKTYPE_RAW), for tshark to judge. */
-function pcap(packets: Buffer[]): Buffer {
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(65535, 16);
-  header.writeUInt32LE(101, 20);
-  return Buffer.concat([header, ...packets.flatMap((p, i) => {
-    const record = Buffer.alloc(16);
-    record.writeUInt32LE(i, 0);
-    record.writeUInt32LE(p.length, 8);
-    record.writeUInt32LE(p.length, 12);
-    return [record, p];
-  })]);
-}
 
 function ipPacket(ip: IpContext, payload: Buffer): Buffer {
   const [src, dst] = [ipToBytes(ip.source), ipToBytes(ip.destination)];
@@ -145,19 +133,13 @@ function ipPacket(ip: IpContext, payload: Buffer): Buffer {
 
 test('Wireshark decodes our adverts field by field and finds every checksum good', async () => {
   const cases = [[v2Advert, v4], [v3Advert, v4], [v3Advert6, v6], [{ ...v2Advert, authType: AUTH_PASSWORD, authData: Buffer.from('pw') }, v4]] as const;
-  const dir = mkdtempSync(`${tmpdir()}/keepalive-pcap-`);
-  try {
-    writeFileSync(`${dir}/adverts.pcap`, pcap(cases.map(([a, ip]) => ipPacket(ip, encodeAdvert(a, ip)))));
-    const { stdout } = await run(['tshark', '-n', '-r', `${dir}/adverts.pcap`, '-T', 'fields', '-E', 'separator=/t', '-E', 'aggregator=,',
-      '-e', 'vrrp.version', '-e', 'vrrp.virt_rtr_id', '-e', 'vrrp.prio', '-e', 'vrrp.adver_int', '-e', 'vrrp.short_adver_int',
-      '-e', 'vrrp.ip_addr', '-e', 'vrrp.ipv6_addr', '-e', 'vrrp.checksum.status', '-e', 'vrrp.auth_string']);
-    assert.deepEqual(stdout.trim().split('\n').map((l) => l.split('\t')), [
-      ['2', '51', '150', '1', '', '198.18.0.100,198.18.0.101', '', '1', ''],
-      ['3', '7', '254', '', '10', '198.18.0.100', '', '1', ''],
-      ['3', '7', '100', '', '4095', '', '2001:db8::100,2001:db8::101', '1', ''],
-      ['2', '51', '150', '1', '', '198.18.0.100,198.18.0.101', '', '1', 'pw'],
-    ]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const rows = await tsharkFields(cases.map(([a, ip]) => ipPacket(ip, encodeAdvert(a, ip))), [
+    'vrrp.version', 'vrrp.virt_rtr_id', 'vrrp.prio', 'vrrp.adver_int', 'vrrp.short_adver_int', 'vrrp.ip_addr', 'vrrp.ipv6_addr', 'vrrp.checksum.status', 'vrrp.auth_string',
+  ]);
+  assert.deepEqual(rows, [
+    ['2', '51', '150', '1', '', '198.18.0.100,198.18.0.101', '', '1', ''],
+    ['3', '7', '254', '', '10', '198.18.0.100', '', '1', ''],
+    ['3', '7', '100', '', '4095', '', '2001:db8::100,2001:db8::101', '1', ''],
+    ['2', '51', '150', '1', '', '198.18.0.100,198.18.0.101', '', '1', 'pw'],
+  ]);
 });

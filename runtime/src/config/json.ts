@@ -391,10 +391,14 @@ function readVrrpInstance(r: DocumentReader, name: string, at: SourcePos, node: 
     nopreempt: r.boolean,
     preemptDelayMs: r.integer,
     authentication: (n): Authentication => {
-      const o = r.object(n, `${context}.authentication`, { authType: (t) => parseAuthType(r.string(t)), authPass: r.string }, ['authType', 'authPass']);
+      const fieldAt: { authType?: SourcePos; authPass?: SourcePos } = {};
+      const o = r.object(n, `${context}.authentication`, {
+        authType: (t) => { fieldAt.authType = r.at(t); return parseAuthType(r.string(t)); },
+        authPass: (t) => { fieldAt.authPass = r.at(t); return r.string(t); },
+      }, ['authType', 'authPass']);
       const { authPass, warning } = authPassword(o.authPass as string);
       if (warning) r.diagnostics.warn(r.at(n), warning);
-      return { at: r.at(n), authType: o.authType as 'PASS', authPass };
+      return { at: r.at(n), fieldAt, authType: o.authType as 'PASS' | 'AH', authPass };
     },
     virtualIpaddress: r.list(virtualAddress(r, `${context}.virtualIpaddress`)),
     virtualIpaddressExcluded: r.list(virtualAddress(r, `${context}.virtualIpaddressExcluded`)),

@@ -555,15 +555,19 @@ function readUnicastPeer(r: Reader, words: readonly Token[], keyword: Token): Un
 }
 
 function readAuthentication(r: Reader, s: Statement, d: Draft<VrrpInstance>): void {
-  let authType: 'PASS' | undefined;
+  let authType: 'PASS' | 'AH' | undefined;
   let authPass: string | undefined;
+  const fieldAt: { authType?: SourcePos; authPass?: SourcePos } = {};
   for (const t of r.blockOf(s)) {
     try {
-      if (t.keyword.text === 'auth_type') authType = r.convert(r.words(t, 1, 1)[0]!, t.keyword, parseAuthType);
-      else if (t.keyword.text === 'auth_pass') {
+      if (t.keyword.text === 'auth_type') {
+        authType = r.convert(r.words(t, 1, 1)[0]!, t.keyword, parseAuthType);
+        fieldAt.authType = t.keyword.at;
+      } else if (t.keyword.text === 'auth_pass') {
         const { authPass: pass, warning } = authPassword(r.words(t, 1, 1)[0]!.text);
         if (warning) r.diagnostics.warn(t.keyword.at, warning);
         authPass = pass;
+        fieldAt.authPass = t.keyword.at;
       } else refuse(t.keyword, 'authentication', r.diagnostics);
     } catch (error) {
       if (!(error instanceof ValueError)) throw error;
@@ -571,7 +575,7 @@ function readAuthentication(r: Reader, s: Statement, d: Draft<VrrpInstance>): vo
   }
   if (authType === undefined) r.fail(s.keyword.at, 'authentication has no auth_type');
   if (authPass === undefined) r.fail(s.keyword.at, 'authentication has no auth_pass');
-  setField(d, 'authentication', { at: s.keyword.at, authType, authPass }, s.keyword.at);
+  setField(d, 'authentication', { at: s.keyword.at, fieldAt, authType, authPass }, s.keyword.at);
 }
 
 /**

@@ -342,10 +342,14 @@ export interface UnicastPeer {
   readonly maxTtl?: number;
 }
 
-/** VRRPv2 simple-password authentication; AH is refused by the loaders. */
+/**
+ * VRRPv2 authentication: PASS, the password in clear in every advert; AH, an IPsec Authentication
+ * Header (HMAC-MD5-96 keyed with the password) around every advert, IPv4 only.
+ */
 export interface Authentication {
   readonly at: SourcePos;
-  readonly authType: 'PASS';
+  readonly fieldAt: FieldPositions<Authentication>;
+  readonly authType: 'PASS' | 'AH';
   /** At most 8 characters: longer passwords are truncated with a warning, as keepalived does. */
   readonly authPass: string;
 }

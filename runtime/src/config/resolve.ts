@@ -24,10 +24,13 @@ export function instanceVersion(globalDefs: GlobalDefs, instance: VrrpInstance):
 
 /**
  * Whether an instance starts as master: `state MASTER`; under vrrp_strict, as keepalived does,
- * exactly when it is the address owner (priority 255), whatever `state` says.
+ * exactly when it is the address owner (priority 255), whatever `state` says. Under auth_type AH,
+ * as in keepalived, only the address owner may: the others wait to hear the group's sequence numbers.
  */
 export function instanceStartsAsMaster(globalDefs: GlobalDefs, instance: VrrpInstance): boolean {
-  return globalDefs.vrrpStrict ? instance.priority === 255 : instance.state === 'MASTER';
+  if (globalDefs.vrrpStrict) return instance.priority === 255;
+  if (instanceAuthentication(globalDefs, instance)?.type === 'AH' && instance.priority !== 255) return false;
+  return instance.state === 'MASTER';
 }
 
 /**
@@ -40,9 +43,10 @@ export function instancePreemption(globalDefs: GlobalDefs, instance: VrrpInstanc
   return { preempt: !instance.nopreempt || instance.priority === 255, delayMs: globalDefs.vrrpStrict ? 0 : instance.preemptDelayMs };
 }
 
-/** The v2 password adverts carry: none under vrrp_strict, which (like keepalived) ignores authentication. */
-export function instancePassword(globalDefs: GlobalDefs, instance: VrrpInstance): string | undefined {
-  return globalDefs.vrrpStrict ? undefined : instance.authentication?.authPass;
+/** The v2 authentication adverts carry: none under vrrp_strict, which (like keepalived) ignores authentication. */
+export function instanceAuthentication(globalDefs: GlobalDefs, instance: VrrpInstance): { type: 'PASS' | 'AH'; password: string } | undefined {
+  const a = instance.authentication;
+  return globalDefs.vrrpStrict || !a ? undefined : { type: a.authType, password: a.authPass };
 }
 
 /** The multicast group adverts go to (unused when the instance has unicast peers). */

@@ -8,7 +8,7 @@ import type { Diagnostics } from './diagnostics.ts';
 import type {
   Checker, CheckerConnectSettings, FieldPositions, GlobalDefs, KeepaliveConfig, RealServer, SourcePos, TrackRef, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup,
 } from './model.ts';
-import { instanceFamily, instanceVersion, realServerMethod, realServerPort, virtualServerFamily, virtualServerKey } from './resolve.ts';
+import { instanceFamily, instanceStartsAsMaster, instanceVersion, realServerMethod, realServerPort, virtualServerFamily, virtualServerKey } from './resolve.ts';
 
 /** How the user's format writes a setting's name and a value of it: advert_int 0.5 s, or advertIntCs 50. */
 export interface Spelling {
@@ -193,12 +193,21 @@ function checkInstance(config: KeepaliveConfig, i: VrrpInstance, spelling: Spell
     diagnostics.error(advertAt, `${spelling.setting('advertIntCs')} ${advert(i.advertIntCs)}: VRRPv3 needs ${advert(1)}..${advert(V3_ADVERT_MAX_CS)}`);
   }
 
-  if (i.authentication && version === 3) diagnostics.error(i.authentication.at, `${spelling.setting('authentication')} exists only in VRRPv2 (RFC 5798 removed it)`);
-  else if (i.authentication) diagnostics.warn(i.authentication.at, `${spelling.setting('authentication')}: a VRRPv2 password is sent in clear and is no security, only a guard against misconfiguration`);
+  const auth = i.authentication;
+  if (auth?.authType === 'AH' && family === 6) {
+    diagnostics.error(auth.fieldAt.authType ?? auth.at, `${spelling.setting('authType')} AH is for IPv4 only: its ICV covers the IPv4 header, and keepalived refuses AH with IPv6`);
+  } else if (auth && version === 3) {
+    diagnostics.error(auth.at, `${spelling.setting('authentication')} exists only in VRRPv2 (RFC 5798 removed it)`);
+  } else if (auth?.authType === 'PASS') {
+    diagnostics.warn(auth.at, `${spelling.setting('authentication')}: a VRRPv2 password is sent in clear and is no security, only a guard against misconfiguration`);
+  }
+  if (auth?.authType === 'AH' && i.state === 'MASTER' && i.fieldAt.state && i.priority !== 255 && !config.globalDefs.vrrpStrict) {
+    diagnostics.warn(i.fieldAt.state, `${spelling.setting('state')} MASTER is ignored with ${spelling.setting('authType')} AH but for the address owner (priority 255): the instance starts as backup, to learn the group's AH sequence numbers first, as keepalived does`);
+  }
 
   // keepalived ignores these combinations with a warning; instancePreemption (resolve.ts) does the same.
   // (Under vrrp_strict, state MASTER itself is what is ignored: checkStrict says so.)
-  const startsAsMaster = i.state === 'MASTER' && !config.globalDefs.vrrpStrict;
+  const startsAsMaster = !config.globalDefs.vrrpStrict && instanceStartsAsMaster(config.globalDefs, i);
   if (i.nopreempt && i.fieldAt.nopreempt && startsAsMaster) diagnostics.warn(i.fieldAt.nopreempt, `${spelling.setting('nopreempt')} is ignored with ${spelling.setting('state')} MASTER`);
   else if (i.nopreempt && i.fieldAt.nopreempt && i.priority === 255) diagnostics.warn(i.fieldAt.nopreempt, `${spelling.setting('nopreempt')} is ignored for the address owner (priority 255)`);
   if (i.preemptDelayMs > 0 && i.fieldAt.preemptDelayMs && startsAsMaster) diagnostics.warn(i.fieldAt.preemptDelayMs, `${spelling.setting('preemptDelayMs')} is ignored with ${spelling.setting('state')} MASTER`);

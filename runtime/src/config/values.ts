@@ -78,10 +78,9 @@ export function defaultVmacName(vrid: number | undefined): string {
   return `vrrp.${vrid ?? ''}`;
 }
 
-export function parseAuthType(text: string): 'PASS' {
-  if (text === 'PASS') return 'PASS';
-  if (text === 'AH') throw new ValueError('auth_type AH is not supported by keepalive (RFC 3768 dropped it, and it does not interoperate); use PASS or no authentication');
-  throw new ValueError(`unknown auth_type ${JSON.stringify(text)}: expected PASS`);
+export function parseAuthType(text: string): 'PASS' | 'AH' {
+  if (text === 'PASS' || text === 'AH') return text;
+  throw new ValueError(`unknown auth_type ${JSON.stringify(text)}: expected PASS or AH`);
 }
 
 /** A status_code entry: "200" or the inclusive range "200-299" (range limits are validate.ts's). */

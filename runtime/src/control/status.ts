@@ -50,7 +50,7 @@ export interface InstanceStatus {
     /** Transitions to master, and from master to another state (optional: runtimes before metrics). */
     becomeMaster?: number;
     releaseMaster?: number;
-    /** Dropped packets by reason: short, checksum, ttl, version, type, unknown-vrid, auth, ... */
+    /** Dropped packets by reason: short, checksum, ttl, version, type, unknown-vrid, auth-password, auth-hmac, ... (packet.ts's RejectReason) */
     rejects: Record<string, number>;
   };
   transitions: TransitionRecord[];

@@ -31,9 +31,9 @@ const ERROR_COUNTERS: readonly [name: string, help: string, reasons: readonly st
   ['keepalived_ip_ttl_errors_total', 'TTL errors', ['ttl']],
   ['keepalived_invalid_type_received_total', 'Invalid type errors', ['type']],
   ['keepalived_address_list_errors_total', 'Address list errors', ['address-list']],
-  ['keepalived_authentication_invalid_total', 'Authentication invalid', []],
-  ['keepalived_authentication_mismatch_total', 'Authentication mismatch', []],
-  ['keepalived_authentication_failure_total', 'Authentication failure', ['auth']],
+  ['keepalived_authentication_invalid_total', 'Authentication invalid', ['auth-invalid']],
+  ['keepalived_authentication_mismatch_total', 'Authentication mismatch', ['auth-mismatch']],
+  ['keepalived_authentication_failure_total', 'Authentication failure', ['auth-password', 'auth-hmac', 'auth-spi', 'auth-sequence']],
 ];
 
 /** IP protocol numbers, which gen2brain's `proto` label carries. */

@@ -25,8 +25,11 @@ export const IPPROTO_ICMP = 1;
 export const IPPROTO_ICMPV6 = 58;
 export const IPPROTO_IPV6 = 41;
 export const IPPROTO_VRRP = 112;
+/** IPsec Authentication Header, which carries VRRPv2 adverts under keepalived's auth_type AH. */
+export const IPPROTO_AH = 51;
 
 export const IP_TTL = 2;
+export const IP_HDRINCL = 3;
 export const IP_PKTINFO = 8;
 export const IP_RECVTTL = 12;
 export const IP_MULTICAST_IF = 32;

@@ -1,15 +1,18 @@
 // Raw sockets for VRRP and its announcements, on the socket addon:
 //
-// - RawIpSocket: IPv4 or IPv6 raw socket for one IP protocol (112 for VRRP; 58, ICMPv6, for
-//   neighbour advertisements), bound to one interface. It sends with TTL / hop limit 255 and
-//   receives the TTL / hop limit and the destination address and interface as ancillary data.
+// - RawIpSocket: IPv4 or IPv6 raw socket for one IP protocol (112 for VRRP; 51, AH, for VRRPv2
+//   under auth_type AH; 58, ICMPv6, for neighbour advertisements), bound to one interface. It sends
+//   with TTL / hop limit 255 and receives the TTL / hop limit and the destination address and
+//   interface as ancillary data.
 // - PacketSocket: AF_PACKET on one interface, for whole Ethernet frames (gratuitous ARP).
 //
 // IPv4 note: a raw IPv4 socket receives the IP header in front of the payload (IPv6 raw sockets
 // never do). This module parses and strips it: `data` is always the protocol payload (the VRRP
 // message), and for IPv4 the header itself is exposed as `ipHeader`. When sending, the kernel builds
-// the IP header (no IP_HDRINCL) from the socket's options: TTL 255 for unicast and multicast, and for
-// multicast the interface and source address of IP_MULTICAST_IF.
+// the IP header from the socket's options: TTL 255 for unicast and multicast, and for multicast the
+// interface and source address of IP_MULTICAST_IF; unless the socket is `headerIncluded`
+// (IP_HDRINCL), where the caller sends whole IPv4 packets and the kernel fills in only the header
+// checksum, and an Identification left 0.
 //
 // Multicast filtering differs by family (a kernel quirk): an IPv4 socket gets multicast only for the
 // groups it joined itself (IP_MULTICAST_ALL is turned off), but an IPv6 raw socket that is not bound
@@ -20,7 +23,7 @@ import { EventEmitter } from 'node:events';
 import {
   AF_INET, AF_INET6, AF_PACKET, ICMP6_FILTER, IPPROTO_ICMPV6, IPPROTO_IP, IPPROTO_IPV6, IPV6_HOPLIMIT,
   IPV6_JOIN_GROUP, IPV6_LEAVE_GROUP, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_IF, IPV6_MULTICAST_LOOP,
-  IPV6_PKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVPKTINFO, IPV6_UNICAST_HOPS, IP_ADD_MEMBERSHIP,
+  IPV6_PKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVPKTINFO, IPV6_UNICAST_HOPS, IP_ADD_MEMBERSHIP, IP_HDRINCL,
   IP_DROP_MEMBERSHIP, IP_MULTICAST_ALL, IP_MULTICAST_IF, IP_MULTICAST_LOOP, IP_MULTICAST_TTL, IP_PKTINFO, IP_RECVTTL, IP_TTL,
   MSG_TRUNC, SOCK_RAW, SOL_SOCKET, SO_BINDTODEVICE, SO_TIMESTAMPNS,
 } from './linux.ts';
@@ -49,7 +52,7 @@ export interface RawIpMessage {
 
 export interface RawIpSocketOptions {
   family: Family;
-  /** The IP protocol number: 112 for VRRP, 58 for ICMPv6. */
+  /** The IP protocol number: 112 for VRRP, 51 for AH, 58 for ICMPv6. */
   protocol: number;
   /** The interface to bind to and send on: a name, or an index. */
   interface: string | number;
@@ -62,6 +65,8 @@ export interface RawIpSocketOptions {
   receive?: boolean;
   /** IPv4: the source address of multicast packets (IP_MULTICAST_IF); default the kernel's choice. */
   multicastSource?: string;
+  /** IPv4: send() takes whole IPv4 packets, header included (IP_HDRINCL). */
+  headerIncluded?: boolean;
 }
 
 type RawEvents = { message: [message: RawIpMessage]; error: [error: Error] };
@@ -106,7 +111,9 @@ export class RawIpSocket extends EventEmitter<RawEvents> {
         native.setsockoptInt(this.fd, IPPROTO_IP, IP_MULTICAST_ALL, 0);
         native.setsockoptInt(this.fd, IPPROTO_IP, IP_RECVTTL, 1);
         native.setsockoptInt(this.fd, IPPROTO_IP, IP_PKTINFO, 1);
+        if (options.headerIncluded) native.setsockoptInt(this.fd, IPPROTO_IP, IP_HDRINCL, 1);
       } else {
+        if (options.headerIncluded) throw new Error('IP_HDRINCL is for IPv4 sockets');
         native.setsockoptInt(this.fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl);
         native.setsockoptInt(this.fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, ttl);
         native.setsockoptInt(this.fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
@@ -151,7 +158,8 @@ export class RawIpSocket extends EventEmitter<RawEvents> {
   }
 
   /**
-   * Sends one packet; the kernel adds the IP header. `source` picks the source address (IP_PKTINFO /
+   * Sends one packet; the kernel adds the IP header (on a `headerIncluded` socket, `payload` is the
+   * whole IPv4 packet and its header says the source). `source` picks the source address (IP_PKTINFO /
    * IPV6_PKTINFO), e.g. unicast_src_ip; without it the kernel chooses (for ff02::/16, the
    * interface's link-local address). Throws on failure (e.g. ENETDOWN, EADDRNOTAVAIL).
    */

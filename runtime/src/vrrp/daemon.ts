@@ -3,11 +3,13 @@
 // is unchanged is updated in place, so a priority or address change causes no flap.
 import type { ChildRole } from '../watchdog/child.ts';
 import { decodeAdvert } from './packet.ts';
+import { splitAh, type AhPacket } from './ipsec-ah.ts';
+import { IPPROTO_AH, IPPROTO_VRRP } from '../net/linux.ts';
 import { InstanceRunner } from './instance.ts';
 import { ProcessScanner } from './processes.ts';
 import { effectivePriority, FileTracker, ScriptTracker, type ScriptCheck, type TrackerReading } from './tracking.ts';
 import { vrrpPlan, type VrrpPlan } from './from-config.ts';
-import { openNetwork, type VrrpNetwork, type ReceivedPacket } from './network.ts';
+import { openNetwork, type VrrpNetwork, type ReceivedPacket, type VrrpProtocol } from './network.ts';
 import type { InstanceSpec, SyncGroupSpec } from './spec.ts';
 import { nextSyncGroupState, type SyncGroupState } from './sync-group.ts';
 import { NoAcceptFilter } from './no-accept.ts';
@@ -107,33 +109,56 @@ export class VrrpDaemon implements ChildRole {
     await this.updateNoAccept();
   }
 
-  /** Opens one receiving socket per interface and family in use, and closes the ones no longer used. */
+  /**
+   * Opens one receiving socket per interface and family in use, and one for AH (protocol 51) per
+   * interface with an instance under auth_type AH; closes the ones no longer used. Protocol 112 is
+   * listened to even there, so that an advert without AH for an AH instance is counted.
+   */
   private async listen(plan: VrrpPlan): Promise<void> {
-    const wanted = new Map<string, InstanceSpec>();
-    for (const s of plan.instances) wanted.set(`${s.interface}/${s.family}`, s);
+    const wanted = new Map<string, { spec: InstanceSpec; protocol: VrrpProtocol }>();
+    for (const s of plan.instances) {
+      wanted.set(`${s.interface}/${s.family}/${IPPROTO_VRRP}`, { spec: s, protocol: IPPROTO_VRRP });
+      if (s.authentication?.type === 'AH') wanted.set(`${s.interface}/${s.family}/${IPPROTO_AH}`, { spec: s, protocol: IPPROTO_AH });
+    }
     for (const [key, close] of this.listeners) {
       if (!wanted.has(key)) { close(); this.listeners.delete(key); }
     }
-    for (const [key, s] of wanted) {
+    for (const [key, { spec: s, protocol }] of wanted) {
       if (this.listeners.has(key)) continue;
       const groups = [...new Set(plan.instances.filter((x) => x.interface === s.interface && x.family === s.family && !x.unicast).map((x) => x.multicastGroup))];
-      this.listeners.set(key, await this.network!.listen(s.interface, s.family, groups, (p) => this.receive(s.interface, s.family, p)));
+      this.listeners.set(key, await this.network!.listen(s.interface, s.family, protocol, groups, (p) => this.receive(s.interface, s.family, protocol, p)));
     }
   }
 
-  private receive(ifname: string, family: 4 | 6, p: ReceivedPacket): void {
+  private drop(reason: string): void {
+    this.rejects[reason] = (this.rejects[reason] ?? 0) + 1;
+  }
+
+  private receive(ifname: string, family: 4 | 6, protocol: VrrpProtocol, p: ReceivedPacket): void {
     this.packetsReceived++;
-    const decoded = decodeAdvert(p.data, { source: p.source, destination: p.destination });
+    let message = p.data;
+    let ah: AhPacket | undefined;
+    if (protocol === IPPROTO_AH) {
+      // AH is listened to on IPv4 sockets only, which always hand over the IP header.
+      const split = splitAh(p.ipHeader!, p.data);
+      if (!split.ok) {
+        this.drop(split.reason);
+        return;
+      }
+      ah = split.packet;
+      message = ah.vrrp;
+    }
+    const decoded = decodeAdvert(message, { source: p.source, destination: p.destination });
     if (!decoded.ok) {
-      this.rejects[decoded.reason] = (this.rejects[decoded.reason] ?? 0) + 1;
+      this.drop(decoded.reason);
       return;
     }
     const runner = this.byVrid.get(`${ifname}/${family}/${decoded.advert.vrid}`);
     if (!runner) {
-      this.rejects['unknown-vrid'] = (this.rejects['unknown-vrid'] ?? 0) + 1;
+      this.drop('unknown-vrid');
       return;
     }
-    runner.receive(decoded.advert, p.source, p.ttl, p.receivedAt);
+    runner.receive(decoded.advert, p.source, p.ttl, p.receivedAt, ah);
   }
 
   /** Keeps trackers whose definition is unchanged (their state survives a reload), replaces the rest. */

@@ -2,7 +2,7 @@
 // groups, and the settings its notifier needs. Pure.
 import type { IpRoute, IpRule, KeepaliveConfig, LvsSyncDaemon, NotifyScripts as ModelNotifyScripts, TrackRef, VirtualAddress as ModelAddress, VrrpInstance } from '../config/model.ts';
 import {
-  instanceAccept, instanceFamily, instanceGarp, instanceMulticastGroup, instancePassword, instancePreemption, instanceStartsAsMaster,
+  instanceAccept, instanceAuthentication, instanceFamily, instanceGarp, instanceMulticastGroup, instancePreemption, instanceStartsAsMaster,
   instanceVersion, scriptTimeoutMs, trackWeight, vrrpSmtpAlert,
 } from '../config/resolve.ts';
 import { lookupUser } from '../notify/script.ts';
@@ -55,7 +55,7 @@ export function vrrpPlan(input: unknown): VrrpPlan {
 
   const instance = (i: VrrpInstance): InstanceSpec => {
     const preemption = instancePreemption(g, i);
-    const password = instancePassword(g, i);
+    const authentication = instanceAuthentication(g, i);
     // A sync group's trackers are each member's too, without weight: a failure faults the member,
     // and through it the whole group.
     const group = syncGroupOf.get(i.name);
@@ -75,7 +75,7 @@ export function vrrpPlan(input: unknown): VrrpPlan {
       startAsMaster: instanceStartsAsMaster(g, i),
       preempt: preemption.preempt,
       preemptDelayMs: preemption.delayMs,
-      ...(password === undefined ? {} : { password }),
+      ...(authentication === undefined ? {} : { authentication }),
       virtualAddresses: i.virtualIpaddress.map(address),
       excludedAddresses: i.virtualIpaddressExcluded.map(address),
       multicastGroup: instanceMulticastGroup(g, i),

@@ -2,7 +2,11 @@
 // actions it asks for carried out through the VRRP child's network edge (adverts, virtual addresses,
 // gratuitous ARP / neighbour advertisements) and its notifiers.
 import { performance } from 'node:perf_hooks';
-import { acceptAdvert, encodeAdvert, AUTH_NONE, AUTH_PASSWORD, type Advert } from './packet.ts';
+import { acceptAdvert, encodeAdvert, AUTH_AH, AUTH_NONE, AUTH_PASSWORD, type Advert } from './packet.ts';
+import {
+  acceptSequence, afterAdvert, ahKey, nextIdentification, nextSequence, onBecomingMaster, sealAdvert, verifyAh, FRESH_SEQUENCE,
+  type AhPacket, type AhSequence,
+} from './ipsec-ah.ts';
 import { createInstance, nextDeadline, step, type Action, type Event, type Instance } from './state-machine.ts';
 import { masterDownIntervalMs, skewTimeMs } from './timers.ts';
 import type { InstanceSpec, VirtualAddress } from './spec.ts';
@@ -12,6 +16,8 @@ import { log } from '../log.ts';
 /** What an instance needs from the network edge. */
 export interface InstanceIo {
   sendAdvert(message: Buffer, source: string, destination: string, ifname: string): void;
+  /** Sends a whole IPv4 packet, header included: an AH-authenticated advert, whose ICV covers the IP header. */
+  sendIpPacket(packet: Buffer, destination: string, ifname: string): void;
   addAddress(ifname: string, vip: VirtualAddress, family: 4 | 6): Promise<void>;
   deleteAddress(ifname: string, vip: VirtualAddress, family: 4 | 6): Promise<void>;
   /** One gratuitous ARP (IPv4) or unsolicited neighbour advertisement (IPv6) for the address. */
@@ -58,6 +64,9 @@ export class InstanceRunner {
   private readonly counters = { advertsSent: 0, advertsReceived: 0, priorityZeroSent: 0, priorityZeroReceived: 0, becomeMaster: 0, releaseMaster: 0, rejects: {} as Record<string, number> };
   /** When the last transition happened (ms since the epoch; the start when none has). */
   private lastTransitionAt = Date.now();
+  /** auth_type AH: the sequence counter (what was last sent or accepted) and the next IPv4 Identification. */
+  private ahSequence: AhSequence = FRESH_SEQUENCE;
+  private ahIdentification = 1;
 
   constructor(spec: InstanceSpec, io: InstanceIo, onTransition: TransitionListener, routing?: InstanceRouting) {
     this.spec = spec;
@@ -106,20 +115,36 @@ export class InstanceRunner {
   }
 
   /**
-   * An advert for this VRID, already decoded: checked against the configuration, then stepped at the
-   * time the kernel received it (ms since the epoch), so that the down timer counts from its arrival
-   * and not from whenever the event loop read it.
+   * An advert for this VRID, already decoded (from inside its AH, if it came in one): checked against
+   * the configuration, then stepped at the time the kernel received it (ms since the epoch), so that
+   * the down timer counts from its arrival and not from whenever the event loop read it.
    */
-  receive(advert: Advert, source: string, ttl: number, receivedAt: number): void {
+  receive(advert: Advert, source: string, ttl: number, receivedAt: number, ah?: AhPacket): void {
     const peer = this.spec.unicast?.peers.find((p) => p.address === source);
     if (this.spec.unicast && !peer) {
       this.reject('unknown-peer');
       return;
     }
+    const auth = this.spec.authentication;
+    if ((ah !== undefined) !== (auth?.type === 'AH')) {
+      this.reject('auth-mismatch');
+      return;
+    }
+    if (ah && auth) {
+      // Nothing in the packet is trusted before its ICV verifies. The counter then moves whatever
+      // the later checks say, as keepalived's does.
+      const bad = verifyAh(ah, ahKey(auth.password), this.spec.unicast !== undefined);
+      const sequence = bad ? undefined : acceptSequence(this.ahSequence, ah.sequence);
+      if (!sequence) {
+        this.reject(bad?.reason ?? 'auth-sequence');
+        return;
+      }
+      this.ahSequence = sequence;
+    }
     const problem = acceptAdvert(advert, ttl, {
       version: this.spec.version, vrid: this.spec.vrid, intervalCs: this.spec.intervalCs,
       addresses: this.spec.virtualAddresses.map((v) => v.address),
-      ...(this.spec.password === undefined ? {} : { password: this.spec.password }),
+      ...(auth === undefined ? {} : { authentication: auth }),
       ...(peer && (peer.minTtl !== undefined || peer.maxTtl !== undefined) ? { ttl: { min: peer.minTtl ?? 0, max: peer.maxTtl ?? 255 } } : {}),
       // vrrp_skip_check_adv_addr: the master already followed had its address list checked once.
       checkAddresses: !(this.spec.skipCheckAdvertAddresses && source === this.machine.masterAddress),
@@ -132,8 +157,10 @@ export class InstanceRunner {
     if (advert.priority === 0) this.counters.priorityZeroReceived++;
     const arrival = receivedAt - performance.timeOrigin;
     const at = now();
+    const was = this.machine.state;
     // A receive time from the future, or from long ago (the wall clock moved), is not trusted.
     this.dispatch({ type: 'advert', priority: advert.priority, intervalCs: advert.intervalCs, source }, arrival <= at && at - arrival < 1000 ? arrival : at);
+    if (ah) this.ahSequence = afterAdvert(this.ahSequence, ah.sequence, advert.priority, was, this.machine.state);
   }
 
   reject(reason: string): void {
@@ -149,6 +176,8 @@ export class InstanceRunner {
   private dispatch(event: Event, at = now()): void {
     const { instance, actions } = step(this.machine, event, at);
     this.machine = instance;
+    // Before the first advert as master goes out.
+    if (actions.some((a) => a.type === 'transition' && a.to === 'master')) this.ahSequence = onBecomingMaster(this.ahSequence);
     for (const action of actions) this.perform(action);
     this.arm();
   }
@@ -199,26 +228,43 @@ export class InstanceRunner {
     return this.spec.unicast ? this.spec.unicast.peers.map((p) => p.address) : [this.spec.multicastGroup];
   }
 
+  /** The advert to `destination`: the VRRP message, or under AH the whole IPv4 packet around it. */
   private encode(priority: number, destination: string): Buffer {
     const s = this.spec;
+    const auth = s.authentication;
+    const source = this.machine.settings.primaryAddress;
     const advert: Advert = {
       version: s.version, vrid: s.vrid, priority, intervalCs: s.intervalCs,
       addresses: s.virtualAddresses.map((v) => v.address),
-      ...(s.version === 2 ? { authType: s.password === undefined ? AUTH_NONE : AUTH_PASSWORD, authData: Buffer.from(s.password ?? '') } : {}),
+      ...(s.version === 2 ? {
+        authType: auth === undefined ? AUTH_NONE : auth.type === 'PASS' ? AUTH_PASSWORD : AUTH_AH,
+        authData: Buffer.from(auth?.type === 'PASS' ? auth.password : ''),
+      } : {}),
     };
-    return encodeAdvert(advert, { source: this.machine.settings.primaryAddress, destination });
+    const message = encodeAdvert(advert, { source, destination });
+    if (auth?.type !== 'AH') return message;
+    return sealAdvert({
+      vrrp: message, source, destination, identification: this.ahIdentification, sequence: this.ahSequence.last,
+      key: ahKey(auth.password), unicast: s.unicast !== undefined,
+    });
   }
 
   private sendAdvert(priority: number): void {
+    const ah = this.spec.authentication?.type === 'AH';
+    // One sequence number and Identification per advert, the same to every unicast peer, as keepalived.
+    if (ah) this.ahSequence = nextSequence(this.ahSequence);
     for (const destination of this.destinations()) {
       try {
-        this.io.sendAdvert(this.encode(priority, destination), this.machine.settings.primaryAddress, destination, this.sendInterface);
+        const packet = this.encode(priority, destination);
+        if (ah) this.io.sendIpPacket(packet, destination, this.sendInterface);
+        else this.io.sendAdvert(packet, this.machine.settings.primaryAddress, destination, this.sendInterface);
         this.counters.advertsSent++;
         if (priority === 0) this.counters.priorityZeroSent++;
       } catch (error) {
         log('warn', `(${this.name}) advert to ${destination} not sent: ${(error as Error).message}`);
       }
     }
+    if (ah) this.ahIdentification = nextIdentification(this.ahIdentification);
   }
 
   private allAddresses(): VirtualAddress[] {

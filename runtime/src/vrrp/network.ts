@@ -1,18 +1,22 @@
-// The VRRP child's network edge: raw protocol-112 sockets per interface and family, virtual addresses
+// The VRRP child's network edge: raw protocol-112 sockets per interface and family (and protocol-51
+// ones, IPv4, for auth_type AH, on which the advert's whole IP packet is built here), virtual addresses
 // through rtnetlink, gratuitous ARP through a packet socket and unsolicited neighbour advertisements
 // through an ICMPv6 socket, and a mirror of the kernel's links and addresses kept by rtnetlink events.
 import { RawIpSocket, PacketSocket, openNeighbourAdvertSocket } from '../net/raw-socket.ts';
 import { Rtnetlink, IFA_F_SECONDARY, type AddressInfo, type LinkInfo } from '../net/rtnetlink.ts';
 import { buildGratuitousArp } from '../net/arp.ts';
 import { buildNeighbourAdvert, ALL_NODES } from '../net/ndisc.ts';
-import { IPPROTO_VRRP, SOL_SOCKET, SO_RCVBUFFORCE } from '../net/linux.ts';
+import { IPPROTO_AH, IPPROTO_VRRP, SOL_SOCKET, SO_RCVBUFFORCE } from '../net/linux.ts';
 import { setsockoptInt } from '../net/native.ts';
 import type { InstanceIo } from './instance.ts';
 import type { VirtualAddress } from './spec.ts';
 import { log } from '../log.ts';
 
 export interface ReceivedPacket {
+  /** The IP payload: the VRRP message, or for protocol 51 the AH and the VRRP message after it. */
   data: Buffer;
+  /** IPv4: the IP header as received (the AH's ICV covers it). */
+  ipHeader?: Buffer;
   source: string;
   destination: string;
   ttl: number;
@@ -21,12 +25,17 @@ export interface ReceivedPacket {
 }
 
 export interface VrrpNetwork extends InstanceIo {
-  /** Receives VRRP on the interface, joined to the multicast groups; returns a function that stops it. */
-  listen(ifname: string, family: 4 | 6, groups: readonly string[], onPacket: (p: ReceivedPacket) => void): Promise<() => void>;
+  /**
+   * Receives IP protocol 112 (VRRP) or 51 (AH, IPv4) on the interface, joined to the multicast
+   * groups; returns a function that stops it.
+   */
+  listen(ifname: string, family: 4 | 6, protocol: VrrpProtocol, groups: readonly string[], onPacket: (p: ReceivedPacket) => void): Promise<() => void>;
   /** Whether the interface is up with a carrier; undefined when there is no such interface. */
   linkUp(ifname: string): boolean | undefined;
   close(): Promise<void>;
 }
+
+export type VrrpProtocol = typeof IPPROTO_VRRP | typeof IPPROTO_AH;
 
 export async function openNetwork(onLinkChange: () => void): Promise<VrrpNetwork> {
   const network = new KernelNetwork(onLinkChange);
@@ -78,11 +87,12 @@ class KernelNetwork implements VrrpNetwork {
     return link ? link.up && link.running : undefined;
   }
 
-  private socket(ifname: string, family: 4 | 6): RawIpSocket {
-    const key = `${ifname}/${family}`;
+  private socket(ifname: string, family: 4 | 6, protocol: VrrpProtocol): RawIpSocket {
+    const key = `${ifname}/${family}/${protocol}`;
     let socket = this.sockets.get(key);
     if (!socket) {
-      socket = new RawIpSocket({ family, protocol: IPPROTO_VRRP, interface: ifname });
+      // AH adverts leave with the IP header this process built: their ICV covers it.
+      socket = new RawIpSocket({ family, protocol, interface: ifname, headerIncluded: protocol === IPPROTO_AH });
       // Room for a burst (many instances, or a flood of junk) while the event loop is busy: 1 MiB,
       // past the default limit, which root may do.
       setsockoptInt(socket.fd, SOL_SOCKET, SO_RCVBUFFORCE, 1 << 20);
@@ -91,8 +101,8 @@ class KernelNetwork implements VrrpNetwork {
     return socket;
   }
 
-  async listen(ifname: string, family: 4 | 6, groups: readonly string[], onPacket: (p: ReceivedPacket) => void): Promise<() => void> {
-    const socket = this.socket(ifname, family);
+  async listen(ifname: string, family: 4 | 6, protocol: VrrpProtocol, groups: readonly string[], onPacket: (p: ReceivedPacket) => void): Promise<() => void> {
+    const socket = this.socket(ifname, family, protocol);
     for (const g of groups) socket.joinGroup(g);
     const listener = (m: ReceivedPacket): void => onPacket(m);
     socket.on('message', listener);
@@ -100,13 +110,17 @@ class KernelNetwork implements VrrpNetwork {
     return () => {
       socket.off('message', listener);
       socket.close();
-      this.sockets.delete(`${ifname}/${family}`);
+      this.sockets.delete(`${ifname}/${family}/${protocol}`);
     };
   }
 
   sendAdvert(message: Buffer, source: string, destination: string, ifname: string): void {
     const family = destination.includes(':') ? 6 : 4;
-    this.socket(ifname, family).send(message, destination, { source });
+    this.socket(ifname, family, IPPROTO_VRRP).send(message, destination, { source });
+  }
+
+  sendIpPacket(packet: Buffer, destination: string, ifname: string): void {
+    this.socket(ifname, 4, IPPROTO_AH).send(packet, destination);
   }
 
   async addAddress(ifname: string, vip: VirtualAddress, family: 4 | 6): Promise<void> {
@@ -171,7 +185,9 @@ class KernelNetwork implements VrrpNetwork {
     if (!link) return;
     // Sockets bound to the macvlan go with it.
     for (const map of [this.sockets, this.packetSockets, this.naSockets] as Map<string, { close(): void }>[]) {
-      for (const key of [name, `${name}/4`, `${name}/6`]) { map.get(key)?.close(); map.delete(key); }
+      for (const [key, socket] of map) {
+        if (key === name || key.startsWith(`${name}/`)) { socket.close(); map.delete(key); }
+      }
     }
     await this.rt.deleteLink(link.index);
     this.links.delete(name);

@@ -9,9 +9,13 @@ import { canonicalIp, ipFromBytes, ipToBytes } from '../net/ip.ts';
 
 export const VRRP_PROTOCOL = 112;
 export const ADVERTISEMENT = 1;
-/** v2 "simple text password" authentication (RFC 2338; deprecated by RFC 3768, still spoken). */
+/**
+ * v2 authentication types (RFC 2338 section 5.3.6; RFC 3768 deprecated both, keepalived still speaks
+ * them): a simple text password, or an IPsec AH header around the advert (see ipsec-ah.ts).
+ */
 export const AUTH_NONE = 0;
 export const AUTH_PASSWORD = 1;
+export const AUTH_AH = 2;
 
 export interface Advert {
   version: 2 | 3;
@@ -21,15 +25,21 @@ export interface Advert {
   intervalCs: number;
   /** The virtual addresses carried, in wire order. */
   addresses: string[];
-  /** v2 only: the auth type and the 8 bytes of authentication data (NUL padded). */
+  /** v2 only: the auth type and the 8 bytes of authentication data (NUL padded; zero under AH). */
   authType?: number;
   authData?: Buffer;
 }
 
-/** Why a received packet was dropped; the runtime counts each reason. */
+/**
+ * Why a received packet was dropped; the runtime counts each reason. The auth-* reasons are
+ * keepalived's three authentication counters: auth-invalid an auth type it does not know,
+ * auth-mismatch another auth type (or AH's presence or absence) than configured, and the rest a
+ * failure of the configured one (a wrong password; AH: a bad ICV, a bad SPI, a replayed sequence number).
+ */
 export type RejectReason =
   | 'short' | 'version' | 'type' | 'checksum' | 'address-count' | 'interval'
-  | 'ttl' | 'unknown-vrid' | 'auth' | 'address-list' | 'family';
+  | 'ttl' | 'unknown-vrid' | 'address-list' | 'family'
+  | 'auth-invalid' | 'auth-mismatch' | 'auth-password' | 'auth-hmac' | 'auth-spi' | 'auth-sequence' | 'ah-next-header';
 
 export type DecodeResult = { ok: true; advert: Advert } | { ok: false; reason: RejectReason; detail: string };
 
@@ -144,8 +154,11 @@ export interface AcceptRules {
   vrid: number;
   intervalCs: number;
   addresses: readonly string[];
-  /** v2 simple password, at most 8 bytes; undefined for no authentication. */
-  password?: string;
+  /**
+   * v2 authentication: a simple password (at most 8 bytes), or AH, whose adverts carry auth type 2
+   * and whose header the caller has verified with the password as key (ipsec-ah.ts); undefined for none.
+   */
+  authentication?: { type: 'PASS' | 'AH'; password: string };
   /**
    * The TTLs accepted: 255 only (the RFC's rule, and the default), or a unicast peer's
    * min_ttl..max_ttl, which keepalived allows for peers that are routed to.
@@ -162,12 +175,16 @@ export function acceptAdvert(advert: Advert, ttl: number, rules: AcceptRules): {
   if (advert.version !== rules.version) return { reason: 'version', detail: `version ${advert.version}, configured ${rules.version}` };
   if (advert.vrid !== rules.vrid) return { reason: 'unknown-vrid', detail: `VRID ${advert.vrid}` };
   if (advert.version === 2) {
-    const expectedType = rules.password === undefined ? AUTH_NONE : AUTH_PASSWORD;
-    if (advert.authType !== expectedType) return { reason: 'auth', detail: `auth type ${advert.authType}, configured ${expectedType}` };
-    if (rules.password !== undefined) {
+    const auth = rules.authentication;
+    const expectedType = auth === undefined ? AUTH_NONE : auth.type === 'PASS' ? AUTH_PASSWORD : AUTH_AH;
+    if (advert.authType !== AUTH_NONE && advert.authType !== AUTH_PASSWORD && advert.authType !== AUTH_AH) {
+      return { reason: 'auth-invalid', detail: `unknown auth type ${advert.authType}` };
+    }
+    if (advert.authType !== expectedType) return { reason: 'auth-mismatch', detail: `auth type ${advert.authType}, configured ${expectedType}` };
+    if (auth?.type === 'PASS') {
       const expected = Buffer.alloc(AUTH_DATA);
-      Buffer.from(rules.password).subarray(0, AUTH_DATA).copy(expected);
-      if (!advert.authData?.equals(expected)) return { reason: 'auth', detail: 'wrong password' };
+      Buffer.from(auth.password).subarray(0, AUTH_DATA).copy(expected);
+      if (!advert.authData?.equals(expected)) return { reason: 'auth-password', detail: 'wrong password' };
     }
     // v2 has no interval learning: a different interval is a misconfiguration, and the RFC drops it.
     if (advert.intervalCs !== rules.intervalCs) return { reason: 'interval', detail: `interval ${advert.intervalCs / 100} s, configured ${rules.intervalCs / 100} s` };

@@ -71,8 +71,8 @@ export interface InstanceSpec {
   startAsMaster: boolean;
   preempt: boolean;
   preemptDelayMs: number;
-  /** v2 simple password (at most 8 bytes), if authentication is configured. */
-  password?: string;
+  /** v2 authentication, if configured: a simple password, or IPsec AH keyed by it (IPv4), at most 8 bytes. */
+  authentication?: { type: 'PASS' | 'AH'; password: string };
   virtualAddresses: VirtualAddress[];
   /** Added and removed with the others but not carried in adverts. */
   excludedAddresses: VirtualAddress[];
