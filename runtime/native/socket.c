@@ -1,6 +1,6 @@
 // keepalive_socket: the few socket calls Node lacks (raw IP, AF_PACKET and netlink sockets, recvmsg
-// with ancillary data, readiness callbacks, and setns for keepalived's net_namespace), exposed as thin
-// N-API functions. Nothing here knows a
+// with ancillary data, readiness callbacks, and setns for keepalived's net_namespace), and the
+// real-time signals keepalived's dump signals use, exposed as thin N-API functions. Nothing here knows a
 // protocol: addresses, option values, ancillary payloads and packets are byte buffers encoded and
 // decoded in TypeScript (runtime/src/net/). Every socket is non-blocking and close-on-exec.
 #define _GNU_SOURCE
@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -293,11 +294,13 @@ static napi_value js_if_index_to_name(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// Readiness: a libuv poll handle on the fd, calling back into JS on the main thread whenever the
-// socket is readable. Two owners share the struct: libuv (until its close callback) and the JS
-// handle (until its finalizer); whichever lets go last frees it.
+// Readiness and signals: a libuv poll handle on an fd (the socket is readable) or a libuv signal
+// handle (the process received a signal), calling back into JS on the main thread. Two owners share
+// the struct: libuv (until its close callback) and the JS handle (until its finalizer); whichever lets
+// go last frees it.
 typedef struct {
-  uv_poll_t handle;
+  union { uv_poll_t poll; uv_signal_t signal; uv_handle_t any; } handle;
+  int is_signal;
   napi_env env;
   napi_ref callback;
   napi_async_context context;
@@ -323,16 +326,15 @@ static void poller_release_js(Poller *p) {
 static void poller_stop(Poller *p) {
   if (p->stopped) return;
   p->stopped = 1;
-  uv_poll_stop(&p->handle);
-  uv_close((uv_handle_t *)&p->handle, poller_closed);
+  if (p->is_signal) uv_signal_stop(&p->handle.signal);
+  else uv_poll_stop(&p->handle.poll);
+  uv_close(&p->handle.any, poller_closed);
   if (!p->in_callback) poller_release_js(p);
 }
 
 // Calls callback(error|null). Through napi_make_callback, so promise jobs and nextTicks run after
 // it as after any I/O callback; an exception becomes an uncaught exception of the process.
-static void poller_ready(uv_poll_t *handle, int status, int events) {
-  (void)events;
-  Poller *p = handle->data;
+static void poller_call(Poller *p, int status) {
   if (p->stopped) return;
   napi_env env = p->env;
   napi_handle_scope scope;
@@ -364,6 +366,16 @@ static void poller_ready(uv_poll_t *handle, int status, int events) {
   napi_close_handle_scope(env, scope);
 }
 
+static void poller_ready(uv_poll_t *handle, int status, int events) {
+  (void)events;
+  poller_call(handle->data, status);
+}
+
+static void signal_received(uv_signal_t *handle, int signum) {
+  (void)signum;
+  poller_call(handle->data, 0);
+}
+
 // The JS handle was collected (or the environment is going away): stop if unpoll never ran.
 static void poller_finalize(napi_env env, void *data, void *hint) {
   (void)env;
@@ -374,37 +386,89 @@ static void poller_finalize(napi_env env, void *data, void *hint) {
   if (p->closed) free(p);
 }
 
-static napi_value js_poll(napi_env env, napi_callback_info info) {
+// The arguments of poll and signal, (number, callback): reads them, allocates the shared struct and
+// finds the loop. NULL (with a pending exception) when an argument is wrong or memory is short.
+typedef struct { int32_t number; napi_value callback; uv_loop_t *loop; } WatchArgs;
+
+static Poller *poller_new(napi_env env, napi_callback_info info, const char *syscall, WatchArgs *args) {
   size_t argc = 2;
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t fd;
-  if (!arg_int(env, argv, argc, 0, &fd)) return NULL;
+  if (!arg_int(env, argv, argc, 0, &args->number)) return NULL;
   napi_valuetype t = napi_undefined;
   if (argc > 1) napi_typeof(env, argv[1], &t);
-  if (t != napi_function) return throw_type(env, "poll: expected a callback");
-  uv_loop_t *loop;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return throw_errno(env, "poll", EINVAL);
+  if (t != napi_function) { throw_type(env, "expected a callback"); return NULL; }
+  args->callback = argv[1];
+  if (napi_get_uv_event_loop(env, &args->loop) != napi_ok) { throw_errno(env, syscall, EINVAL); return NULL; }
   Poller *p = calloc(1, sizeof *p);
-  if (!p) return throw_errno(env, "poll", ENOMEM);
-  int r = uv_poll_init_socket(loop, &p->handle, fd);
-  if (r < 0) { free(p); return throw_errno(env, "uv_poll_init", -r); }
-  p->handle.data = p;
+  if (!p) { throw_errno(env, syscall, ENOMEM); return NULL; }
   p->env = env;
-  napi_create_reference(env, argv[1], 1, &p->callback);
+  return p;
+}
+
+// Once libuv's handle is started: the JS side of the struct, and the external that owns it.
+static napi_value poller_handle(napi_env env, Poller *p, napi_value callback, const char *resource_name) {
+  napi_create_reference(env, callback, 1, &p->callback);
   napi_value resource, name;
   napi_create_object(env, &resource);
-  napi_create_string_utf8(env, "keepalive:socket", NAPI_AUTO_LENGTH, &name);
+  napi_create_string_utf8(env, resource_name, NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, resource, name, &p->context);
-  r = uv_poll_start(&p->handle, UV_READABLE, poller_ready);
-  if (r < 0) {
-    poller_stop(p);
-    p->finalized = 1;  // no JS handle will ever own it
-    return throw_errno(env, "uv_poll_start", -r);
-  }
   napi_value handle;
   napi_create_external(env, p, poller_finalize, NULL, &handle);
   return handle;
+}
+
+// A handle whose start failed: libuv closes it and frees the struct, as no JS handle will own it.
+static napi_value poller_failed(napi_env env, Poller *p, const char *syscall, int r) {
+  p->stopped = 1;
+  p->released = 1;
+  p->finalized = 1;
+  uv_close(&p->handle.any, poller_closed);
+  return throw_errno(env, syscall, -r);
+}
+
+static napi_value js_poll(napi_env env, napi_callback_info info) {
+  WatchArgs args;
+  Poller *p = poller_new(env, info, "poll", &args);
+  if (!p) return NULL;
+  int r = uv_poll_init_socket(args.loop, &p->handle.poll, args.number);
+  if (r < 0) { free(p); return throw_errno(env, "uv_poll_init", -r); }
+  p->handle.any.data = p;
+  r = uv_poll_start(&p->handle.poll, UV_READABLE, poller_ready);
+  if (r < 0) return poller_failed(env, p, "uv_poll_start", r);
+  return poller_handle(env, p, args.callback, "keepalive:socket");
+}
+
+// signal(signum, callback): callback(null) on the main thread each time the process receives signum,
+// any signal number (Node's process.on knows only the named ones, not the real-time signals). libuv
+// installs its handler for the whole process, so no thread takes the signal's default action (for a
+// real-time signal, death). The handle does not keep the process alive. Stop it with unpoll().
+static napi_value js_signal(napi_env env, napi_callback_info info) {
+  WatchArgs args;
+  Poller *p = poller_new(env, info, "signal", &args);
+  if (!p) return NULL;
+  if (args.number < 1 || args.number > SIGRTMAX) { free(p); return throw_errno(env, "signal", EINVAL); }
+  p->is_signal = 1;
+  int r = uv_signal_init(args.loop, &p->handle.signal);
+  if (r < 0) { free(p); return throw_errno(env, "uv_signal_init", -r); }
+  p->handle.any.data = p;
+  r = uv_signal_start(&p->handle.signal, signal_received, args.number);
+  if (r < 0) return poller_failed(env, p, "uv_signal_start", r);
+  uv_unref(&p->handle.any);
+  return poller_handle(env, p, args.callback, "keepalive:signal");
+}
+
+// realtimeSignals(): { min: SIGRTMIN, max: SIGRTMAX } as this C library numbers them (glibc keeps
+// the first real-time signals for itself, so SIGRTMIN is not a constant).
+static napi_value js_realtime_signals(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result, min, max;
+  napi_create_object(env, &result);
+  napi_create_int32(env, SIGRTMIN, &min);
+  napi_create_int32(env, SIGRTMAX, &max);
+  napi_set_named_property(env, result, "min", min);
+  napi_set_named_property(env, result, "max", max);
+  return result;
 }
 
 static Poller *arg_poller(napi_env env, napi_value *argv, size_t argc) {
@@ -437,8 +501,8 @@ static napi_value js_poll_ref(napi_env env, napi_callback_info info) {
   bool ref = true;
   if (argc > 1) napi_get_value_bool(env, argv[1], &ref);
   if (!p->stopped) {
-    if (ref) uv_ref((uv_handle_t *)&p->handle);
-    else uv_unref((uv_handle_t *)&p->handle);
+    if (ref) uv_ref(&p->handle.any);
+    else uv_unref(&p->handle.any);
   }
   return NULL;
 }
@@ -460,6 +524,8 @@ static napi_value init(napi_env env, napi_value exports) {
     { "poll", NULL, js_poll, NULL, NULL, NULL, napi_enumerable, NULL },
     { "unpoll", NULL, js_unpoll, NULL, NULL, NULL, napi_enumerable, NULL },
     { "pollRef", NULL, js_poll_ref, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "signal", NULL, js_signal, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "realtimeSignals", NULL, js_realtime_signals, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
   return exports;

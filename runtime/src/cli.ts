@@ -5,6 +5,7 @@
 //   keepalive status [--state-dir DIR] [--json]    state, priorities, timers and counters
 //   keepalive reload [--state-dir DIR]             reload the running daemon's configuration
 //   keepalive topology --state FILE [--live] [--svg OUT.svg]   a Pulumi stack's HA topology (the provider's)
+//   keepalive --signum=NAME                        a signal's number, as keepalived --signum prints it
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -27,6 +28,10 @@ Usage:
   keepalive topology --state FILE [--live] [--svg OUT.svg]
                                                 show a Pulumi stack's hosts, groups, masters, VIPs, virtual and
                                                 real servers and health (from a checkout: the provider's command)
+  keepalive --signum=NAME                       print the number of the signal keepalived uses for NAME: STOP,
+                                                RELOAD, DATA, STATS, STATS_CLEAR or JSON (send it to the pid in
+                                                STATE_DIR/keepalive.pid; DATA, STATS and JSON write keepalived's
+                                                dumps to $TMPDIR or /tmp)
 
 Options:
   -f, --config FILE    the configuration file (keepalived.conf syntax, or the project's JSON/YAML), or a
@@ -68,6 +73,20 @@ async function main(argv: string[]): Promise<number> {
     case '-v': case '--version':
       process.stdout.write(`${pkg.version}\n`);
       return 0;
+    case '--signum': {
+      // keepalived's getopt form, --signum NAME; --signum=NAME is split below.
+      const name = rest[0];
+      if (name === undefined) throw new UsageError('--signum needs a signal name');
+      const { signalNumber } = await import('./dumps/signals.ts');
+      const { realtimeSignals } = await import('./net/native.ts');
+      const number = signalNumber(name, realtimeSignals());
+      if (number === undefined) {
+        process.stderr.write(`Unknown sigfunc ${name}\n`);
+        return 1;
+      }
+      process.stdout.write(`${number}\n`);
+      return 0;
+    }
     case 'check': {
       const o = options(rest, { config: { type: 'string', short: 'f' }, 'config-id': { type: 'string', short: 'i' } });
       if (typeof o.config !== 'string') throw new UsageError('check needs -f FILE');
@@ -172,7 +191,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+main(argv[0]?.startsWith('--signum=') ? ['--signum', argv[0].slice('--signum='.length), ...argv.slice(1)] : argv).then(
   (code) => { process.exitCode = code; },
   (error: Error) => {
     process.stderr.write(error instanceof UsageError ? `keepalive: ${error.message}\n\n${USAGE}` : `keepalive: ${error.message}\n`);

@@ -54,6 +54,63 @@ export interface InstanceStatus {
     rejects: Record<string, number>;
   };
   transitions: TransitionRecord[];
+  /** The priority the master advertised, as last heard (0 before any; unset from runtimes before the dumps). */
+  masterPriority?: number;
+  /** The address adverts leave from (unset from runtimes before the dumps). */
+  sourceAddress?: string;
+}
+
+/**
+ * keepalived's per-instance counters, under its field names (struct vrrp_stats): what its stats and
+ * JSON dumps print and mehdy/keepalived-exporter's metrics count.
+ */
+export interface KeepalivedVrrpStats {
+  advert_rcvd: number;
+  advert_sent: number;
+  become_master: number;
+  release_master: number;
+  packet_len_err: number;
+  advert_interval_err: number;
+  ip_ttl_err: number;
+  invalid_type_rcvd: number;
+  addr_list_err: number;
+  invalid_authtype: number;
+  authtype_mismatch: number;
+  auth_failure: number;
+  pri_zero_rcvd: number;
+  pri_zero_sent: number;
+}
+
+/** The reasons keepalive drops an advert (InstanceStatus counters.rejects) that each of keepalived's error counters counts. */
+export const STATS_REJECT_REASONS = {
+  packet_len_err: ['short', 'address-count'],
+  advert_interval_err: ['interval'],
+  ip_ttl_err: ['ttl'],
+  invalid_type_rcvd: ['type'],
+  addr_list_err: ['address-list'],
+  invalid_authtype: ['auth-invalid'],
+  authtype_mismatch: ['auth-mismatch'],
+  auth_failure: ['auth-password', 'auth-hmac', 'auth-spi', 'auth-sequence'],
+} as const satisfies Partial<Record<keyof KeepalivedVrrpStats, readonly string[]>>;
+
+export function keepalivedStats(c: InstanceStatus['counters']): KeepalivedVrrpStats {
+  const rejected = (reasons: readonly string[]): number => reasons.reduce((sum, r) => sum + (c.rejects[r] ?? 0), 0);
+  return {
+    advert_rcvd: c.advertsReceived,
+    advert_sent: c.advertsSent,
+    become_master: c.becomeMaster ?? 0,
+    release_master: c.releaseMaster ?? 0,
+    packet_len_err: rejected(STATS_REJECT_REASONS.packet_len_err),
+    advert_interval_err: rejected(STATS_REJECT_REASONS.advert_interval_err),
+    ip_ttl_err: rejected(STATS_REJECT_REASONS.ip_ttl_err),
+    invalid_type_rcvd: rejected(STATS_REJECT_REASONS.invalid_type_rcvd),
+    addr_list_err: rejected(STATS_REJECT_REASONS.addr_list_err),
+    invalid_authtype: rejected(STATS_REJECT_REASONS.invalid_authtype),
+    authtype_mismatch: rejected(STATS_REJECT_REASONS.authtype_mismatch),
+    auth_failure: rejected(STATS_REJECT_REASONS.auth_failure),
+    pri_zero_rcvd: c.priorityZeroReceived,
+    pri_zero_sent: c.priorityZeroSent,
+  };
 }
 
 export interface CheckerStatus {

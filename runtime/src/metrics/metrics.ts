@@ -7,7 +7,7 @@
 // instances left out until the VRRP child answers again).
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry, type Metric } from 'prom-client';
-import { checkerStatus, type DaemonStatus, type InstanceStatus, type NotifyScriptCounts } from '../control/status.ts';
+import { checkerStatus, keepalivedStats, type DaemonStatus, type InstanceStatus, type KeepalivedVrrpStats, type NotifyScriptCounts } from '../control/status.ts';
 import type { ServiceAddress, TrafficCounters } from '../lb/model.ts';
 import { CHECK_DURATION_BUCKETS, cumulative, emptyHistogram, type HistogramCounts } from './histogram.ts';
 import { parseListen } from './listen.ts';
@@ -24,16 +24,16 @@ function vipLabel(cidr: string): string {
 
 const STATE_VALUES: Record<InstanceStatus['state'], number> = { initialize: 0, backup: 1, master: 2, fault: 3 };
 
-/** keepalived's per-instance error counters (the stats dump) and the reject reasons each counts. */
-const ERROR_COUNTERS: readonly [name: string, help: string, reasons: readonly string[]][] = [
-  ['keepalived_packet_length_errors_total', 'Packet length errors', ['short', 'address-count']],
-  ['keepalived_advertisements_interval_errors_total', 'Advertisement interval errors', ['interval']],
-  ['keepalived_ip_ttl_errors_total', 'TTL errors', ['ttl']],
-  ['keepalived_invalid_type_received_total', 'Invalid type errors', ['type']],
-  ['keepalived_address_list_errors_total', 'Address list errors', ['address-list']],
-  ['keepalived_authentication_invalid_total', 'Authentication invalid', ['auth-invalid']],
-  ['keepalived_authentication_mismatch_total', 'Authentication mismatch', ['auth-mismatch']],
-  ['keepalived_authentication_failure_total', 'Authentication failure', ['auth-password', 'auth-hmac', 'auth-spi', 'auth-sequence']],
+/** keepalived's per-instance error counters (its stats dump's), under the exporter's names. */
+const ERROR_COUNTERS: readonly [name: string, help: string, field: keyof KeepalivedVrrpStats][] = [
+  ['keepalived_packet_length_errors_total', 'Packet length errors', 'packet_len_err'],
+  ['keepalived_advertisements_interval_errors_total', 'Advertisement interval errors', 'advert_interval_err'],
+  ['keepalived_ip_ttl_errors_total', 'TTL errors', 'ip_ttl_err'],
+  ['keepalived_invalid_type_received_total', 'Invalid type errors', 'invalid_type_rcvd'],
+  ['keepalived_address_list_errors_total', 'Address list errors', 'addr_list_err'],
+  ['keepalived_authentication_invalid_total', 'Authentication invalid', 'invalid_authtype'],
+  ['keepalived_authentication_mismatch_total', 'Authentication mismatch', 'authtype_mismatch'],
+  ['keepalived_authentication_failure_total', 'Authentication failure', 'auth_failure'],
 ];
 
 /** IP protocol numbers, which gen2brain's `proto` label carries. */
@@ -134,9 +134,7 @@ export async function renderMetrics(view: WatchdogView): Promise<string> {
   counter('keepalived_advertisements_sent_total', 'Advertisements sent', (i) => i.counters.advertsSent);
   counter('keepalived_become_master_total', 'Became master', (i) => i.counters.becomeMaster ?? 0);
   counter('keepalived_release_master_total', 'Released master', (i) => i.counters.releaseMaster ?? 0);
-  for (const [name, help, reasons] of ERROR_COUNTERS) {
-    counter(name, help, (i) => reasons.reduce((sum, r) => sum + (i.counters.rejects[r] ?? 0), 0));
-  }
+  for (const [name, help, field] of ERROR_COUNTERS) counter(name, help, (i) => keepalivedStats(i.counters)[field]);
   counter('keepalived_priority_zero_received_total', 'Priority zero received', (i) => i.counters.priorityZeroReceived);
   counter('keepalived_priority_zero_sent_total', 'Priority zero sent', (i) => i.counters.priorityZeroSent);
   counter('keepalived_gratuitous_arp_delay_total', 'Gratuitous ARP delay (seconds)', (i) => (i.garpDelayMs ?? 0) / 1000);

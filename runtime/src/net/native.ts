@@ -28,6 +28,8 @@ interface Addon {
   poll(fd: number, callback: (error: Error | null) => void): PollHandle;
   unpoll(handle: PollHandle): void;
   pollRef(handle: PollHandle, ref: boolean): void;
+  signal(signum: number, callback: () => void): PollHandle;
+  realtimeSignals(): { min: number; max: number };
 }
 
 /** An Error from a socket call. */
@@ -91,6 +93,14 @@ export function ifIndexToName(index: number): string { return load().ifIndexToNa
 export function poll(fd: number, callback: (error: Error | null) => void): PollHandle { return load().poll(fd, callback); }
 export function unpoll(handle: PollHandle): void { load().unpoll(handle); }
 export function pollRef(handle: PollHandle, ref: boolean): void { load().pollRef(handle, ref); }
+/**
+ * Calls `callback` on the main thread each time the process receives signal `signum`, whatever its
+ * number: Node's process.on('SIG...') knows the named signals only, not the real-time ones. The
+ * handle does not keep the process alive; unpoll(handle) stops it.
+ */
+export function onSignal(signum: number, callback: () => void): PollHandle { return load().signal(signum, callback); }
+/** SIGRTMIN and SIGRTMAX as the C library numbers them (glibc keeps the first real-time signals). */
+export function realtimeSignals(): { min: number; max: number } { return load().realtimeSignals(); }
 
 export function isSystemError(e: unknown, code?: string): e is SystemError {
   return e instanceof Error && typeof (e as Partial<SystemError>).code === 'string' && (code === undefined || (e as SystemError).code === code);

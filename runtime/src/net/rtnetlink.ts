@@ -7,7 +7,7 @@
 //   struct ifinfomsg { u8 family; u8 pad; u16 type; i32 index; u32 flags; u32 change; }     16 bytes
 import { EventEmitter } from 'node:events';
 import { AF_INET, AF_INET6, AF_UNSPEC, NETLINK_ROUTE } from './linux.ts';
-import { readI32, readU32, writeI32, writeU16, writeU32 } from './host-order.ts';
+import { readI32, readU16, readU32, writeI32, writeU16, writeU32 } from './host-order.ts';
 import { ipFamily, ipFromBytes, ipToBytes, type Family } from './ip.ts';
 import { macFromBytes, macToBytes } from './sockaddr.ts';
 import {
@@ -223,6 +223,10 @@ export interface LinkInfo {
   lowerUp: boolean;
   /** The hardware address; '' when the link has none. */
   mac: string;
+  /** The link layer's broadcast address (IFLA_BROADCAST); '' when the link has none. */
+  broadcastMac: string;
+  /** ARPHRD_* (ifi_type): 1 Ethernet, 772 loopback, ... */
+  hardwareType: number;
   operstate: OperState;
   mtu?: number;
   /** IFLA_LINK: the parent of a macvlan or VLAN, or a veth's peer. */
@@ -299,6 +303,8 @@ export function decodeLink(message: NetlinkMessage): LinkInfo {
     running: (flags & IFF_RUNNING) !== 0,
     lowerUp: (flags & IFF_LOWER_UP) !== 0,
     mac: a.has(IFLA_ADDRESS) ? macFromBytes(a.get(IFLA_ADDRESS)!) : '',
+    broadcastMac: a.has(IFLA_BROADCAST) ? macFromBytes(a.get(IFLA_BROADCAST)!) : '',
+    hardwareType: readU16(p, 2),
     operstate: oper === undefined ? 'unknown' : (OPER_STATES[read.u8(oper, 'IFLA_OPERSTATE')] ?? 'unknown'),
   };
   if (a.has(IFLA_MTU)) link.mtu = read.u32(a.get(IFLA_MTU)!, 'IFLA_MTU');

@@ -20,6 +20,8 @@ import { log } from '../log.ts';
 import { SyncDaemonDriver } from '../lb/ipvs/sync-daemon.ts';
 import { kernelIndexOf, routingEntries, RoutingKeeper } from './routing.ts';
 import type { VrrpState } from './state-machine.ts';
+import type { StatusOptions } from '../watchdog/messages.ts';
+import type { ScriptFacts, VrrpDumpFacts } from '../dumps/facts.ts';
 
 const identity = (s: InstanceSpec): string => `${s.interface}/${s.family}/${s.vrid}/v${s.version}/${s.unicast ? 'unicast' : 'multicast'}`;
 
@@ -34,6 +36,9 @@ export class VrrpDaemon implements ChildRole {
   private readonly processes = new ProcessScanner(() => this.retrack());
   private notifier: Notifier | undefined;
   private readonly notifyTally = new NotifyTally();
+  /** Who notify scripts run as, and the static addresses (the dumps say). */
+  private scriptUser: VrrpPlan['scriptUser'] | undefined;
+  private staticAddresses: readonly string[] = [];
   private syncGroups = new Map<string, SyncGroupSpec>();
   /** Each sync group's state as last announced (kept across reloads, so a reload announces nothing). */
   private readonly syncGroupStates = new Map<string, SyncGroupState>();
@@ -64,6 +69,8 @@ export class VrrpDaemon implements ChildRole {
     this.network ??= await openNetwork(() => this.retrack());
     this.fifos.sync(plan.notifier.fifos);
     this.notifier = new Notifier(plan.notifier, this.fifos, this.notifyTally);
+    this.scriptUser = plan.scriptUser;
+    this.staticAddresses = plan.statics.addresses.map((a) => a.address);
     this.syncGroups = new Map(plan.syncGroups.map((g) => [g.name, g]));
     for (const name of this.syncGroupStates.keys()) if (!this.syncGroups.has(name)) this.syncGroupStates.delete(name);
 
@@ -269,14 +276,40 @@ export class VrrpDaemon implements ChildRole {
     this.notifier?.groupTransition(spec, next);
   }
 
-  status(): unknown {
-    return {
+  /**
+   * The status; with `dump`, the facts keepalived's data dump shows too (facts.ts). With `clearStats`
+   * (keepalived's STATS_CLEAR), the counters are cleared as they are read, in the same turn: no advert
+   * counted in between is lost.
+   */
+  status(options: StatusOptions = {}): unknown {
+    const runners = [...this.instances.values()];
+    const status = {
       notifyScripts: this.notifyTally.counts(),
-      instances: [...this.instances.values()].map((r) => r.status()),
+      instances: runners.map((r) => r.status()),
       packets: { received: this.packetsReceived, rejects: { ...this.rejects } },
       scripts: [...this.scripts.entries()].map(([name, t]) => ({ name, ok: t.ok, running: t.busy })),
       processTracking: this.processes.status(),
       ...(this.routing && { routing: this.routing.status() }),
+      ...(options.dump ? { dump: this.dumpFacts() } : {}),
+    };
+    if (options.clearStats) for (const r of runners) r.clearCounters();
+    return status;
+  }
+
+  private dumpFacts(): VrrpDumpFacts {
+    const specs = [...this.instances.values()].map((r) => r.spec);
+    // The interfaces' own addresses, as keepalived lists them: not the ones it puts there.
+    const ours = new Set([...specs.flatMap((s) => [...s.virtualAddresses, ...s.excludedAddresses].map((v) => v.address)), ...this.staticAddresses]);
+    return {
+      specs,
+      syncGroups: [...this.syncGroups.keys()].map((name) => ({ name, state: this.syncGroupStates.get(name) })),
+      scripts: [...this.scripts.entries()].map(([name, t]): ScriptFacts => ({
+        name, ok: t.ok, running: t.busy, initialized: t.initialized, streak: t.streak, insecure: t.insecure, uid: t.user.uid, gid: t.user.gid,
+      })),
+      files: [...this.files.entries()].map(([name, t]) => ({ name, value: t.value })),
+      processes: this.processes.status().processes,
+      ...(this.network ? this.network.dumpFacts(ours) : { interfaces: [], sockets: [] }),
+      scriptUser: { uid: this.scriptUser?.uid ?? 0, gid: this.scriptUser?.gid ?? 0 },
     };
   }
 

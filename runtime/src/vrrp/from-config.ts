@@ -23,7 +23,8 @@ export interface VrrpPlan {
 
 const SCOPES: Record<number, string> = { 0: 'global', 200: 'site', 253: 'link', 254: 'host' };
 
-function address(v: ModelAddress): VirtualAddress {
+/** A configured address as the VRRP child holds it (scope by name). */
+export function address(v: ModelAddress): VirtualAddress {
   return {
     address: v.address,
     prefixLength: v.prefixLength,

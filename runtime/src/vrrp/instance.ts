@@ -49,6 +49,9 @@ const MAX_TRANSITIONS_KEPT = 50;
 /** How early the down timer wakes, to wait out the rest of Master_Down_Interval precisely. */
 const TAKEOVER_SPIN_MS = 3;
 
+const emptyCounters = (): InstanceStatus['counters'] & { becomeMaster: number; releaseMaster: number } =>
+  ({ advertsSent: 0, advertsReceived: 0, priorityZeroSent: 0, priorityZeroReceived: 0, becomeMaster: 0, releaseMaster: 0, rejects: {} });
+
 /** A monotonic millisecond clock: VRRP timers must not jump with the wall clock. */
 const now = (): number => performance.now();
 
@@ -61,7 +64,9 @@ export class InstanceRunner {
   private readonly routing: InstanceRouting | undefined;
   private garpTimers: NodeJS.Timeout[] = [];
   private readonly transitions: TransitionRecord[] = [];
-  private readonly counters = { advertsSent: 0, advertsReceived: 0, priorityZeroSent: 0, priorityZeroReceived: 0, becomeMaster: 0, releaseMaster: 0, rejects: {} as Record<string, number> };
+  private counters = emptyCounters();
+  /** The priority in the master's last advert (keepalived's master_priority). */
+  private masterPriority = 0;
   /** When the last transition happened (ms since the epoch; the start when none has). */
   private lastTransitionAt = Date.now();
   /** auth_type AH: the sequence counter (what was last sent or accepted) and the next IPv4 Identification. */
@@ -161,6 +166,12 @@ export class InstanceRunner {
     // A receive time from the future, or from long ago (the wall clock moved), is not trusted.
     this.dispatch({ type: 'advert', priority: advert.priority, intervalCs: advert.intervalCs, source }, arrival <= at && at - arrival < 1000 ? arrival : at);
     if (ah) this.ahSequence = afterAdvert(this.ahSequence, ah.sequence, advert.priority, was, this.machine.state);
+    if (this.machine.masterAddress === source) this.masterPriority = advert.priority;
+  }
+
+  /** keepalived's STATS_CLEAR: every counter back to 0 (its transitions stay). */
+  clearCounters(): void {
+    this.counters = emptyCounters();
   }
 
   reject(reason: string): void {
@@ -360,6 +371,8 @@ export class InstanceRunner {
       },
       counters: { ...this.counters, rejects: { ...this.counters.rejects } },
       transitions: [...this.transitions],
+      masterPriority: this.masterPriority,
+      sourceAddress: m.settings.primaryAddress,
     };
   }
 }

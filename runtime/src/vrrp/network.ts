@@ -2,8 +2,9 @@
 // ones, IPv4, for auth_type AH, on which the advert's whole IP packet is built here), virtual addresses
 // through rtnetlink, gratuitous ARP through a packet socket and unsolicited neighbour advertisements
 // through an ICMPv6 socket, and a mirror of the kernel's links and addresses kept by rtnetlink events.
+import { readFileSync } from 'node:fs';
 import { RawIpSocket, PacketSocket, openNeighbourAdvertSocket } from '../net/raw-socket.ts';
-import { Rtnetlink, IFA_F_SECONDARY, type AddressInfo, type LinkInfo } from '../net/rtnetlink.ts';
+import { Rtnetlink, IFA_F_SECONDARY, RT_SCOPES, type AddressInfo, type LinkInfo } from '../net/rtnetlink.ts';
 import { buildGratuitousArp } from '../net/arp.ts';
 import { buildNeighbourAdvert, ALL_NODES } from '../net/ndisc.ts';
 import { IPPROTO_AH, IPPROTO_VRRP, SOL_SOCKET, SO_RCVBUFFORCE } from '../net/linux.ts';
@@ -11,6 +12,10 @@ import { setsockoptInt } from '../net/native.ts';
 import type { InstanceIo } from './instance.ts';
 import type { VirtualAddress } from './spec.ts';
 import { log } from '../log.ts';
+import type { InterfaceFacts, SocketFacts } from '../dumps/facts.ts';
+
+/** Each VRRP socket's receive buffer: room for a burst (many instances, or a flood of junk) while the event loop is busy. */
+const RECEIVE_BUFFER_BYTES = 1 << 20;
 
 export interface ReceivedPacket {
   /** The IP payload: the VRRP message, or for protocol 51 the AH and the VRRP message after it. */
@@ -32,6 +37,8 @@ export interface VrrpNetwork extends InstanceIo {
   listen(ifname: string, family: 4 | 6, protocol: VrrpProtocol, groups: readonly string[], onPacket: (p: ReceivedPacket) => void): Promise<() => void>;
   /** Whether the interface is up with a carrier; undefined when there is no such interface. */
   linkUp(ifname: string): boolean | undefined;
+  /** The interfaces (without `ours`, the addresses keepalive put there) and sockets, as keepalived's data dump shows them. */
+  dumpFacts(ours: ReadonlySet<string>): { interfaces: InterfaceFacts[]; sockets: SocketFacts[] };
   close(): Promise<void>;
 }
 
@@ -52,12 +59,15 @@ class KernelNetwork implements VrrpNetwork {
   private readonly packetSockets = new Map<string, PacketSocket>();
   private readonly naSockets = new Map<string, RawIpSocket>();
   private readonly onLinkChange: () => void;
+  /** Interfaces seen up since the start, and the ones keepalive made (VMACs). */
+  private readonly seenUp = new Set<string>();
+  private readonly created = new Set<string>();
 
   constructor(onLinkChange: () => void) {
     this.onLinkChange = onLinkChange;
     this.events.on('link', (e) => {
       if (e.action === 'delete') this.links.delete(e.link.name);
-      else this.links.set(e.link.name, e.link);
+      else this.setLink(e.link);
       this.onLinkChange();
     });
     this.events.on('address', (e) => {
@@ -72,8 +82,39 @@ class KernelNetwork implements VrrpNetwork {
 
   async refresh(): Promise<void> {
     const [links, addresses] = await Promise.all([this.rt.listLinks(), this.rt.listAddresses()]);
-    this.links = new Map(links.map((l) => [l.name, l]));
+    this.links = new Map();
+    for (const l of links) this.setLink(l);
     this.addresses = addresses;
+  }
+
+  private setLink(link: LinkInfo): void {
+    this.links.set(link.name, link);
+    if (link.up) this.seenUp.add(link.name);
+  }
+
+  dumpFacts(ours: ReadonlySet<string>): { interfaces: InterfaceFacts[]; sockets: SocketFacts[] } {
+    const byIndex = new Map([...this.links.values()].map((l) => [l.index, l]));
+    const interfaces = [...this.links.values()].sort((a, b) => a.index - b.index).map((l): InterfaceFacts => {
+      const own = this.addresses.filter((a) => a.ifindex === l.index && !ours.has(a.address));
+      const ipv4 = own.filter((a) => a.family === 4);
+      const primary = (a: AddressInfo): boolean => (a.flags & IFA_F_SECONDARY) === 0;
+      const parent = l.kind === 'macvlan' && l.parentIndex !== undefined ? byIndex.get(l.parentIndex) : undefined;
+      return {
+        name: l.name, index: l.index, flags: l.flags, mtu: l.mtu, hardwareType: l.hardwareType, mac: l.mac, broadcastMac: l.broadcastMac,
+        ipv4: [...ipv4.filter(primary), ...ipv4.filter((a) => !primary(a))].map((a) => a.address),
+        // keepalived keeps an interface's link-local IPv6 addresses only, what adverts leave from.
+        ipv6: own.filter((a) => a.family === 6 && a.scope === RT_SCOPES.link).map((a) => a.address),
+        seenUp: this.seenUp.has(l.name),
+        ...(parent ? { macvlan: { mode: String(l.macvlanMode ?? 'unknown'), parent: parent.name, parentFlags: parent.flags } } : {}),
+        ours: this.created.has(l.name),
+        sysctl: { arpIgnore: ipv4Setting(l.name, 'arp_ignore'), arpFilter: ipv4Setting(l.name, 'arp_filter'), promoteSecondaries: ipv4Setting(l.name, 'promote_secondaries') },
+      };
+    });
+    const sockets = [...this.sockets].map(([key, socket]): SocketFacts => {
+      const [ifname, family, protocol] = key.split('/');
+      return { fd: socket.fd, interface: ifname!, family: family === '6' ? 6 : 4, protocol: Number(protocol) === IPPROTO_AH ? 'AH' : 'VRRP', receiveBufferBytes: RECEIVE_BUFFER_BYTES };
+    });
+    return { interfaces, sockets };
   }
 
   private link(ifname: string): LinkInfo {
@@ -93,9 +134,8 @@ class KernelNetwork implements VrrpNetwork {
     if (!socket) {
       // AH adverts leave with the IP header this process built: their ICV covers it.
       socket = new RawIpSocket({ family, protocol, interface: ifname, headerIncluded: protocol === IPPROTO_AH });
-      // Room for a burst (many instances, or a flood of junk) while the event loop is busy: 1 MiB,
-      // past the default limit, which root may do.
-      setsockoptInt(socket.fd, SOL_SOCKET, SO_RCVBUFFORCE, 1 << 20);
+      // Past the default limit, which root may do.
+      setsockoptInt(socket.fd, SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER_BYTES);
       this.sockets.set(key, socket);
     }
     return socket;
@@ -174,7 +214,10 @@ class KernelNetwork implements VrrpNetwork {
     let link = this.links.get(name);
     if (link && link.mac !== mac) throw new Error(`${name} exists with MAC ${link.mac}, not the virtual MAC ${mac}`);
     // Private mode, as keepalived: the VMAC talks to the wire, not to other macvlans on the parent.
-    link ??= await this.rt.createMacvlan({ name, parentIndex: this.link(parent).index, mac, mode: 'private' });
+    if (!link) {
+      link = await this.rt.createMacvlan({ name, parentIndex: this.link(parent).index, mac, mode: 'private' });
+      this.created.add(name);
+    }
     this.links.set(name, link);
     await this.rt.setLinkUp(link.index);
     this.links.set(name, await this.rt.getLink(link.index));
@@ -191,6 +234,7 @@ class KernelNetwork implements VrrpNetwork {
     }
     await this.rt.deleteLink(link.index);
     this.links.delete(name);
+    this.created.delete(name);
   }
 
   async close(): Promise<void> {
@@ -198,5 +242,14 @@ class KernelNetwork implements VrrpNetwork {
     for (const s of this.packetSockets.values()) s.close();
     this.events.close();
     this.rt.close();
+  }
+}
+
+/** An IPv4 setting of the interface (net.ipv4.conf.IF.NAME); 0 when it cannot be read. */
+function ipv4Setting(ifname: string, name: string): number {
+  try {
+    return Number(readFileSync(`/proc/sys/net/ipv4/conf/${ifname}/${name}`, 'utf8').trim()) || 0;
+  } catch {
+    return 0;
   }
 }

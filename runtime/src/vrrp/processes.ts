@@ -168,9 +168,11 @@ export class ProcessScanner {
   /** Whether the process's quorum holds; undefined before the first scan. */
   ok(name: string): boolean | undefined { return this.trackers.get(name)?.quorum.ok; }
 
-  status(): { tracking: string; processes: { name: string; count: number; ok: boolean | undefined }[] } {
+  status(): { tracking: string; processes: { name: string; count: number; ok: boolean | undefined; delaying?: 'fork' | 'terminate' }[] } {
     const tracking = this.events ? CONNECTOR_TRACKING : this.connectorRefused ? `${SCAN_TRACKING}: ${this.connectorRefused}` : SCAN_TRACKING;
-    return { tracking, processes: [...this.trackers].map(([name, t]) => ({ name, count: t.pids.size, ok: t.quorum.ok })) };
+    // A change waiting out its delay: fork_delay for quorum gained, terminate_delay for quorum lost.
+    const delaying = (q: ProcessQuorum) => (q.pendingUntil === undefined ? {} : { delaying: q.ok ? 'terminate' as const : 'fork' as const });
+    return { tracking, processes: [...this.trackers].map(([name, t]) => ({ name, count: t.pids.size, ok: t.quorum.ok, ...delaying(t.quorum) })) };
   }
 
   private needsArgv(): boolean {

@@ -61,13 +61,18 @@ export interface ScriptCheck {
 export class ScriptTracker {
   readonly check: ScriptCheck;
   ok: boolean;
-  private streak = 0;
+  /** Runs in a row whose result disagrees with `ok` (it flips at rise or fall). */
+  streak = 0;
+  /** Whether a run has ended (keepalived's script init state is over). */
+  initialized = false;
+  /** Whether enable_script_security found the script unsafe at its last run. */
+  insecure = false;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private stopped = false;
   /** Whether a run of the script is under way (keepalived's script state: running, else idle). */
   get busy(): boolean { return this.running; }
-  private readonly user: ScriptUser;
+  readonly user: ScriptUser;
   private readonly secure: boolean;
   private readonly onChange: () => void;
 
@@ -93,6 +98,8 @@ export class ScriptTracker {
     const result = insecure ? undefined : await runScript(this.check.script, [], this.user, this.check.timeoutMs);
     this.running = false;
     if (this.stopped) return;
+    this.initialized = true;
+    this.insecure = insecure !== undefined;
     const success = result?.code === 0;
     if (result?.timedOut) log('warn', `vrrp_script ${this.check.name} timed out after ${this.check.timeoutMs} ms`);
     if (success === this.ok) { this.streak = 0; return; }

@@ -2,14 +2,16 @@
 // watchdog, and stops by itself when the watchdog goes away (the IPC channel closes), so that a child
 // never outlives its parent, whatever killed the parent.
 import { log, setLogRole } from '../log.ts';
-import type { ChildRoleName, FromChild, ToChild } from './messages.ts';
+import { signalNumber } from '../dumps/signals.ts';
+import { onSignal, realtimeSignals } from '../net/native.ts';
+import type { ChildRoleName, FromChild, StatusOptions, ToChild } from './messages.ts';
 
 /** What a child role implements. */
 export interface ChildRole {
   /** Applies a (new) configuration: the first one starts the role, later ones are reloads. */
   apply(config: unknown): Promise<void>;
-  /** What `keepalive status` and the metrics show; `traffic` asks for the dataplane's traffic counters too. */
-  status(request: { traffic: boolean }): unknown;
+  /** What `keepalive status`, the metrics and the dumps show (StatusOptions: what beyond the status). */
+  status(request: StatusOptions): unknown;
   /** Stops gracefully (a VRRP master resigns with a priority-0 advert). */
   stop(): Promise<void>;
 }
@@ -44,7 +46,7 @@ export function runChild(name: ChildRoleName, role: ChildRole): void {
         break;
       case 'status':
         // A role may answer later (the checker reads its dataplane's counters): answers carry their id.
-        void Promise.resolve().then(() => role.status({ traffic: m.traffic === true })).then(
+        void Promise.resolve().then(() => role.status({ traffic: m.traffic === true, dump: m.dump === true, clearStats: m.clearStats === true })).then(
           (status) => send({ type: 'status', id: m.id, status }),
           (error: Error) => {
             log('error', `status: ${error.message}`);
@@ -62,5 +64,11 @@ export function runChild(name: ChildRoleName, role: ChildRole): void {
   process.on('SIGTERM', () => { void stop('SIGTERM'); });
   process.on('SIGINT', () => {});
   process.on('SIGHUP', () => {});
+  // keepalived's dump signals are the watchdog's to answer. One sent to a child by mistake is ignored
+  // rather than left to its default action: a real-time signal's kills the process, and SIGUSR1's
+  // would open Node's inspector.
+  process.on('SIGUSR1', () => {});
+  process.on('SIGUSR2', () => {});
+  for (const kind of ['STATS_CLEAR', 'JSON']) onSignal(signalNumber(kind, realtimeSignals())!, () => {});
   send({ type: 'ready' });
 }

@@ -3,10 +3,19 @@
 
 export type ChildRoleName = 'vrrp' | 'checker';
 
+/** What a status request asks for beyond the status. */
+export interface StatusOptions {
+  /** The dataplane's traffic counters (the metrics endpoint asks; `keepalive status` does not). */
+  traffic?: boolean;
+  /** The facts keepalived's dumps show (the VRRP child's). */
+  dump?: boolean;
+  /** keepalived's STATS_CLEAR: the counters cleared as they are read. */
+  clearStats?: boolean;
+}
+
 export type ToChild =
   | { type: 'config'; generation: number; config: unknown }
-  /** `traffic`: with the dataplane's traffic counters (the metrics endpoint asks; `keepalive status` does not). */
-  | { type: 'status'; id: number; traffic?: boolean }
+  | ({ type: 'status'; id: number } & StatusOptions)
   | { type: 'stop' };
 
 export type FromChild =

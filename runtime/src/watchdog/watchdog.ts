@@ -1,6 +1,8 @@
 // The watchdog: the parent process of `keepalive run`. It owns the configuration and the state
 // directory (pid file, control socket), starts one child per role (the VRRP stack, the checkers),
-// respawns a child that dies with a growing delay, and forwards reloads and stops to them.
+// respawns a child that dies with a growing delay, and forwards reloads and stops to them. It answers
+// keepalived's dump signals (DATA, STATS, STATS_CLEAR, JSON) with the files keepalived writes
+// (../dumps/dumper.ts).
 //
 // Children are forked with an IPC channel (a unix domain socket pair). When the watchdog dies, even
 // by KILL, the channel closes and each child stops on its own (see child.ts): never an orphan.
@@ -8,10 +10,12 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { log } from '../log.ts';
 import { nextRespawnDelay } from './backoff.ts';
-import type { ChildRoleName, FromChild, ToChild } from './messages.ts';
+import type { ChildRoleName, FromChild, StatusOptions, ToChild } from './messages.ts';
 import { ControlServer, type ControlRequest } from '../control/server.ts';
 import type { Server } from 'node:http';
 import type { DaemonStatus } from '../control/status.ts';
+import type { KeepaliveConfig } from '../config/model.ts';
+import type { DumpSource } from '../dumps/dumper.ts';
 
 /** How long a child may take to stop (a VRRP master resigns first) before it is killed. */
 const STOP_GRACE_MS = 5_000;
@@ -88,6 +92,16 @@ export class Watchdog {
       enterNetNamespace(netNamespace);
       log('info', `running in network namespace ${netNamespace}`);
     }
+    // Before the pid file names this process: a tool that signals it from then on gets its dump
+    // (a real-time signal without a handler would kill it).
+    const { answerDumpSignals } = await import('../dumps/dumper.ts');
+    answerDumpSignals({
+      vrrpStatus: (options) => {
+        const vrrp = this.children.get('vrrp');
+        return (vrrp ? this.childStatus(vrrp, STATUS_TIMEOUT_MS, options) : Promise.resolve(undefined)) as ReturnType<DumpSource['vrrpStatus']>;
+      },
+      config: () => this.config as KeepaliveConfig,
+    });
     this.claimStateDir();
     const metricsListen = this.options.metricsListen ?? configuredMetricsListen(config);
     if (metricsListen !== undefined) {
@@ -269,7 +283,7 @@ export class Watchdog {
         running: s.process !== undefined,
         restarts: s.restarts,
         lastExit: s.lastExit,
-        status: await this.childStatus(s, timeoutMs, traffic),
+        status: await this.childStatus(s, timeoutMs, { traffic }),
       };
     }));
     return {
@@ -282,7 +296,7 @@ export class Watchdog {
     };
   }
 
-  private childStatus(s: Supervised, timeoutMs: number, traffic: boolean): Promise<unknown> {
+  private childStatus(s: Supervised, timeoutMs: number, options: StatusOptions = {}): Promise<unknown> {
     const child = s.process;
     if (!child?.connected) return Promise.resolve(undefined);
     const id = ++this.requestId;
@@ -299,7 +313,7 @@ export class Watchdog {
       const onExit = (): void => done(undefined);
       child.on('message', listener);
       child.on('exit', onExit);
-      this.send(s, { type: 'status', id, traffic });
+      this.send(s, { type: 'status', id, ...options });
     });
   }
 
