@@ -98,9 +98,16 @@ export function pollRef(handle: PollHandle, ref: boolean): void { load().pollRef
  * number: Node's process.on('SIG...') knows the named signals only, not the real-time ones. The
  * handle does not keep the process alive; unpoll(handle) stops it.
  */
-export function onSignal(signum: number, callback: () => void): PollHandle { return load().signal(signum, callback); }
+export function onSignal(signum: number, callback: () => void): PollHandle { return since('signal')(signum, callback); }
 /** SIGRTMIN and SIGRTMAX as the C library numbers them (glibc keeps the first real-time signals). */
-export function realtimeSignals(): { min: number; max: number } { return load().realtimeSignals(); }
+export function realtimeSignals(): { min: number; max: number } { return since('realtimeSignals')(); }
+
+/** A function the addon gained later: an addon built before it says so, rather than "not a function". */
+function since<K extends 'signal' | 'realtimeSignals'>(name: K): Addon[K] {
+  const f = load()[name];
+  if (typeof f !== 'function') throw new Error(`the socket addon (${ADDON_PATH}) is older than runtime/native/socket.c and has no ${name}(); run runtime/native/build.sh`);
+  return f;
+}
 
 export function isSystemError(e: unknown, code?: string): e is SystemError {
   return e instanceof Error && typeof (e as Partial<SystemError>).code === 'string' && (code === undefined || (e as SystemError).code === code);
