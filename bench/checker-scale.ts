@@ -13,13 +13,12 @@
 // IPVS kernel), wired to the lab segment where the listeners run natively; the same guest kernel for
 // both makes the ratio the figure to read (everything in the guest is slower than on the host, node
 // more than C).
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { Lab } from '../test/lab/lab.ts';
 import { addressIn } from '../test/lab/addressing.ts';
 import { waitFor } from '../test/lab/exec.ts';
-import { processGroup } from '../test/lab/processes.ts';
+import { cpuSeconds, processGroup } from '../test/lab/processes.ts';
 import type { Daemon, Host } from '../test/lab/host.ts';
 import { KEEPALIVE_CLI, keepalive, keepaliveStatus } from '../test/lab/implementations.ts';
 import { runInUml } from '../test/lab/uml.ts';
@@ -48,19 +47,6 @@ if (!(servers >= 1 && servers <= 40_000) || !(seconds >= 5 && seconds <= 600)) t
 function conf(vip: string, rsAddress: string): string {
   const rs = Array.from({ length: servers }, (_, i) => `  real_server ${rsAddress} ${FIRST_PORT + i} {\n    TCP_CHECK {\n      connect_timeout 1\n    }\n  }`);
   return `global_defs {\n  router_id lb\n}\nvirtual_server ${vip} 80 {\n  delay_loop 1\n  retry 1\n  delay_before_retry 1\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n${rs.join('\n')}\n}\n`;
-}
-
-/** utime + stime of every process of the daemon, in seconds. */
-function cpuSeconds(daemon: Daemon): number {
-  const ticks = processGroup(daemon.pid).reduce((sum, pid) => {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return sum + Number(fields[11]) + Number(fields[12]);
-    } catch {
-      return sum; // exited meanwhile
-    }
-  }, 0);
-  return ticks / 100; // USER_HZ
 }
 
 async function startKeepalived(host: Host, config: string): Promise<Daemon> {
@@ -116,10 +102,10 @@ for (const impl of impls) {
   } else {
     const daemon = impl === 'keepalive' ? await keepalive.start(lb, config) : await startKeepalived(lb, config);
     await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
-    const cpu0 = cpuSeconds(daemon);
+    const cpu0 = cpuSeconds(processGroup(daemon.pid));
     const t0 = performance.now();
     await report();
-    cpu = (cpuSeconds(daemon) - cpu0) / ((performance.now() - t0) / 1000);
+    cpu = (cpuSeconds(processGroup(daemon.pid)) - cpu0) / ((performance.now() - t0) / 1000);
     lateP99 = impl === 'keepalive' ? checkerStatus(await keepaliveStatus(lb))?.lateness?.p99 : undefined;
     daemonLog = daemon.log().split('\n').slice(-20).join('\n');
     await daemon.stop();

@@ -3,25 +3,16 @@
 // child; keepalive's watchdog, VRRP child and checker child), running the same one-instance VRRP
 // configuration as master in a lab host, measured in the same run.
 //   npm run bench:memory -- [--impl keepalived,keepalive,keepalive-bundle] [--settle SECONDS]
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Lab } from '../test/lab/lab.ts';
 import { addressIn } from '../test/lab/addressing.ts';
 import { implementation, renderVrrpConf } from '../test/lab/implementations.ts';
 import { waitForSoleHolder } from '../test/lab/vrrp.ts';
-import { processGroup } from '../test/lab/processes.ts';
+import { processGroup, processMemory } from '../test/lab/processes.ts';
 import { sleep } from '../test/lab/exec.ts';
 
 const { values } = parseArgs({ options: { impl: { type: 'string', default: 'keepalived,keepalive,keepalive-bundle' }, settle: { type: 'string', default: '5' } } });
 const impls = values.impl.split(',').map(implementation);
-
-/** RSS and PSS in KiB, from the kernel's per-process summary. */
-function memory(pid: number): { rss: number; pss: number; name: string } {
-  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0);
-  const name = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).map((a) => a.split('/').at(-1)).slice(0, 3).join(' ');
-  return { rss: field('Rss'), pss: field('Pss'), name };
-}
 
 const results: { impl: string; rss: number; pss: number; processes: string[] }[] = [];
 for (const impl of impls) {
@@ -31,7 +22,7 @@ for (const impl of impls) {
   const daemon = await impl.start(h1, renderVrrpConf({ routerId: 'h1', version: 3, vrid: 51, interfaceName: 'eth0', priority: 200, advertInt: 0.1, vips: [`${vip}/24`] }));
   await waitForSoleHolder([h1], vip, 'h1');
   await sleep(Number(values.settle) * 1000);
-  const per = processGroup(daemon.pid).map(memory);
+  const per = processGroup(daemon.pid).map(processMemory);
   results.push({ impl: impl.name, rss: per.reduce((a, p) => a + p.rss, 0), pss: per.reduce((a, p) => a + p.pss, 0), processes: per.map((p) => `${p.name}: RSS ${(p.rss / 1024).toFixed(1)} MiB, PSS ${(p.pss / 1024).toFixed(1)} MiB`) });
   await daemon.stop();
 }

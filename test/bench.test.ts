@@ -85,6 +85,45 @@ test('fast mode: VRRPv3 at 10 ms adverts with the other core busy, keepalive (it
   }
 });
 
+test('the instances benchmark: keepalived and keepalive with 40 instances on four interfaces, no false transition, every instance moves at the formula after a KILL', { timeout: 240_000 }, (t) => {
+  const dir = mkdtempSync(`${tmpdir()}/keepalive-bench-`);
+  try {
+    const json = `${dir}/instances.json`;
+    const count = 40;
+    const seconds = 10;
+    const r = spawnSync(process.execPath, ['bench/instances.ts', '--instances', String(count), '--seconds', String(seconds), '--settle', '1', '--json', json], { encoding: 'utf8', cwd: ROOT });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^keepalive-bundle \/ keepalived: master CPU (\d+\.\d+x|n\/a), backup CPU (\d+\.\d+x|n\/a), RSS \d+\.\d+x, PSS \d+\.\d+x, advert interval p99 \d+\.\d{4}x, worst takeover \d+\.\d{4}x$/m);
+    const rows = JSON.parse(readFileSync(json, 'utf8')) as {
+      impl: string; instances: number;
+      interval: { p50: number; intervals: number; silentInstances: number };
+      startTransitions: number;
+      falseTransitions: { logged: number; backupAdverts: number };
+      takeover: { formulaMs: number; moved: number; overMedianMs: number; overBestMs: number; overWorstMs: number; vipsOnBackup: number };
+    }[];
+    assert.deepEqual(rows.map((x) => x.impl), ['keepalived', 'keepalive-bundle']);
+    for (const x of rows) {
+      t.diagnostic(`${x.impl}: interval p50 ${x.interval.p50.toFixed(1)} ms; over the formula median ${x.takeover.overMedianMs.toFixed(1)} ms, best ${x.takeover.overBestMs.toFixed(1)} ms, worst ${x.takeover.overWorstMs.toFixed(1)} ms`);
+      // The master advertised every second for every instance, and nobody else did.
+      assert.equal(x.interval.silentInstances, 0, x.impl);
+      assert.ok(x.interval.intervals >= count * (seconds - 2), `${x.impl}: ${x.interval.intervals} intervals`);
+      assert.ok(Math.abs(x.interval.p50 - 1000) < 10, `${x.impl}: median advert interval ${x.interval.p50} ms`);
+      // The state changes are read from the log: the start's (to BACKUP, then to MASTER) are there.
+      assert.ok(x.startTransitions >= 2 * count, `${x.impl}: ${x.startTransitions} state changes logged at the start`);
+      assert.deepEqual(x.falseTransitions, { logged: 0, backupAdverts: 0 }, x.impl);
+      // RFC 5798 6.1 by hand, for the backup's priority 100 at 100 cs: 3 * 1000 + 156 * 1000 / 256 ms.
+      assert.equal(x.takeover.formulaMs, 3609.375);
+      assert.equal(x.takeover.moved, count, x.impl);
+      assert.equal(x.takeover.vipsOnBackup, count, x.impl);
+      // The same bounds as the failover benchmark's: load makes a takeover late, never early.
+      assert.ok(x.takeover.overBestMs >= -EARLY_MS, `${x.impl}: a takeover ${(-x.takeover.overBestMs).toFixed(1)} ms before the formula allows`);
+      assert.ok(x.takeover.overMedianMs <= LATE_MS, `${x.impl}: median takeover ${x.takeover.overMedianMs.toFixed(1)} ms over the formula`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the failover benchmark refuses an unknown implementation or configuration', () => {
   const cwd = new URL('..', import.meta.url).pathname;
   const impl = spawnSync(process.execPath, ['bench/failover.ts', '--impl', 'nope'], { encoding: 'utf8', cwd });

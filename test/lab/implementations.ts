@@ -101,28 +101,35 @@ export interface VrrpInstanceOptions {
   authType?: 'PASS' | 'AH';
 }
 
-/** Renders a keepalived.conf with one VRRP instance, in the syntax both implementations read. */
+/** Renders a keepalived.conf with one VRRP instance, VI_1, in the syntax both implementations read. */
 export function renderVrrpConf(o: VrrpInstanceOptions): string {
-  const lines = [
-    'global_defs {',
-    `  router_id ${o.routerId}`,
-    `  vrrp_version ${o.version}`,
-    '}',
-    '',
-    'vrrp_instance VI_1 {',
-    // Every host starts as BACKUP, so the election is the RFC's and not a configured outcome.
-    '  state BACKUP',
-    `  interface ${o.interfaceName}`,
-    `  virtual_router_id ${o.vrid}`,
-    `  priority ${o.priority}`,
-    `  advert_int ${o.advertInt}`,
-  ];
-  if (o.nopreempt) lines.push('  nopreempt');
-  if (o.password !== undefined) lines.push('  authentication {', `    auth_type ${o.authType ?? 'PASS'}`, `    auth_pass ${o.password}`, '  }');
-  if (o.preemptDelay !== undefined) lines.push(`  preempt_delay ${o.preemptDelay}`);
-  if (o.unicast) {
-    lines.push(`  unicast_src_ip ${o.unicast.source}`, '  unicast_peer {', ...o.unicast.peers.map((p) => `    ${p}`), '  }');
+  return renderVrrpInstances(o.routerId, o.version, [{ ...o, name: 'VI_1' }]);
+}
+
+/** One vrrp_instance block of renderVrrpInstances. */
+export type VrrpInstanceBlock = Omit<VrrpInstanceOptions, 'routerId' | 'version'> & { name: string };
+
+/** Renders a keepalived.conf with these VRRP instances, in the syntax both implementations read. */
+export function renderVrrpInstances(routerId: string, version: 2 | 3, instances: readonly VrrpInstanceBlock[]): string {
+  const lines = ['global_defs {', `  router_id ${routerId}`, `  vrrp_version ${version}`, '}'];
+  for (const o of instances) {
+    lines.push(
+      '',
+      `vrrp_instance ${o.name} {`,
+      // Every host starts as BACKUP, so the election is the RFC's and not a configured outcome.
+      '  state BACKUP',
+      `  interface ${o.interfaceName}`,
+      `  virtual_router_id ${o.vrid}`,
+      `  priority ${o.priority}`,
+      `  advert_int ${o.advertInt}`,
+    );
+    if (o.nopreempt) lines.push('  nopreempt');
+    if (o.password !== undefined) lines.push('  authentication {', `    auth_type ${o.authType ?? 'PASS'}`, `    auth_pass ${o.password}`, '  }');
+    if (o.preemptDelay !== undefined) lines.push(`  preempt_delay ${o.preemptDelay}`);
+    if (o.unicast) {
+      lines.push(`  unicast_src_ip ${o.unicast.source}`, '  unicast_peer {', ...o.unicast.peers.map((p) => `    ${p}`), '  }');
+    }
+    lines.push('  virtual_ipaddress {', ...o.vips.map((v) => `    ${v}`), '  }', '}');
   }
-  lines.push('  virtual_ipaddress {', ...o.vips.map((v) => `    ${v}`), '  }', '}', '');
-  return lines.join('\n');
+  return `${lines.join('\n')}\n`;
 }

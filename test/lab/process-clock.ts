@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 
 /** The kernel's unit for /proc times (USER_HZ): 100 on Linux, whatever the kernel's tick rate. */
-const TICKS_PER_SECOND = 100;
+export const TICKS_PER_SECOND = 100;
 
 /**
  * The process's start time in milliseconds since the epoch, to 10 ms. /proc/PID/stat gives it in

@@ -1,6 +1,7 @@
 // Processes the lab started: found by the run id in their environment, stopped by PID only.
 import { readdirSync, readFileSync } from 'node:fs';
 import { sleep, sleepSync } from './exec.ts';
+import { TICKS_PER_SECOND } from './process-clock.ts';
 
 /** Every process the lab starts carries this variable, set to its lab's id, and so do their children. */
 export const LAB_ENV = 'KEEPALIVE_LAB_RUN';
@@ -29,6 +30,28 @@ export function processGroup(pgid: number): number[] {
     if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') members.push(Number(entry));
   }
   return members;
+}
+
+/** CPU time (utime + stime) the processes have used so far, in seconds; a process gone meanwhile counts 0. */
+export function cpuSeconds(pids: Iterable<number>): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // After "pid (comm) " come: state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch { /* exited meanwhile */ }
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** A process's resident memory, RSS and PSS in KiB, from the kernel's per-process summary, and its command. */
+export function processMemory(pid: number): { rss: number; pss: number; name: string } {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0);
+  const name = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).map((a) => a.split('/').at(-1)).slice(0, 4).join(' ');
+  return { rss: field('Rss'), pss: field('Pss'), name };
 }
 
 /** The PIDs of the processes below `root`: its children, theirs, and so on. */
