@@ -12,14 +12,13 @@ import { Lab } from '../test/lab/lab.ts';
 import { addressIn } from '../test/lab/addressing.ts';
 import { implementation, renderVrrpConf } from '../test/lab/implementations.ts';
 import { advertsFrom, waitForSoleHolder } from '../test/lab/vrrp.ts';
-import { sleep, waitFor } from '../test/lab/exec.ts';
+import { sleep } from '../test/lab/exec.ts';
+import { METRICS_PORT, startScraper, withMetrics } from '../test/lab/scraper.ts';
 
 const { values } = parseArgs({ options: { impl: { type: 'string', default: 'keepalived,keepalive' }, seconds: { type: 'string', default: '60' }, metrics: { type: 'boolean', default: false } } });
 const seconds = Number(values.seconds);
 if (!(seconds > 0 && seconds <= 600)) throw new Error('--seconds takes a number from 1 to 600');
 const percentile = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
-
-const METRICS_PORT = 9650;
 
 for (const impl of values.impl.split(',').map(implementation)) {
   const scraped = values.metrics && impl.name !== 'keepalived';
@@ -28,7 +27,7 @@ for (const impl of values.impl.split(',').map(implementation)) {
   const vip = addressIn(lab.segment().subnets.v4, 100);
   const conf = (name: string, priority: number) => {
     const text = renderVrrpConf({ routerId: name, version: 3, vrid: 51, interfaceName: 'eth0', priority, advertInt: 0.01, vips: [`${vip}/24`] });
-    return scraped ? text.replace('global_defs {\n', `global_defs {\n  metrics_listen ${lab.host(name).ipv4()}:${METRICS_PORT}\n`) : text;
+    return scraped ? withMetrics(text, lab.host(name).ipv4()) : text;
   };
   await using capture = await lab.capture('lan', 'vrrp or ip6 proto 112');
   await impl.start(h1, conf('h1', 200));
@@ -40,19 +39,7 @@ for (const impl of values.impl.split(',').map(implementation)) {
   // The other core: a busy loop that ends by itself when the measurement does.
   const busy = spawn(process.execPath, ['-e', `const end = Date.now() + ${seconds * 1000}; while (Date.now() < end) {}`], { stdio: 'ignore' });
   // The scrapes: both hosts once a second, for as many seconds as the measurement, each bounded in time.
-  const targets = [h1, h2].map((h) => `http://${h.ipv4()}:${METRICS_PORT}/metrics`);
-  const scrapes = scraped ? await scraper.startDaemon('scraper', [process.execPath, '-e', `
-    const targets = ${JSON.stringify(targets)};
-    let ok = 0, failed = 0, bytes = 0;
-    for (let i = 0; i < ${seconds}; i++) {
-      const next = Date.now() + 1000;
-      for (const t of targets) {
-        try { const r = await fetch(t, { signal: AbortSignal.timeout(900) }); bytes += (await r.text()).length; ok += r.ok ? 1 : 0; failed += r.ok ? 0 : 1; } catch { failed++; }
-      }
-      await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
-    }
-    console.log(JSON.stringify({ ok, failed, bytes }));
-  `]) : undefined;
+  const scrapes = scraped ? await startScraper(scraper, [h1, h2].map((h) => `http://${h.ipv4()}:${METRICS_PORT}/metrics`), seconds) : undefined;
   await sleep(seconds * 1000);
   busy.kill('SIGKILL');
   await capture.catchUp(Date.now());
@@ -62,10 +49,8 @@ for (const impl of values.impl.split(',').map(implementation)) {
   const gaps = master.slice(1).map((f, i) => f.time - master[i]!.time);
   let scrapeNote = '';
   if (scrapes) {
-    await waitFor('the scraper to finish', () => (/"ok"/.test(scrapes.log()) ? true : undefined), { timeoutMs: 10_000 });
-    const s = JSON.parse(scrapes.log().trim().split('\n').at(-1)!) as { ok: number; failed: number; bytes: number };
-    scrapeNote = `, metrics scraped every 1 s on both hosts (${s.ok} scrapes answered, ${s.failed} not, ${Math.round(s.bytes / Math.max(1, s.ok))} bytes each)`;
-    await scrapes.stop();
+    const r = await scrapes.finish();
+    scrapeNote = `, metrics scraped every 1 s on both hosts (${r.ok} scrapes answered, ${r.failed} not, ${Math.round(r.bytes / Math.max(1, r.ok))} bytes each)`;
   }
   console.log(`${impl.name}${scrapeNote ? ' with metrics' : ''}: ${seconds} s at 10 ms, other core busy${scrapeNote}: ${master.length} adverts from the master, `
     + `${falseTakeovers} from the backup (false takeovers), interval p50 ${percentile(gaps, 0.5).toFixed(2)} ms, `
