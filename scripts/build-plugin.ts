@@ -6,11 +6,12 @@
 //   terraform-provider-keepalive_v<ver>   the OpenTofu/Terraform plugin (provider/terraform/main.ts), named
 //                                         as the registry's packages name it
 //
-//   1. the runtime bundle (scripts/build-runtime.ts): dist/runtime/keepalive.mjs + keepalive_socket.node;
+//   1. the runtime bundle (scripts/build-runtime.ts): dist/runtime/keepalive.mjs, keepalive_socket.node
+//      and the libraries beside them (scripts/runtime-files.ts);
 //   2. the plugin's main as one CommonJS file, bundled by esbuild with everything it loads (gRPC, the
 //      schema, package.json's version, the runtime's configuration loader and validator that Check runs);
 //   3. a SEA blob (`node --experimental-sea-config`) holding that script, its V8 code cache, and the
-//      assets: what the provider installs on hosts (keepalive.mjs, keepalive_socket.node, and the Node
+//      assets: what the provider installs on hosts (the runtime's files, and the Node
 //      binary for linux-x64 gzip-compressed, node-linux-x64.gz, described by node.json), which
 //      provider/core/bundle.ts reads with `node:sea`'s getAsset; and for the Terraform plugin, its
 //      protocol's .proto (provider/terraform/plugin.ts);
@@ -31,6 +32,7 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { PROTO_FILE } from '../provider/terraform/plugin.ts';
 import { run } from './lib/run.ts';
+import { RUNTIME_FILES } from './runtime-files.ts';
 
 export const PLUGIN_NAME = 'pulumi-resource-keepalive';
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -95,8 +97,7 @@ export async function buildPlugin(kind: PluginKind = 'pulumi', outDir = `${root}
       useCodeCache: true,
       useSnapshot: false,
       assets: {
-        'keepalive.mjs': `${root}dist/runtime/keepalive.mjs`,
-        'keepalive_socket.node': `${root}dist/runtime/keepalive_socket.node`,
+        ...Object.fromEntries(RUNTIME_FILES.map((name) => [name, `${root}dist/runtime/${name}`])),
         'node-linux-x64.gz': `${work}/node-linux-x64.gz`,
         'node.json': `${work}/node.json`,
         ...Object.fromEntries(Object.entries(plugin.assets).map(([asset, path]) => [asset, `${root}${path}`])),

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Stack } from '@pulumi/pulumi/automation/index.js';
 import { checkerStatus } from '../runtime/src/control/status.ts';
+import { RUNTIME_FILES } from '../scripts/runtime-files.ts';
 import { Host, VirtualServer, VrrpGroup } from '@keepalive/pulumi';
 import { addressIn } from './lab/addressing.ts';
 import { waitFor } from './lab/exec.ts';
@@ -106,12 +107,12 @@ describe('provider faults, through the real engine', () => {
 
     // A new release of the runtime: the same program, another build (another content hash).
     const release = await labRuntimeBundle(lab);
-    for (const file of ['keepalive.mjs', 'keepalive_socket.node']) copyFileSync(join(release, file), join(bundleDir, file));
+    for (const file of RUNTIME_FILES) copyFileSync(join(release, file), join(bundleDir, file));
     writeFileSync(join(bundleDir, 'keepalive.mjs'), `${readFileSync(join(bundleDir, 'keepalive.mjs'), 'utf8')}\n// a later build\n`);
     stack.workspace.envVars['KEEPALIVE_RUNTIME_BUNDLE'] = bundleDir;
 
-    // The cut, at a point the test controls: once 300 kB have come in over SSH (the bundle alone is
-    // over 1 MB, the commands before it a few kB), h1 drops the rest, so the upload cannot complete;
+    // The cut, at a point the test controls: once 300 kB have come in over SSH (the runtime's files
+    // are over 1 MB together, the commands before them a few kB), h1 drops the rest, so the upload cannot complete;
     // the rule's counter says when that point is reached, and then the sessions are killed.
     const CUT = 300_000;
     await h1.exec(['nft', '-f', '-'], { input: `table inet upload_cut {\n chain input {\n  type filter hook input priority -10\n  tcp dport 22 quota over ${CUT} bytes counter drop\n }\n}\n` });

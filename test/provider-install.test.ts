@@ -16,7 +16,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('the bundle laid out as on a host: the launcher runs it on the node link, through `current`', () => {
   const bundle = runtimeBundle();
-  assert.deepEqual(bundle.files.map((f) => f.name), ['keepalive', 'keepalive.mjs', 'keepalive_socket.node']);
+  assert.deepEqual(bundle.files.map((f) => f.name), ['keepalive', 'keepalive-nodemailer.cjs', 'keepalive-prom-client.cjs', 'keepalive-yaml.cjs', 'keepalive.mjs', 'keepalive_socket.node']);
   assert.equal(bundle.files[0]!.content.toString(), LAUNCHER);
   assert.equal(bundle.id, bundle.hash.slice(0, 16));
   const install = join(dir, 'opt');

@@ -1,18 +1,20 @@
-// What the provider installs on a host: the bundled runtime (esbuild's one-file keepalive.mjs with its
-// socket addon, see scripts/build-runtime.ts) plus a launcher, identified by one content hash; and,
+// What the provider installs on a host: the bundled runtime (esbuild's keepalive.mjs with its socket
+// addon and the libraries beside it, scripts/runtime-files.ts) plus a launcher, identified by one
+// content hash; and,
 // for a host whose Node is older than 24, a pinned Node binary for the host's CPU, sent gzip-compressed
 // (about 44 MB instead of 126) and unpacked on the host.
 //
 // Where they come from (the one seam, `fromSea`): run as the single executable plugin
-// (scripts/build-plugin.ts), from the executable's own assets (keepalive.mjs, keepalive_socket.node,
-// node-linux-<arch>.gz and node.json); run from a checkout, from the checkout: the bundle built by
+// (scripts/build-plugin.ts), from the executable's own assets (the runtime's files, node-linux-<arch>.gz
+// and node.json); run from a checkout, from the checkout: the bundle built by
 // scripts/build-runtime.ts, and the registry's node-linux-<arch> package (or the `node` package)
 // installed in this project, compressed once and kept in dist/node/.
 //
 // On the host (INSTALL is the Host's installDir):
-//   INSTALL/<id>/keepalive.mjs, keepalive_socket.node   the bundle
+//   INSTALL/<id>/keepalive.mjs, keepalive_socket.node,  the bundle
+//                keepalive-<library>.cjs
 //   INSTALL/<id>/keepalive                              the launcher: runs the bundle on INSTALL/node
-//   INSTALL/<id>/manifest                               sha256sum lines of the three; <id> is its hash
+//   INSTALL/<id>/manifest                               sha256sum lines of all of them; <id> is its hash
 //   INSTALL/current -> <id>                             switched atomically once <id> is complete
 //   INSTALL/node -> node-v24.x-linux-<arch>/bin/node    or the host's own node when it is new enough
 // The launcher is the same text for every host, so the id depends on the bundle only, and which Node
@@ -24,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { sha256 } from './ssh.ts';
+import { RUNTIME_FILES } from '../../scripts/runtime-files.ts';
 
 /** The checkout this module sits in; never asked for inside the single executable, which has none. */
 const root = (): string => fileURLToPath(new URL('../..', import.meta.url));
@@ -113,20 +116,18 @@ export function bundleFrom(files: readonly BundleFile[], arch: Arch): RuntimeBun
 let cached: RuntimeBundle | undefined;
 
 /**
- * The runtime this provider installs. KEEPALIVE_RUNTIME_BUNDLE names a directory holding a built
- * keepalive.mjs and keepalive_socket.node (a release); without it, the single executable plugin
- * installs the bundle it carries, and a plugin run from a checkout builds the bundle from the checkout
- * once per provider process, so a deploy always carries the source it sits next to.
+ * The runtime this provider installs. KEEPALIVE_RUNTIME_BUNDLE names a directory holding the built
+ * runtime's files (a release); without it, the single executable plugin installs the bundle it
+ * carries, and a plugin run from a checkout builds the bundle from the checkout once per provider
+ * process, so a deploy always carries the source it sits next to.
  */
 export function runtimeBundle(): RuntimeBundle {
   if (cached) return cached;
   let dir = process.env.KEEPALIVE_RUNTIME_BUNDLE;
-  let mjs: Buffer;
-  let addon: Buffer;
+  const files = new Map<string, Buffer>();
   let where: string;
   if (dir === undefined && fromSea()) {
-    mjs = seaAsset('keepalive.mjs');
-    addon = seaAsset('keepalive_socket.node');
+    for (const name of RUNTIME_FILES) files.set(name, seaAsset(name));
     where = 'the plugin\'s keepalive_socket.node asset';
   } else {
     if (dir === undefined) {
@@ -134,16 +135,17 @@ export function runtimeBundle(): RuntimeBundle {
       if (built.status !== 0) throw new Error(`building the runtime bundle failed: ${(built.stderr || built.stdout).trim()}`);
       dir = `${root()}dist/runtime`;
     }
+    for (const name of RUNTIME_FILES) {
+      const path = `${dir}/${name}`;
+      if (!existsSync(path)) throw new Error(`${path} is missing: the runtime bundle is incomplete`);
+      files.set(name, readFileSync(path));
+    }
     where = `${dir}/keepalive_socket.node`;
-    if (!existsSync(where)) throw new Error(`${where} is missing: the runtime bundle is incomplete`);
-    mjs = readFileSync(`${dir}/keepalive.mjs`);
-    addon = readFileSync(where);
   }
-  const arch = elfArchOf(addon);
+  const arch = elfArchOf(files.get('keepalive_socket.node')!);
   if (!arch) throw new Error(`${where} is not a Linux x64/arm64 addon: the runtime bundle is incomplete`);
   cached = bundleFrom([
-    { name: 'keepalive.mjs', content: mjs, mode: 0o644 },
-    { name: 'keepalive_socket.node', content: addon, mode: 0o755 },
+    ...[...files].map(([name, content]) => ({ name, content, mode: name.endsWith('.node') ? 0o755 : 0o644 })),
     { name: 'keepalive', content: Buffer.from(LAUNCHER), mode: 0o755 },
   ], arch);
   return cached;

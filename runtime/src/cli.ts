@@ -9,9 +9,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config/load.ts';
-import { controlRequest } from './control/client.ts';
-import { formatStatus, type DaemonStatus } from './control/status.ts';
+// Each command imports what it needs when it runs: the watchdog's children start from this same file,
+// and would otherwise each evaluate the configuration parser they never use.
+import type { DaemonStatus } from './control/status.ts';
 import { LOG_ENV, parseLogFacility } from './log.ts';
 
 import pkg from '../../package.json' with { type: 'json' };
@@ -91,6 +91,7 @@ async function main(argv: string[]): Promise<number> {
       const o = options(rest, { config: { type: 'string', short: 'f' }, 'config-id': { type: 'string', short: 'i' } });
       if (typeof o.config !== 'string') throw new UsageError('check needs -f FILE');
       if (typeof o['config-id'] === 'string') process.env.KEEPALIVE_CONFIG_ID = o['config-id'];
+      const { loadConfig } = await import('./config/load.ts');
       try {
         const { config, warnings } = loadConfig(o.config);
         for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
@@ -138,6 +139,7 @@ async function main(argv: string[]): Promise<number> {
         try { parseListen(metricsListen); } catch (error) { throw new UsageError(`--metrics-listen ${(error as Error).message}`); }
       }
       const { Watchdog } = await import('./watchdog/watchdog.ts');
+      const { loadConfig } = await import('./config/load.ts');
       const watchdog = new Watchdog({
         configPath: o.config,
         stateDir: (o['state-dir'] as string | undefined) ?? DEFAULT_STATE_DIR,
@@ -155,12 +157,15 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'status': {
       const o = options(rest, { 'state-dir': { type: 'string' }, json: { type: 'boolean' } });
+      const { controlRequest } = await import('./control/client.ts');
+      const { formatStatus } = await import('./control/status.ts');
       const status = await controlRequest(`${(o['state-dir'] as string | undefined) ?? DEFAULT_STATE_DIR}/control.sock`, { command: 'status' }) as DaemonStatus;
       process.stdout.write(o.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
       return 0;
     }
     case 'reload': {
       const o = options(rest, { 'state-dir': { type: 'string' } });
+      const { controlRequest } = await import('./control/client.ts');
       const result = await controlRequest(`${(o['state-dir'] as string | undefined) ?? DEFAULT_STATE_DIR}/control.sock`, { command: 'reload' }) as { ok: boolean; errors?: string[] };
       if (result.ok) {
         process.stdout.write('reloaded\n');

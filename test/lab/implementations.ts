@@ -45,7 +45,7 @@ export const KEEPALIVE_CLI = fileURLToPath(new URL('../../runtime/src/cli.ts', i
 export const KEEPALIVE_STATE_DIR = '/run/keepalive';
 
 /** Writes the configuration into the host and runs `PROGRAM run` there (the CLI source or the bundle). */
-function startKeepalive(host: Host, config: string, program: string): Promise<Daemon> {
+export function startKeepalive(host: Host, config: string, program: string): Promise<Daemon> {
   const file = '/etc/keepalive/keepalived.conf';
   host.writeFile(file, config);
   return host.startDaemon('keepalive', [process.execPath, program, 'run', '-f', file, '--state-dir', KEEPALIVE_STATE_DIR], { pidFile: `${KEEPALIVE_STATE_DIR}/keepalive.pid` });
@@ -66,11 +66,16 @@ export const keepalive: VrrpImplementation = {
 export const KEEPALIVE_BUNDLE = fileURLToPath(new URL('../../dist/runtime/keepalive.mjs', import.meta.url));
 const BUILD_RUNTIME = fileURLToPath(new URL('../../scripts/build-runtime.ts', import.meta.url));
 
+/** Builds the bundled runtime from this checkout into dist/runtime (KEEPALIVE_BUNDLE and the files beside it). */
+export async function buildKeepaliveBundle(): Promise<void> {
+  await run([process.execPath, BUILD_RUNTIME]);
+}
+
 /** The bundled runtime (plain JavaScript, as installed on hosts), built from this checkout first. */
 export const keepaliveBundle: VrrpImplementation = {
   name: 'keepalive-bundle',
   async start(host, config) {
-    await run([process.execPath, BUILD_RUNTIME]);
+    await buildKeepaliveBundle();
     return startKeepalive(host, config, KEEPALIVE_BUNDLE);
   },
 };

@@ -11,6 +11,7 @@ import { LocalWorkspace, PulumiCommand, type EngineEvent, type PulumiFn, type St
 import { run } from './exec.ts';
 import type { Lab } from './lab.ts';
 import { haPair } from '../../examples/ha-pair.ts';
+import { RUNTIME_FILES } from '../../scripts/runtime-files.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -67,7 +68,7 @@ export async function labRuntimeBundle(lab: Lab): Promise<string> {
   if (existsSync(join(dir, 'keepalive.mjs'))) return dir;
   await run([process.execPath, join(REPO, 'scripts/build-runtime.ts')], { timeoutMs: 120_000 });
   mkdirSync(dir, { recursive: true });
-  for (const file of ['keepalive_socket.node', 'keepalive.mjs']) copyFileSync(join(REPO, 'dist/runtime', file), join(dir, file));
+  for (const file of RUNTIME_FILES) copyFileSync(join(REPO, 'dist/runtime', file), join(dir, file));
   return dir;
 }
 

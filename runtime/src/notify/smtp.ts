@@ -1,6 +1,7 @@
 // SMTP alerts on state transitions (notification_email, smtp_server, smtp_alert), sent with
 // nodemailer. Sending never blocks the state machine: alerts queue, and a failure is logged, not fatal.
-import { createTransport } from 'nodemailer';
+// nodemailer is imported at the first alert: a process that sends none never reads it (in the bundled
+// runtime, 560 kB in a file of its own, scripts/build-runtime.ts).
 import { hostname } from 'node:os';
 import { log } from '../log.ts';
 
@@ -31,6 +32,7 @@ export class Mailer {
   send(alert: Alert): Promise<void> {
     const s = this.settings;
     this.queue = this.queue.then(async () => {
+      const { createTransport } = await import('nodemailer');
       const transport = createTransport({
         host: s.server,
         port: s.port,

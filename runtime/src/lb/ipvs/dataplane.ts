@@ -60,7 +60,7 @@ export class IpvsDataplane implements Dataplane {
     this.applied = table;
   }
 
-  /** The operations it took to undo the drift, described ("edit-destination tcp … weight 5 -> 1"). */
+  /** The operations it took to undo the drift, described ("edit-destination tcp ... weight 5 -> 1"). */
   async repair(): Promise<string[]> {
     return this.applied ? (await this.reconcile(this.applied)).map(describeOperation) : [];
   }
