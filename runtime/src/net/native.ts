@@ -23,6 +23,7 @@ interface Addon {
   close(fd: number): void;
   raiseFileLimit(wanted: number): number;
   setns(fd: number, nstype: number): void;
+  releaseFreedMemory(): void;
   ifNameToIndex(name: string): number;
   ifIndexToName(index: number): string;
   poll(fd: number, callback: (error: Error | null) => void): PollHandle;
@@ -82,6 +83,11 @@ export function close(fd: number): void { load().close(fd); }
  * limit too, as root), else as far as the hard limit allows; returns the soft limit now in force.
  */
 export function raiseFileLimit(wanted: number): number { return load().raiseFileLimit(wanted); }
+/**
+ * Gives the C heap's free pages back to the system (malloc_trim): start-up and configuration loads
+ * free megabytes that malloc would otherwise keep. Called when each is done.
+ */
+export function releaseFreedMemory(): void { since('releaseFreedMemory')(); }
 /** if_nametoindex(3) in the calling process's network namespace; throws ENODEV for an unknown name. */
 export function ifNameToIndex(name: string): number { return load().ifNameToIndex(name); }
 export function ifIndexToName(index: number): string { return load().ifIndexToName(index); }
@@ -103,7 +109,7 @@ export function onSignal(signum: number, callback: () => void): PollHandle { ret
 export function realtimeSignals(): { min: number; max: number } { return since('realtimeSignals')(); }
 
 /** A function the addon gained later: an addon built before it says so, rather than "not a function". */
-function since<K extends 'signal' | 'realtimeSignals'>(name: K): Addon[K] {
+function since<K extends 'signal' | 'realtimeSignals' | 'releaseFreedMemory'>(name: K): Addon[K] {
   const f = load()[name];
   if (typeof f !== 'function') throw new Error(`the socket addon (${ADDON_PATH}) is older than runtime/native/socket.c and has no ${name}(); run runtime/native/build.sh`);
   return f;

@@ -3,7 +3,7 @@
 // never outlives its parent, whatever killed the parent.
 import { log, setLogRole } from '../log.ts';
 import { signalNumber } from '../dumps/signals.ts';
-import { onSignal, realtimeSignals } from '../net/native.ts';
+import { onSignal, realtimeSignals, releaseFreedMemory } from '../net/native.ts';
 import type { ChildRoleName, FromChild, StatusOptions, ToChild } from './messages.ts';
 
 /** What a child role implements. */
@@ -37,6 +37,7 @@ export function runChild(name: ChildRoleName, role: ChildRole): void {
         applying = applying.then(async () => {
           try {
             await role.apply(m.config);
+            releaseFreedMemory();
             send({ type: 'applied', generation: m.generation });
           } catch (error) {
             // The watchdog logs the refusal, and reports it to whoever asked for the reload.

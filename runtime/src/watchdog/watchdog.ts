@@ -9,6 +9,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { log } from '../log.ts';
+import { releaseFreedMemory } from '../net/native.ts';
 import { nextRespawnDelay } from './backoff.ts';
 import type { ChildRoleName, FromChild, StatusOptions, ToChild } from './messages.ts';
 import { ControlServer, type ControlRequest } from '../control/server.ts';
@@ -81,9 +82,18 @@ export class Watchdog {
   get pidFile(): string { return `${this.options.stateDir}/keepalive.pid`; }
   get socketPath(): string { return `${this.options.stateDir}/control.sock`; }
 
+  /** Loads the configuration, then gives the C heap memory that parsing it freed back to the system. */
+  private loadConfig(): ReturnType<WatchdogOptions['load']> {
+    try {
+      return this.options.load(this.options.configPath);
+    } finally {
+      releaseFreedMemory();
+    }
+  }
+
   /** Loads the configuration, claims the state directory and starts the children. */
   async start(): Promise<void> {
-    const { config, warnings } = this.options.load(this.options.configPath);
+    const { config, warnings } = this.loadConfig();
     for (const w of warnings) log('warn', w);
     this.config = config;
     const netNamespace = configuredNetNamespace(config);
@@ -211,7 +221,7 @@ export class Watchdog {
   async reload(): Promise<{ ok: boolean; errors?: string[] }> {
     let errors: string[];
     try {
-      const { config, warnings } = this.options.load(this.options.configPath);
+      const { config, warnings } = this.loadConfig();
       for (const w of warnings) log('warn', w);
       const [running, asked] = [configuredNetNamespace(this.config), configuredNetNamespace(config)];
       if (running !== asked) throw new Error(`net_namespace cannot change on a reload (running in ${running ?? 'the namespace it started in'}, the configuration says ${asked ?? 'none'}): restart keepalive to move it`);
