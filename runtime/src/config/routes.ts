@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { ipFamily, ipFromBigInt, ipToBigInt } from '../net/ip.ts';
 import type { IpPrefix, IpRoute, IpRule, RouteNextHop, RouteType, SourcePos } from './model.ts';
-import { parseInteger, parseIp, parseScope, ValueError } from './values.ts';
+import { parseInteger, parseIp, parseIpWithPrefix, parseScope, ValueError } from './values.ts';
 
 /** One word of an entry and where it is. */
 export interface Word {
@@ -91,14 +91,9 @@ function parsePrefix(text: string, family: 4 | 6 | undefined): IpPrefix & { fami
     const f = family ?? 4;
     return { family: f, address: f === 4 ? '0.0.0.0' : '::', prefixLength: 0 };
   }
-  const slash = text.indexOf('/');
-  const { address, family: f } = parseIp(slash < 0 ? text : text.slice(0, slash));
-  const max = f === 4 ? 32 : 128;
-  const lengthText = slash < 0 ? String(max) : text.slice(slash + 1);
-  const prefixLength = /^\d+$/.test(lengthText) ? Number(lengthText) : NaN;
-  if (!(prefixLength <= max)) throw new ValueError(`bad prefix length in ${JSON.stringify(text)}: expected 0..${max}`);
+  const { address, family: f, prefixLength } = parseIpWithPrefix(text);
   const { value } = ipToBigInt(address);
-  const hostBits = BigInt(max - prefixLength);
+  const hostBits = BigInt((f === 4 ? 32 : 128) - prefixLength);
   const network = (value >> hostBits) << hostBits;
   if (network !== value) throw new ValueError(`${text} has host bits set: the network is ${ipFromBigInt(f, network)}/${prefixLength}`);
   return { family: f, address, prefixLength };
